@@ -1,0 +1,31 @@
+# make run: set-up + the app on a demo workload.  make test: set-up + the whole suite.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTHON ?= python3
+
+.PHONY: setup run test lint bench clean
+
+$(STAMP): pyproject.toml setup.py timertui/_native/timers.c timertui/_native/timers.h timertui/_native/build.py
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+setup: $(STAMP)
+
+run: setup
+	@$(PY) -m timertui.demo_run
+
+lint: setup
+	$(VENV)/bin/ruff check timertui tests bench
+	$(VENV)/bin/ruff format --check timertui tests bench
+	$(VENV)/bin/mypy
+
+test: setup lint
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info timertui/_native/*.so

@@ -1,0 +1,122 @@
+"""Plain frozen dataclasses shared by every layer. No I/O here."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+INT_MAX = 2**31 - 1
+
+# sigev_notify values as the kernel stores them (include/uapi/asm-generic/siginfo.h).
+SIGEV_SIGNAL = 0
+SIGEV_NONE = 1
+SIGEV_THREAD = 2
+SIGEV_THREAD_ID = 4
+
+
+class Notify(enum.Enum):
+    """How a timer notifies, as /proc/PID/timers names it before the slash."""
+
+    SIGNAL = "signal"
+    NONE = "none"
+    THREAD = "thread"
+
+
+class Access(enum.Enum):
+    """What we could read of a process; never an exception that reaches a caller."""
+
+    OK = "ok"
+    GONE = "gone"
+    NO_ACCESS = "no access"
+    NO_TIMERS_FILE = "no timers file"
+
+
+@dataclass(frozen=True)
+class TimerValues:
+    """A timer's armed state (timer_gettime + timer_getoverrun), all in nanoseconds."""
+
+    remaining_ns: int
+    interval_ns: int
+    overrun: int
+
+
+@dataclass(frozen=True)
+class Timer:
+    """One POSIX timer as the kernel holds it.
+
+    `notify` is the raw sigev_notify (SIGEV_SIGNAL/NONE/THREAD, or'ed with SIGEV_THREAD_ID);
+    `target` is the pid (or, with SIGEV_THREAD_ID, the tid) the kernel shows after the slash.
+    `clock` is the raw clockid_t, negative for CPU clocks. `sigval` is unsigned 64-bit.
+    """
+
+    id: int
+    clock: int
+    notify: int
+    target: int
+    signo: int
+    sigval: int
+    values: TimerValues | None = None
+
+    @property
+    def notify_kind(self) -> Notify:
+        base = self.notify & ~SIGEV_THREAD_ID
+        if base == SIGEV_NONE:
+            return Notify.NONE
+        if base == SIGEV_THREAD:
+            return Notify.THREAD
+        return Notify.SIGNAL
+
+    @property
+    def thread_targeted(self) -> bool:
+        return bool(self.notify & SIGEV_THREAD_ID)
+
+
+@dataclass(frozen=True)
+class ProcessTimers:
+    """A process and its timers, with what we could read of it."""
+
+    pid: int
+    ppid: int
+    comm: str
+    cmdline: tuple[str, ...]
+    uid: int
+    user: str
+    status: str
+    tids: tuple[int, ...]
+    timers: tuple[Timer, ...]
+    access: Access = Access.OK
+    # RLIMIT_SIGPENDING (soft, hard) of the process when known (CRIU images record it).
+    sigpending: tuple[int, int] | None = None
+
+    @property
+    def command(self) -> str:
+        return " ".join(self.cmdline) if self.cmdline else f"[{self.comm}]"
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    kernel_release: str
+    boot_id: str
+    hostname: str
+    machine: str
+    exact_ids: bool | None  # None: not probed
+    sigpending_soft: int
+    sigpending_hard: int
+
+
+@dataclass(frozen=True)
+class CaptureTimes:
+    realtime_ns: int
+    monotonic_ns: int
+    boottime_ns: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    host: HostFacts
+    times: CaptureTimes
+    processes: tuple[ProcessTimers, ...]
+    source: str = "live"  # "live", or "criu:<dir>" for imports
+
+    def process(self, pid: int) -> ProcessTimers | None:
+        return next((p for p in self.processes if p.pid == pid), None)
