@@ -31,6 +31,13 @@ class ProbeResult:
     detail: str = ""
 
 
+def errno_text(err: int) -> str:
+    """The errno's symbol as the kernel spells it, then its message: EOPNOTSUPP for 95, where
+    Python's errorcode gives glibc's alias ENOTSUP."""
+    name = "EOPNOTSUPP" if err == errno.EOPNOTSUPP else errno.errorcode.get(err, str(err))
+    return f"{name}: {os.strerror(err)}"
+
+
 def kernel_release() -> str:
     return os.uname().release
 
@@ -101,7 +108,7 @@ def run_in_child(action: Callable[[], int]) -> ProbeResult:
         return ProbeResult(True)
     if code >= _EXIT_ERRNO_BASE:
         err = code - _EXIT_ERRNO_BASE
-        return ProbeResult(False, err, f"{errno.errorcode.get(err, err)}: {os.strerror(err)}")
+        return ProbeResult(False, err, errno_text(err))
     return ProbeResult(False, 0, f"probe child ended with status {code}")
 
 
@@ -140,6 +147,15 @@ def probe_proc_timers() -> ProbeResult:
     return ProbeResult(True)
 
 
+def ptrace_scope() -> int | None:
+    """Yama's /proc/sys/kernel/yama/ptrace_scope (0 classic, 1 descendants only, 2 admin only,
+    3 none); None without Yama."""
+    try:
+        return int((_PROC / "sys/kernel/yama/ptrace_scope").read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def probe_ptrace() -> ProbeResult:
     """PTRACE_SEIZE + PTRACE_DETACH on a child that sleeps: what deep capture needs."""
     from timertui import _native
@@ -153,9 +169,7 @@ def probe_ptrace() -> ProbeResult:
         ret = int(_native.lib.tt_ptrace(ptrace_seize, pid, 0, 0))
         if ret < 0:
             err = -ret
-            return ProbeResult(
-                False, err, f"PTRACE_SEIZE: {errno.errorcode.get(err, err)}: {os.strerror(err)}"
-            )
+            return ProbeResult(False, err, f"PTRACE_SEIZE: {errno_text(err)}")
         # A seized, running tracee can only be detached from a stop.
         _native.lib.tt_ptrace(0x4207, pid, 0, 0)  # PTRACE_INTERRUPT
         os.waitpid(pid, os.WUNTRACED | 0x40000000)  # __WALL
