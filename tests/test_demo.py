@@ -102,13 +102,21 @@ def _sigcgt(pid: int) -> int:
     raise AssertionError("no SigCgt line")
 
 
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
 def test_survives_its_signals_counts_them_and_ends_on_sigterm(needs_proc_timers: None) -> None:
     with workload(demo.DEFAULT_IDS, zoo=True) as proc:
         pid = demo.read_ready_pid(proc)
         planned = proc_timers(pid).values()
+        cpu_before = _cpu_ticks(pid)
         # Every first expiry is under 0.7 s; the shortest period is 250 ms.
         time.sleep(1.5)
         assert proc.poll() is None
+        # A sleeper: well under 10% of one CPU while its timers fire.
+        assert _cpu_ticks(pid) - cpu_before <= 0.1 * 1.5 * os.sysconf("SC_CLK_TCK")
         os.kill(pid, signal.SIGUSR2)
         line = demo.read_line(proc, 5)
         assert line is not None
