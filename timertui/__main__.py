@@ -1,0 +1,3 @@
+from timertui.cli import entry
+
+entry()

@@ -1,0 +1,60 @@
+"""The command line: the TUI by default, and scriptable subcommands (every one takes --json).
+
+Subcommand modules import only what their parser needs at module level, so starting one command
+does not pay for the others (restore's end-to-end time counts interpreter start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from timertui.errors import InputError
+
+COMMANDS = ("ps", "check", "demo_workload")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="timertui",
+        description="See, snapshot and replay the restore of POSIX timers of Linux processes.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        module = importlib.import_module(f"timertui.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            # Until the app lands, the bare command lists what `ps` lists.
+            args = parser.parse_args(["ps", *(argv or [])])
+        status: int = args.func(args)
+        return status
+    except InputError as exc:
+        print(f"timertui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error of ours.
+        sys.stderr.close()
+        return 0
+
+
+def entry() -> NoReturn:
+    sys.exit(main())

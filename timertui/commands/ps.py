@@ -1,0 +1,46 @@
+"""`timertui ps`: processes with POSIX timers (or all), with their ID gaps and legacy-walk cost."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("ps", help="list processes with POSIX timers")
+    p.add_argument("--all", action="store_true", help="list every process, with or without timers")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from timertui import gaps
+    from timertui.capture import describe, processes
+    from timertui.commands.output import print_json, print_table
+
+    procs = sorted(processes.scan(include_all=args.all), key=lambda p: p.pid)
+    if args.json:
+        print_json([describe.process_view(p) for p in procs])
+        return 0
+    rows = []
+    for p in procs:
+        ids = [t.id for t in p.timers]
+        report = gaps.analyze(ids) if ids else None
+        rows.append(
+            (
+                p.pid,
+                p.user,
+                len(p.tids),
+                len(ids) if p.access.value == "ok" else p.access.value,
+                max(ids) if ids else "",
+                len(report.gaps) if report else "",
+                f"{report.walk.creates:,}" if report else "",
+                p.command[:80],
+            )
+        )
+    print_table(
+        ("PID", "USER", "THR", "TIMERS", "MAX ID", "GAPS", "WALK CREATES", "COMMAND"),
+        rows,
+        right="PID,THR,TIMERS,MAX ID,GAPS,WALK CREATES",
+    )
+    return 0
