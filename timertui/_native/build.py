@@ -16,7 +16,8 @@ ffibuilder.set_source(
     '#include "timers.h"',
     sources=["timertui/_native/timers.c"],
     include_dirs=["timertui/_native"],
-    extra_compile_args=["-O2", "-Wall"],
+    extra_compile_args=["-O2", "-Wall", "-pthread"],
+    extra_link_args=["-pthread"],
 )
 
 if __name__ == "__main__":

@@ -13,6 +13,16 @@ struct tt_walk_state {
     long long creates;
     long long deletes;
     int last_id;     /* last ID the kernel handed out */
+    int wrapping;    /* set by the caller: pass IDs above the wanted one until the counter wraps
+                      * past INT_MAX; the walk clears it when it sees the wrap */
+};
+
+/* One timer expiration read from a signalfd (SI_TIMER signals only). */
+struct tt_expiry {
+    int timer_id;
+    int overrun;
+    int signo;
+    int tid;         /* thread that dequeued it */
 };
 
 long tt_prctl(int option, unsigned long arg2);
@@ -29,8 +39,44 @@ long tt_ptrace(long request, int pid, unsigned long addr, unsigned long data);
  * created. Stops early only when stop_on_error is set. */
 int tt_create_exact(const struct tt_spec *specs, int n, int *errs, int stop_on_error);
 
+/* The same without stopping on errors, in chunks: got[i] gets the ID the kernel gave (or -1).
+ * Returns how many specs were processed, n or fewer once CLOCK_MONOTONIC passed deadline_ns
+ * (0: none) — call again from specs + count. */
+int tt_create_exact_until(const struct tt_spec *specs, int n, int *errs, int *got,
+                          long long deadline_ns);
+
 /* Linear walk for one timer: create, and while the ID is below the wanted one delete and
  * repeat, at most max_iters times. Returns 0 when the wanted ID was created, 1 when the
  * iterations ran out (call again), 2 when the kernel gave an ID above the wanted one (that
  * timer is deleted again), -errno when a create or delete failed. */
 int tt_walk(const struct tt_spec *spec, long long max_iters, struct tt_walk_state *st);
+
+/* tt_walk with a time budget: it also returns 1 once CLOCK_MONOTONIC passed deadline_ns
+ * (0: none; checked every few hundred iterations), and while st->wrapping is set it walks on
+ * past IDs above the wanted one until the counter wraps past INT_MAX. max_iters 0: no limit. */
+int tt_walk_until(const struct tt_spec *spec, long long max_iters, long long deadline_ns,
+                  struct tt_walk_state *st);
+
+/* Arm ids[0..n) relative to now; errs[i] gets 0 or -errno. Returns the count armed. */
+int tt_arm_many(const int *ids, const long long *values, const long long *intervals, int n,
+                int *errs);
+
+/* timer_gettime for ids[0..n); errs[i] gets 0 or -errno. Returns the count read. */
+int tt_gettime_many(const int *ids, int n, long long *values, long long *intervals, int *errs);
+
+/* Block the signals in mask (bit n-1 = signal n, 32 and 33 included) in the calling thread. */
+int tt_block_signals(unsigned long long mask);
+
+/* A non-blocking signalfd for the signals in mask (bit n-1 = signal n), for the calling
+ * thread. Returns the fd or -errno. */
+int tt_signalfd(unsigned long long mask);
+
+/* Read what is queued on a signalfd into out[0..max): SI_TIMER signals only, others are
+ * consumed and dropped. Returns the count (0 when nothing is queued) or -errno. */
+int tt_read_expiries(int sfd, struct tt_expiry *out, int max);
+
+/* Start n helper threads (targets of SIGEV_THREAD_ID timers). Each blocks every signal, reports
+ * its tid in tids[i], then forwards the timer signals of mask that reach it as struct tt_expiry
+ * records to out_fd (a non-blocking pipe; records are dropped when it is full) for the life of
+ * the process. Returns n or -errno. */
+int tt_threads_start(int n, unsigned long long mask, int out_fd, int *tids);

@@ -1,0 +1,49 @@
+"""Replaying the restore of a snapshot's timers: a plan (plan.py), one event schema (events.py)
+and backends that run the plan and emit the events — `native` (a worker process on this kernel)
+and `sim` (timertui.restore.simulator, a model of a chosen kernel).
+
+    plan = build_plan(process, facts=native.local_facts())
+    for event in run(plan, mode="walk"):
+        ...
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Generator
+from typing import Any
+
+from timertui.errors import InputError
+from timertui.restore.events import Event
+from timertui.restore.plan import DEFAULT_CHUNK_NS, Mode, RestorePlan, RunOptions, StartMethod
+
+# Backend name -> module with `start(plan, options, **backend_options)` returning the events.
+BACKENDS = {"native": "timertui.restore.native", "sim": "timertui.restore.simulator"}
+
+
+class BackendError(InputError):
+    """An unknown or unavailable restore backend."""
+
+
+def run(
+    plan: RestorePlan,
+    backend: str = "native",
+    mode: Mode = "auto",
+    hold: bool = False,
+    *,
+    allow_wrap: bool = False,
+    start: StartMethod = "auto",
+    chunk_ns: int = DEFAULT_CHUNK_NS,
+    **backend_options: Any,
+) -> Generator[Event, None, None]:
+    """The restore of `plan` as a stream of events. Closing the generator (or, for native, its
+    thread-safe `cancel()`) stops the restore; nothing is left running."""
+    if backend not in BACKENDS:
+        raise BackendError(f"unknown restore backend {backend!r} (have: {', '.join(BACKENDS)})")
+    try:
+        module = importlib.import_module(BACKENDS[backend])
+    except ModuleNotFoundError as exc:
+        raise BackendError(f"restore backend {backend!r} is not available: {exc}") from None
+    options = RunOptions(mode, hold, allow_wrap, chunk_ns, start)
+    stream: Generator[Event, None, None] = module.start(plan, options, **backend_options)
+    return stream

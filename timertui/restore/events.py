@@ -1,0 +1,227 @@
+"""The restore event stream: one schema for every backend (native worker, simulator).
+
+Every event is a frozen dataclass with a `kind` and `t_ns`, nanoseconds of CLOCK_MONOTONIC since
+the run started. On the wire each event is one msgpack map (`{"kind": ..., "t_ns": ..., ...}`),
+written back to back on a pipe and read with msgpack's streaming Unpacker; `to_json` gives the
+same map as one JSON line.
+
+Decision codes are stable (tools may match on them); DECISION_CODES lists them all. Reasons
+quote CRIU's own messages word for word where CRIU has one (`criu/pie/restorer.c`), so a user
+can search for them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from timertui.restore.wire import WireError, from_wire, to_wire
+
+Severity = Literal["info", "warning", "error", "fatal"]
+"""info: how the restore goes; warning: it differs from the snapshot on purpose (a remap);
+error: a timer failed, the restore will not verify; fatal: the restore stopped here."""
+
+TimerStateName = Literal["created", "armed", "failed"]
+
+# The stable decision codes, and what each means.
+DECISION_CODES: dict[str, str] = {
+    "exact-mode": "the kernel creates each timer at its ID (PR_TIMER_CREATE_RESTORE_IDS)",
+    "walk-mode": "timers are recreated by the create/delete walk",
+    "exact-unsupported": "exact mode was asked for, the kernel refused the prctl with EINVAL",
+    "prctl-failed": "the prctl gave an errno other than EINVAL: the restore stops (as CRIU)",
+    "prctl-off-failed": "turning exact-ID mode off again failed",
+    "id-busy": "a wanted ID is already taken in the target (EBUSY)",
+    "create-failed": "timer_create failed for a timer",
+    "unexpected-id": "exact mode created a timer at another ID than asked",
+    "walk-overshoot": "the walk got an ID above the wanted one: the wanted ID is taken",
+    "wrap-needed": "the target's ID counter is past a wanted ID: the walk must wrap past INT_MAX",
+    "delete-failed": "deleting a temporary timer of the walk failed",
+    "arm-failed": "timer_settime failed for a timer",
+    "thread-mapped": "a notify thread of the snapshot is recreated as a thread of the target",
+    "thread-remapped": "a SIGEV_THREAD_ID target thread is gone: the main thread is notified",
+    "thread-to-none": "a SIGEV_THREAD_ID target thread is gone: the timer is made SIGEV_NONE",
+    "cpu-clock-remapped": "a CPU clock naming the old pid/tid is rebuilt for the target",
+    "cpu-clock-foreign": "a CPU clock names another process: kept as it is",
+    "alarm-unsupported": "an alarm clock timer cannot be created here (EOPNOTSUPP)",
+    "rlimit-headroom": "RLIMIT_SIGPENDING leaves less room than the timers need",
+    "signal-unblockable": "a timer signals SIGKILL/SIGSTOP: created but left disarmed",
+    "value-from-interval": "remaining time was 0: armed with the interval (as CRIU does)",
+    "no-values": "the snapshot has no timer values: timers are created disarmed",
+    "target-prepared": "the target was given taken IDs / a start counter before the restore",
+    "target-failed": "the target could not be prepared as asked",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: ClassVar[str] = ""
+    t_ns: int
+
+
+@dataclass(frozen=True)
+class Start(Event):
+    """The restore target exists (`pid`; the simulator's is fictitious) and is about to start."""
+
+    kind: ClassVar[str] = "start"
+    backend: str
+    pid: int
+    source_pid: int
+    comm: str
+    mode: str  # as asked: auto, exact or walk
+    timers: int
+    max_id: int
+    hold: bool
+    kernel: str
+
+
+@dataclass(frozen=True)
+class Probe(Event):
+    """The PR_TIMER_CREATE_RESTORE_IDS probe: exact IDs available, or the errno it gave."""
+
+    kind: ClassVar[str] = "probe"
+    exact_ids: bool
+    errno: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class Decision(Event):
+    kind: ClassVar[str] = "decision"
+    code: str
+    reason: str
+    severity: Severity
+    timer_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    """Create-phase progress. `current_id` is the last ID the kernel handed out; the walk has
+    covered the ID space up to it. `rate` is creates per second; `eta_ns` -1 when unknown."""
+
+    kind: ClassVar[str] = "progress"
+    phase: str
+    timers_done: int
+    timers_total: int
+    current_id: int
+    max_id: int
+    creates: int
+    deletes: int
+    rate: float
+    eta_ns: int
+
+
+@dataclass(frozen=True)
+class TimerState(Event):
+    """Timers (`ids`, batched) reached a state; `failed` carries the errno."""
+
+    kind: ClassVar[str] = "timer"
+    state: TimerStateName
+    ids: tuple[int, ...]
+    errno: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Phase(Event):
+    kind: ClassVar[str] = "phase"
+    name: str
+    ns: int
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    field: str  # id, clock, notify, target, signo, sigval, present, remaining_ns, interval_ns
+    expected: int
+    actual: int
+
+
+@dataclass(frozen=True)
+class TimerCheck:
+    timer_id: int
+    diffs: tuple[FieldDiff, ...] = ()
+
+    @property
+    def equal(self) -> bool:
+        return not self.diffs
+
+
+@dataclass(frozen=True)
+class Verify(Event):
+    """Per timer of the plan: equal, or the fields that differ (after remapping)."""
+
+    kind: ClassVar[str] = "verify"
+    checks: tuple[TimerCheck, ...]
+
+
+@dataclass(frozen=True)
+class Done(Event):
+    kind: ClassVar[str] = "done"
+    ok: bool
+    mode: str  # exact, walk, or "" when the restore stopped before choosing
+    creates: int
+    deletes: int
+    syscalls: int
+    phases: dict[str, int]
+    wall_ns: int
+    verified: int
+    failed: int
+    holding: bool
+
+
+@dataclass(frozen=True)
+class Expiration(Event):
+    """--hold: a timer expired `count` times since its last report (`total` since holding)."""
+
+    kind: ClassVar[str] = "expiration"
+    timer_id: int
+    count: int
+    total: int
+    overrun: int
+
+
+@dataclass(frozen=True)
+class Error(Event):
+    """The run ended abnormally: worker-killed, worker-died, worker-crashed, cancelled,
+    worker-start-failed."""
+
+    kind: ClassVar[str] = "error"
+    code: str
+    message: str
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    Start,
+    Probe,
+    Decision,
+    Progress,
+    TimerState,
+    Phase,
+    Verify,
+    Done,
+    Expiration,
+    Error,
+)
+_BY_KIND = {cls.kind: cls for cls in EVENT_TYPES}
+
+
+def encode(event: Event) -> dict[str, Any]:
+    """The event as a plain map with its `kind` first."""
+    data: dict[str, Any] = {"kind": event.kind}
+    data.update(to_wire(event))
+    return data
+
+
+def decode(data: Any) -> Event:
+    """Rebuild an event from its plain map; WireError when it is not one."""
+    if not isinstance(data, dict):
+        raise WireError(f"an event is a map, got {type(data).__name__}")
+    cls = _BY_KIND.get(data.get("kind", ""))
+    if cls is None:
+        raise WireError(f"unknown event kind {data.get('kind')!r}")
+    return from_wire(cls, data)
+
+
+def to_json(event: Event) -> str:
+    """One JSON line (no newline)."""
+    return json.dumps(encode(event), separators=(",", ":"))

@@ -1,0 +1,264 @@
+"""The native backend: starts the restore worker as a child and streams its events.
+
+The worker is a fresh process that becomes the restore target; the caller never touches its own
+timers. Two ways to start it:
+- fork: the caller forks and the child runs the worker code it already has loaded — about a
+  millisecond, what keeps `timertui restore` fast. Only from a single-threaded caller: a fork
+  of a threaded Python process can inherit a lock another thread held.
+- spawn: a fresh interpreter (`python -I -S`, the package's paths given on the command line, so
+  no site start-up), posix_spawn'ed with the two pipe ends as fds 3 and 4; thread-safe, for the
+  TUI. The plan goes over the control pipe.
+
+The parent keeps the control pipe's write end open for the worker's whole life: the worker
+leaves when it reads end of file there, so it never outlives its caller. Cancel and close kill
+it with SIGKILL through a pidfd and reap it: no orphan, no zombie.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Generator
+from contextlib import suppress
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import msgpack
+
+from timertui.restore import events as ev
+from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts
+from timertui.restore.wire import WireError, to_wire, write_all
+
+_READ_SIZE = 1 << 16
+_CHILD_CTRL_FD, _CHILD_EVENT_FD = 3, 4
+_BOOT = (
+    "import sys; sys.path[:0] = sys.argv[1:-2]; from timertui.restore.worker import main; main()"
+)
+
+
+class RestoreRun(Generator[ev.Event, None, None]):
+    """The events of one native restore, as a generator. The worker starts at the first
+    `next()`. `cancel()` may be called from any thread: the worker is killed and the stream ends
+    with an Error event `cancelled`. `close()` (or leaving a for loop early, or garbage
+    collection) kills and reaps the worker too, and ends the stream without more events."""
+
+    def __init__(self, plan: RestorePlan, options: RunOptions) -> None:
+        self.plan = plan
+        self.options = options
+        self.t0_ns = time.monotonic_ns()
+        self.pid = 0
+        self.exit_status: int | None = None
+        self._lock = threading.Lock()
+        self._pidfd = -1
+        self._events_fd = -1
+        self._ctrl_fd = -1
+        self._unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+        self._finished = False
+        self._cancelled = False
+        self._saw_end = False  # a Done (without hold) or an Error from the worker
+        self._phase = "spawn"
+
+    # -- generator protocol ------------------------------------------------------------------
+
+    def send(self, value: None) -> ev.Event:
+        if self._finished:
+            raise StopIteration
+        if not self.pid:
+            self._start()
+        while True:
+            try:
+                message = next(self._unpacker)
+            except StopIteration:
+                data = os.read(self._events_fd, _READ_SIZE)
+                if data:
+                    self._unpacker.feed(data)
+                    continue
+                return self._ended()
+            return self._seen(message)
+
+    def throw(
+        self,
+        typ: type[BaseException] | BaseException,
+        val: BaseException | object = None,
+        tb: TracebackType | None = None,
+    ) -> ev.Event:
+        self._finished = True
+        self._stop()
+        if isinstance(typ, BaseException):
+            raise typ
+        raise typ() if val is None else typ(val)
+
+    def __del__(self) -> None:
+        if self.pid and self.exit_status is None:
+            self._stop()
+
+    # -- control -----------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Kill the worker (thread-safe); the iterating thread then gets Error `cancelled`."""
+        with self._lock:
+            self._cancelled = True
+            if self._pidfd >= 0:
+                _kill(self._pidfd)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _seen(self, message: Any) -> ev.Event:
+        try:
+            event = ev.decode(message)
+        except WireError as exc:
+            self._finished = True
+            self._stop()
+            return ev.Error(self._now(), "worker-died", f"unreadable event from the worker: {exc}")
+        if isinstance(event, ev.Phase):
+            self._phase = event.name
+        elif isinstance(event, ev.Done):
+            self._phase = "hold" if event.holding else "done"
+            self._saw_end = not event.holding
+        elif isinstance(event, ev.Error):
+            self._saw_end = True
+        return event
+
+    def _ended(self) -> ev.Event:
+        """End of the event stream: reap the worker and say how it ended if it was not normal."""
+        self._finished = True
+        self._stop(kill=False)
+        status = self.exit_status or 0
+        if self._cancelled:
+            return ev.Error(
+                self._now(),
+                "cancelled",
+                f"restore cancelled in the {self._phase} phase: worker {self.pid} killed",
+            )
+        if self._saw_end:
+            raise StopIteration
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            return ev.Error(
+                self._now(),
+                "worker-killed",
+                f"restore worker {self.pid} was killed by {signal.Signals(sig).name} in the "
+                f"{self._phase} phase",
+            )
+        return ev.Error(
+            self._now(),
+            "worker-died",
+            f"restore worker {self.pid} ended with status {os.waitstatus_to_exitcode(status)} "
+            f"in the {self._phase} phase without reporting the end",
+        )
+
+    def _now(self) -> int:
+        return time.monotonic_ns() - self.t0_ns
+
+    def _start(self) -> None:
+        ctrl_r, ctrl_w = os.pipe2(os.O_CLOEXEC)
+        ev_r, ev_w = os.pipe2(os.O_CLOEXEC)
+        forked = _use_fork(self.options)
+        try:
+            if forked:
+                self.pid = self._fork(ctrl_r, ctrl_w, ev_r, ev_w)
+            else:
+                self.pid = self._spawn(ctrl_r, ev_w)
+        except BaseException:
+            for fd in (ctrl_r, ctrl_w, ev_r, ev_w):
+                os.close(fd)
+            raise
+        os.close(ctrl_r)
+        os.close(ev_w)
+        self._ctrl_fd, self._events_fd = ctrl_w, ev_r
+        self._pidfd = os.pidfd_open(self.pid)
+        if self._cancelled:
+            _kill(self._pidfd)
+        if not forked:
+            message = {"plan": to_wire(self.plan), "options": to_wire(self.options)}
+            message["t0_ns"] = self.t0_ns
+            write_all(ctrl_w, msgpack.packb(message))
+
+    def _fork(self, ctrl_r: int, ctrl_w: int, ev_r: int, ev_w: int) -> int:
+        from timertui.restore import worker
+
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the worker (coverage does not follow the fork)
+            status = worker.EXIT_CRASHED
+            try:
+                os.close(ctrl_w)
+                os.close(ev_r)
+                status = worker.serve(self.plan, self.options, self.t0_ns, ctrl_r, ev_w)
+            finally:
+                os._exit(status)
+        return pid
+
+    def _spawn(self, ctrl_r: int, ev_w: int) -> int:
+        # Copies above the targets, so the dup2s onto 3 and 4 cannot clobber each other.
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (ctrl_r, ev_w)]
+        try:
+            argv = [sys.executable, "-I", "-S", "-c", _BOOT, *_import_paths()]
+            argv += [str(_CHILD_CTRL_FD), str(_CHILD_EVENT_FD)]
+            return os.posix_spawn(
+                sys.executable,
+                argv,
+                os.environ,
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, high[0], _CHILD_CTRL_FD),
+                    (os.POSIX_SPAWN_DUP2, high[1], _CHILD_EVENT_FD),
+                ],
+            )
+        finally:
+            for fd in high:
+                os.close(fd)
+
+    def _stop(self, kill: bool = True) -> None:
+        """Kill (unless the stream ended by itself) and reap the worker; close our fds."""
+        with self._lock:
+            if self._pidfd >= 0 and kill:
+                _kill(self._pidfd)
+            if self.pid and self.exit_status is None:
+                self.exit_status = os.waitpid(self.pid, 0)[1]
+            for fd in (self._pidfd, self._events_fd, self._ctrl_fd):
+                if fd >= 0:
+                    os.close(fd)
+            self._pidfd = self._events_fd = self._ctrl_fd = -1
+
+
+def start(plan: RestorePlan, options: RunOptions) -> RestoreRun:
+    """The backend entry point `timertui.restore.run` calls."""
+    return RestoreRun(plan, options)
+
+
+def local_facts(probe_alarm: bool = False) -> TargetFacts:
+    """TargetFacts of this host for a target started from this process (same user, same
+    limits). Alarm support is probed (in a forked child) only when asked."""
+    from timertui.capture import host
+
+    soft, _ = host.sigpending_limits()
+    alarm = host.probe_alarm_timers().ok if probe_alarm else None
+    return TargetFacts(soft, host.sigpending_in_use("self"), alarm)
+
+
+def _use_fork(options: RunOptions) -> bool:
+    if options.start != "auto":
+        return options.start == "fork"
+    return len(list(Path("/proc/self/task").iterdir())) == 1
+
+
+def _kill(pidfd: int) -> None:
+    # ProcessLookupError: already gone (a zombie until reaped, or reaped).
+    with suppress(ProcessLookupError):
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+
+
+def _import_paths() -> list[str]:
+    """Where timertui and its compiled dependencies live, for a child started without site."""
+    import timertui
+
+    roots = [Path(timertui.__file__).parent.parent, Path(msgpack.__file__).parent.parent]
+    cffi_backend = importlib.util.find_spec("_cffi_backend")
+    if cffi_backend is not None and cffi_backend.origin:
+        roots.append(Path(cffi_backend.origin).parent)
+    return list(dict.fromkeys(str(p) for p in roots))

@@ -1,0 +1,367 @@
+"""A restore plan: one process's timers sorted by ID, and every decision that needs no kernel.
+
+Pure (no I/O, no syscalls), so the native worker and the simulator start from the same plan and
+report the same pre-kernel decisions. What only the restore target knows — its pid and the tids
+of the threads it creates — enters through `expected_timer`, which the worker calls once it
+knows them, and which verification compares against.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from timertui.clocks import ALARM_CLOCKS, CpuClockType, decode_clock, make_cpu_clock
+from timertui.errors import InputError
+from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, ProcessTimers, Timer
+from timertui.restore.events import Decision, Severity
+from timertui.signals import signal_name
+
+Mode = Literal["auto", "exact", "walk"]
+DeadThreads = Literal["remap", "none"]
+StartMethod = Literal["auto", "fork", "spawn"]
+
+MODES: tuple[Mode, ...] = ("auto", "exact", "walk")
+UNBLOCKABLE = frozenset({int(signal.SIGKILL), int(signal.SIGSTOP)})
+DEFAULT_CHUNK_NS = 20_000_000  # progress at least this often, and the cancel latency
+
+
+class PlanError(InputError):
+    """A process whose timers cannot make a restore plan."""
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """The restore target's state when the restore starts. Defaults: a fresh process.
+
+    `taken_ids` are held by timers that are not the snapshot's (an EBUSY / skipped-ID case);
+    `start_counter` is the target's ID counter (a counter past a wanted ID means a wrap);
+    `sigpending_limit` lowers the target's RLIMIT_SIGPENDING soft limit. The native worker
+    realises all three before restoring; the simulator models them.
+    """
+
+    taken_ids: tuple[int, ...] = ()
+    start_counter: int = 0
+    sigpending_limit: int | None = None
+
+    @property
+    def prepared(self) -> bool:
+        return bool(self.taken_ids) or self.start_counter != 0
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """What is known of the host the target runs on, for the pre-kernel decisions."""
+
+    sigpending_soft: int  # RLIMIT_SIGPENDING soft limit; negative: unlimited
+    sigpending_in_use: int | None = None  # slots the user holds now (SigQ)
+    alarm_supported: bool | None = None  # None: not probed
+
+
+@dataclass(frozen=True)
+class ClockRemap:
+    """A CPU clock that named the snapshot's pid/tid, rebuilt on the target's `thread`
+    (index into RestorePlan.threads; 0 is the target's main thread, i.e. the process)."""
+
+    type: CpuClockType
+    per_thread: bool
+    thread: int
+
+
+@dataclass(frozen=True)
+class PlannedTimer:
+    """One timer as the target will create it. `thread` is the index of the SIGEV_THREAD_ID
+    target in RestorePlan.threads; `value_ns`/`interval_ns` arm it relative to now when `arm`."""
+
+    id: int
+    clock: int
+    notify: int
+    signo: int
+    sigval: int
+    thread: int | None
+    clock_remap: ClockRemap | None
+    value_ns: int
+    interval_ns: int
+    arm: bool
+    source: Timer
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    source_pid: int
+    comm: str
+    timers: tuple[PlannedTimer, ...]  # sorted by ID
+    # Snapshot tids the target recreates as threads; [0] is the source pid (the main thread).
+    threads: tuple[int, ...]
+    decisions: tuple[Decision, ...]
+    target: TargetSpec = field(default_factory=TargetSpec)
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(t.id for t in self.timers)
+
+    @property
+    def max_id(self) -> int:
+        return self.timers[-1].id if self.timers else -1
+
+    @property
+    def signal_mask(self) -> int:
+        """Signals the timers send, as a 64-bit set (bit n-1 = signal n), without the two no
+        process can block: the target blocks these so no expiry can kill it."""
+        mask = 0
+        for t in self.timers:
+            if t.notify & ~SIGEV_THREAD_ID != SIGEV_NONE and 1 <= t.signo <= 64:
+                mask |= 1 << (t.signo - 1)
+        for sig in UNBLOCKABLE:
+            mask &= ~(1 << (sig - 1))
+        return mask
+
+    def decision_codes(self) -> frozenset[str]:
+        return frozenset(d.code for d in self.decisions)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run a plan, for every backend."""
+
+    mode: Mode = "auto"
+    hold: bool = False
+    allow_wrap: bool = False
+    chunk_ns: int = DEFAULT_CHUNK_NS
+    start: StartMethod = "auto"  # native: fork the caller (single-threaded only) or spawn
+
+
+def build_plan(
+    process: ProcessTimers,
+    *,
+    target: TargetSpec | None = None,
+    facts: TargetFacts | None = None,
+    dead_threads: DeadThreads = "remap",
+) -> RestorePlan:
+    """The plan for restoring `process`'s timers into a fresh target."""
+    target = target or TargetSpec()
+    _check_ids(process, target)
+    builder = _Builder(process, dead_threads, facts)
+    timers = tuple(builder.plan_timer(t) for t in sorted(process.timers, key=lambda t: t.id))
+    if timers and not any(t.values for t in process.timers):
+        builder.note(
+            "no-values",
+            "info",
+            "the snapshot has no timer values (no deep capture): the timers are created "
+            "disarmed and their values are not verified",
+        )
+    if facts is not None:
+        builder.check_headroom(len(timers), target)
+    return RestorePlan(
+        source_pid=process.pid,
+        comm=process.comm,
+        timers=timers,
+        threads=tuple(builder.threads),
+        decisions=tuple(builder.decisions),
+        target=target,
+    )
+
+
+def expected_timer(planned: PlannedTimer, pid: int, tids: Sequence[int]) -> Timer:
+    """The timer as the target must hold it, once its `pid` and thread `tids` (indexed like
+    RestorePlan.threads, tids[0] == pid) are known: what to create and what to verify."""
+    clock = planned.clock
+    if planned.clock_remap is not None:
+        r = planned.clock_remap
+        owner = tids[r.thread] if r.per_thread else pid
+        clock = make_cpu_clock(owner, r.type, r.per_thread)
+    target = tids[planned.thread] if planned.thread is not None else pid
+    return Timer(planned.id, clock, planned.notify, target, planned.signo, planned.sigval)
+
+
+def wrap_cost(counter: int, wanted: int, taken: int = 0) -> int:
+    """Creates a walk needs from `counter` past INT_MAX back round to `wanted` (IDs held by
+    other timers, `taken` of them, are skipped by the kernel and cost nothing)."""
+    return (INT_MAX - counter + 1) + (wanted + 1) - taken
+
+
+def _check_ids(process: ProcessTimers, target: TargetSpec) -> None:
+    seen: set[int] = set()
+    for t in process.timers:
+        if not 0 <= t.id <= INT_MAX:
+            raise PlanError(f"pid {process.pid}: timer ID {t.id} outside 0..{INT_MAX}")
+        if t.id in seen:
+            raise PlanError(f"pid {process.pid}: timer ID {t.id} appears twice")
+        seen.add(t.id)
+    for tid in target.taken_ids:
+        if not 0 <= tid <= INT_MAX:
+            raise PlanError(f"taken ID {tid} outside 0..{INT_MAX}")
+    if not 0 <= target.start_counter <= INT_MAX:
+        raise PlanError(f"start counter {target.start_counter} outside 0..{INT_MAX}")
+
+
+class _Builder:
+    def __init__(
+        self, process: ProcessTimers, dead_threads: DeadThreads, facts: TargetFacts | None
+    ) -> None:
+        self.process = process
+        self.dead_threads = dead_threads
+        self.facts = facts
+        self.live = set(process.tids) | {process.pid}
+        self.threads: list[int] = [process.pid]
+        self.decisions: list[Decision] = []
+
+    def note(self, code: str, severity: Severity, reason: str, timer_id: int | None = None) -> None:
+        self.decisions.append(Decision(0, code, reason, severity, timer_id))
+
+    def thread_index(self, tid: int, timer_id: int) -> int:
+        if tid not in self.threads:
+            self.threads.append(tid)
+            self.note(
+                "thread-mapped",
+                "info",
+                f"thread {tid} of pid {self.process.pid} is recreated as thread "
+                f"{len(self.threads) - 1} of the target, which has its own tid",
+                timer_id,
+            )
+        return self.threads.index(tid)
+
+    def plan_timer(self, t: Timer) -> PlannedTimer:
+        notify, thread = t.notify, None
+        if t.thread_targeted:
+            if t.target in self.live:
+                thread = self.thread_index(t.target, t.id)
+            elif self.dead_threads == "none":
+                notify = SIGEV_NONE
+                self.note(
+                    "thread-to-none",
+                    "warning",
+                    f"timer {t.id}: its notify thread {t.target} is not a thread of pid "
+                    f"{self.process.pid}: restored as SIGEV_NONE (it keeps its ID and values "
+                    "but signals nobody)",
+                    t.id,
+                )
+            else:
+                thread = 0
+                self.note(
+                    "thread-remapped",
+                    "warning",
+                    f"timer {t.id}: its notify thread {t.target} is not a thread of pid "
+                    f"{self.process.pid}: its signals go to the target's main thread instead",
+                    t.id,
+                )
+        remap = self.clock_remap(t)
+        self.check_clock_and_signal(t, notify)
+        value, interval, arm = self.values(t, notify)
+        return PlannedTimer(
+            id=t.id,
+            clock=t.clock,
+            notify=notify,
+            signo=t.signo,
+            sigval=t.sigval,
+            thread=thread,
+            clock_remap=remap,
+            value_ns=value,
+            interval_ns=interval,
+            arm=arm,
+            source=t,
+        )
+
+    def clock_remap(self, t: Timer) -> ClockRemap | None:
+        info = decode_clock(t.clock)
+        cpu = info.cpu
+        if cpu is None or cpu.is_self:
+            return None
+        pid = self.process.pid
+        if cpu.per_thread:
+            if cpu.pid in self.live:
+                index = self.thread_index(cpu.pid, t.id)
+                whose = f"thread {index} of the target" if index else "the target's main thread"
+            else:
+                index = 0
+                whose = f"the target's main thread (thread {cpu.pid} is gone)"
+            self.note(
+                "cpu-clock-remapped",
+                "warning" if cpu.pid not in self.live else "info",
+                f"timer {t.id}: clock {info.name} names tid {cpu.pid}: created on the "
+                f"CPU clock of {whose}",
+                t.id,
+            )
+            return ClockRemap(cpu.type, True, index)
+        if cpu.pid != pid:
+            self.note(
+                "cpu-clock-foreign",
+                "warning",
+                f"timer {t.id}: clock {info.name} is another process's CPU clock: kept as it "
+                f"is (the kernel refuses it with EINVAL if pid {cpu.pid} is gone)",
+                t.id,
+            )
+            return None
+        self.note(
+            "cpu-clock-remapped",
+            "info",
+            f"timer {t.id}: clock {info.name} names pid {pid}: created on the target's own "
+            "process CPU clock",
+            t.id,
+        )
+        return ClockRemap(cpu.type, False, 0)
+
+    def check_clock_and_signal(self, t: Timer, notify: int) -> None:
+        if (
+            t.clock in ALARM_CLOCKS
+            and self.facts is not None
+            and self.facts.alarm_supported is False
+        ):
+            self.note(
+                "alarm-unsupported",
+                "error",
+                f"timer {t.id}: {decode_clock(t.clock).name} needs an RTC wake-up alarm and "
+                "CAP_WAKE_ALARM, which this host does not give: timer_create fails with "
+                "EOPNOTSUPP",
+                t.id,
+            )
+        if notify & ~SIGEV_THREAD_ID != SIGEV_NONE and t.signo in UNBLOCKABLE:
+            self.note(
+                "signal-unblockable",
+                "warning",
+                f"timer {t.id}: it sends {signal_name(t.signo)}, which the target cannot block: "
+                "created, but left disarmed so its expiry cannot stop the target",
+                t.id,
+            )
+
+    def values(self, t: Timer, notify: int) -> tuple[int, int, bool]:
+        v = t.values
+        if v is None:
+            return 0, 0, False
+        blocked = notify & ~SIGEV_THREAD_ID != SIGEV_NONE and t.signo in UNBLOCKABLE
+        value = v.remaining_ns
+        if value == 0 and v.interval_ns > 0:
+            value = v.interval_ns
+            self.note(
+                "value-from-interval",
+                "info",
+                f"timer {t.id}: remaining time was 0 at capture: armed with its interval "
+                f"({v.interval_ns} ns) so it keeps running, as CRIU does",
+                t.id,
+            )
+        return value, v.interval_ns, not blocked and value > 0
+
+    def check_headroom(self, count: int, target: TargetSpec) -> None:
+        facts = self.facts
+        assert facts is not None
+        limit = (
+            facts.sigpending_soft if target.sigpending_limit is None else target.sigpending_limit
+        )
+        if limit < 0:
+            return
+        in_use = facts.sigpending_in_use or 0
+        need = count + len(target.taken_ids)
+        room = limit - in_use
+        if room >= need:
+            return
+        held = f" and {len(target.taken_ids)} taken IDs" if target.taken_ids else ""
+        self.note(
+            "rlimit-headroom",
+            "error",
+            f"RLIMIT_SIGPENDING is {limit} with {in_use} in use by this user: room for "
+            f"{max(room, 0)} timers, the restore holds {need} ({count} timers{held}) at once "
+            "in either mode (the walk's temporary timer becomes the next one); timer_create "
+            "fails with EAGAIN past the limit",
+        )

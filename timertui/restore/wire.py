@@ -1,0 +1,99 @@
+"""Frozen dataclasses to plain values (dicts, lists, ints, str) and back, for msgpack and JSON.
+
+One generic converter for events and plans: nested dataclasses become dicts, tuples lists, enums
+their values; decoding follows the field annotations, so the classes stay the single schema.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import os
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class WireError(ValueError):
+    """A message that does not fit the schema it was decoded against."""
+
+
+def to_wire(obj: Any) -> Any:
+    """A dataclass tree as plain values (dicts keyed by field name)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_wire(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, tuple | list):
+        return [to_wire(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: to_wire(v) for k, v in obj.items()}
+    return obj
+
+
+def from_wire(cls: type[T], data: Any) -> T:
+    """Rebuild a `cls` dataclass from what to_wire gave (extra keys are ignored)."""
+    decoded: T = _decoder(typing.cast(Any, cls))(data)
+    return decoded
+
+
+@functools.cache
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [_decoder(a) for a in args if a is not type(None)]
+        if len(inner) != 1:
+            raise TypeError(f"unsupported union {tp}")
+        only = inner[0]
+        return lambda v: None if v is None else only(v)
+    if origin is tuple:
+        item = _decoder(args[0])
+        return lambda v: tuple(item(x) for x in _expect(v, list, tp))
+    if origin is dict:
+        value = _decoder(args[1])
+        return lambda v: {str(k): value(x) for k, x in _expect(v, dict, tp).items()}
+    if origin is typing.Literal:
+        return lambda v: _expect(v, str | int, tp)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return _dataclass_decoder(tp)
+    if tp is float:
+        return lambda v: float(_expect(v, int | float, tp))
+    if tp in (int, str, bool):
+        return lambda v: _expect(v, tp, tp)
+    if tp is Any:
+        return lambda v: v
+    raise TypeError(f"no wire decoder for {tp}")
+
+
+def _dataclass_decoder(cls: type) -> Callable[[Any], Any]:
+    hints = typing.get_type_hints(cls)
+    fields = [(f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls) if f.init]
+
+    def decode(v: Any) -> Any:
+        data = _expect(v, dict, cls)
+        try:
+            return cls(**{name: dec(data[name]) for name, dec in fields if name in data})
+        except TypeError as exc:
+            raise WireError(f"{cls.__name__}: {exc}") from None
+
+    return decode
+
+
+def _expect(value: Any, kind: Any, what: Any) -> Any:
+    if not isinstance(value, kind):
+        raise WireError(f"expected {getattr(what, '__name__', what)}, got {value!r}")
+    return value
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until all of `data` is out (pipes take large writes in parts)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

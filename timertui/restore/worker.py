@@ -1,0 +1,709 @@
+"""The restore worker: runs inside the restore target, a fresh child process, never the app.
+
+It receives a plan, prepares itself as a target (signals blocked, threads for SIGEV_THREAD_ID
+targets, the test hooks of TargetSpec), probes exact-ID mode, creates the timers in compiled
+loops (exact: each at its ID; walk: create/delete), arms them, turns exact mode off and verifies
+from its own /proc/self/timers and timer_gettime. Every step is an event written to `ev_fd`.
+
+The loops run in chunks of `chunk_ns`: between chunks the worker reports progress and looks at
+`ctrl_fd`, the read end of a pipe the parent holds open — end of file there means the parent is
+gone, and the worker leaves at once. `--hold` keeps it alive after `done`, reporting expirations.
+
+Started by `native.py`, either forked from a single-threaded caller (`serve`) or as a fresh
+interpreter (`main`, reading the plan from ctrl_fd).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import select
+import struct
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import msgpack
+
+from timertui import _native
+from timertui._native import PR_TIMER_CREATE_RESTORE_IDS as PR_RESTORE_IDS
+from timertui._native import RESTORE_IDS_GET, RESTORE_IDS_OFF, RESTORE_IDS_ON, ffi, lib
+from timertui.capture.host import sigpending_in_use
+from timertui.capture.proc_timers import read_timers
+from timertui.clocks import ALARM_CLOCKS
+from timertui.model import INT_MAX, SIGEV_NONE, Timer
+from timertui.restore import events as ev
+from timertui.restore.events import Severity
+from timertui.restore.plan import (
+    PlannedTimer,
+    RestorePlan,
+    RunOptions,
+    expected_timer,
+    wrap_cost,
+)
+from timertui.restore.wire import from_wire, write_all
+
+PR_SET_NAME = 15
+WORKER_COMM = b"timertui-rst"
+# Remaining-time tolerance on top of the time between arming and reading back.
+VERIFY_SLACK_NS = 2_000_000
+HOLD_REPORT_NS = 100_000_000  # expirations are summed per timer over this long
+_EXPIRY = struct.Struct("iiii")  # struct tt_expiry
+_WALK_DONE, _WALK_BUDGET, _WALK_ABOVE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_CRASHED = 0, 1, 70
+
+
+class _ParentGone(Exception):
+    """The control pipe hit end of file: nobody reads our events any more."""
+
+
+def _errname(err: int) -> str:
+    return errno.errorcode.get(err, str(err))
+
+
+class _Out:
+    """Events to the parent, msgpack maps back to back; times relative to the run's start."""
+
+    def __init__(self, fd: int, t0_ns: int) -> None:
+        self.fd = fd
+        self.t0 = t0_ns
+        self.packer = msgpack.Packer()
+
+    def now(self) -> int:
+        return time.monotonic_ns() - self.t0
+
+    def emit(self, event: ev.Event) -> None:
+        write_all(self.fd, self.packer.pack(ev.encode(event)))
+
+
+class _Restore:
+    def __init__(self, plan: RestorePlan, opts: RunOptions, out: _Out, ctrl_fd: int) -> None:
+        self.plan = plan
+        self.opts = opts
+        self.out = out
+        self.ctrl_fd = ctrl_fd
+        self.pid = os.getpid()
+        self.tids = [self.pid]
+        self.phases: dict[str, int] = {}
+        self.codes = set(plan.decision_codes())
+        self.syscalls = 0
+        self.creates = 0
+        self.deletes = 0
+        self.mode = ""
+        self.fatal = False
+        self.restore_ids_on = False
+        self.created: set[int] = set()
+        self.failed: set[int] = set()
+        self.armed_at = 0
+        self.record_fd = -1
+        self.specs: Any = None
+        self.expected: list[Timer] = []
+        self.create_started = 0
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def decide(
+        self, code: str, severity: Severity, reason: str, timer_id: int | None = None
+    ) -> None:
+        self.codes.add(code)
+        if severity == "fatal":
+            self.fatal = True
+        self.out.emit(ev.Decision(self.out.now(), code, reason, severity, timer_id))
+
+    def fail(self, ids: list[int], err: int, detail: str) -> None:
+        self.failed.update(ids)
+        self.out.emit(ev.TimerState(self.out.now(), "failed", tuple(ids), err, detail))
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.monotonic_ns()
+        yield
+        ns = time.monotonic_ns() - start
+        self.phases[name] = ns
+        self.out.emit(ev.Phase(self.out.now(), name, ns))
+
+    def check_parent(self) -> None:
+        ready = select.select([self.ctrl_fd], [], [], 0)[0]
+        if ready and not os.read(self.ctrl_fd, 4096):
+            raise _ParentGone
+
+    # -- the restore -------------------------------------------------------------------------
+
+    def run(self) -> bool:
+        plan, out = self.plan, self.out
+        out.emit(
+            ev.Start(
+                out.now(),
+                "native",
+                self.pid,
+                plan.source_pid,
+                plan.comm,
+                self.opts.mode,
+                len(plan.timers),
+                plan.max_id,
+                self.opts.hold,
+                os.uname().release,
+            )
+        )
+        self.phases["spawn"] = out.now()
+        out.emit(ev.Phase(out.now(), "spawn", self.phases["spawn"]))
+        for d in plan.decisions:
+            out.emit(ev.Decision(out.now(), d.code, d.reason, d.severity, d.timer_id))
+        with self.phase("setup"):
+            self.setup()
+        if not self.fatal:
+            with self.phase("probe"):
+                self.probe()
+        if not self.fatal and plan.timers:
+            with self.phase("create"):
+                if self.mode == "exact":
+                    self.create_exact()
+                else:
+                    self.create_walk()
+        if self.created:
+            with self.phase("arm"):
+                self.arm()
+        if self.restore_ids_on:
+            with self.phase("prctl-off"):
+                self.syscalls += 1
+                ret = int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_OFF))
+                if ret:
+                    self.decide(
+                        "prctl-off-failed",
+                        "error",
+                        f"Can't disable PR_TIMER_CREATE_RESTORE_IDS: {ret}",
+                    )
+        with self.phase("verify"):
+            checks = self.verify()
+        equal = sum(c.equal for c in checks)
+        ok = not self.fatal and not self.failed and equal == len(plan.timers)
+        ok = ok and "prctl-off-failed" not in self.codes
+        out.emit(
+            ev.Done(
+                out.now(),
+                ok,
+                self.mode,
+                self.creates,
+                self.deletes,
+                self.syscalls,
+                dict(self.phases),
+                out.now(),
+                equal,
+                len(plan.timers) - equal,
+                self.opts.hold,
+            )
+        )
+        return ok
+
+    def setup(self) -> None:
+        plan = self.plan
+        name = ffi.new("char[]", WORKER_COMM)
+        lib.tt_prctl(PR_SET_NAME, int(ffi.cast("unsigned long", name)))
+        # Before any timer or thread exists: threads inherit the mask, expiries stay pending.
+        _native.check(lib.tt_block_signals(plan.signal_mask))
+        limit = plan.target.sigpending_limit
+        if limit is not None:
+            _, hard = resource.getrlimit(resource.RLIMIT_SIGPENDING)
+            resource.setrlimit(resource.RLIMIT_SIGPENDING, (limit, hard))
+        if plan.target.prepared:
+            self.prepare_target()
+        helpers = len(plan.threads) - 1
+        if helpers or self.opts.hold:
+            read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            self.record_fd = read_fd
+            if helpers:
+                tids = ffi.new("int[]", helpers)
+                _native.check(lib.tt_threads_start(helpers, plan.signal_mask, write_fd, tids))
+                self.tids.extend(ffi.unpack(tids, helpers))
+        self.expected = [expected_timer(t, self.pid, self.tids) for t in plan.timers]
+        self.specs = ffi.new(
+            "struct tt_spec[]",
+            [
+                (
+                    e.id,
+                    e.clock,
+                    e.notify,
+                    e.signo,
+                    e.target if t.thread is not None else 0,
+                    e.sigval,
+                )
+                for e, t in zip(self.expected, plan.timers, strict=True)
+            ],
+        )
+        self.check_headroom()
+
+    def prepare_target(self) -> None:
+        """Take the TargetSpec's IDs and set the ID counter, with exact-ID mode (6.15+)."""
+        target = self.plan.target
+        ret = int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_ON))
+        if ret:
+            self.decide(
+                "target-failed",
+                "fatal",
+                f"preparing the target needs PR_TIMER_CREATE_RESTORE_IDS: {_errname(-ret)}",
+            )
+            return
+        spec = _native.make_spec(1, SIGEV_NONE, 0, 0)
+        slot = ffi.new("int *")
+        # The counter ends at the last exact ID + 1: create at start_counter - 1 last, and
+        # delete it (INT_MAX + 1 masks to 0).
+        marker = (target.start_counter - 1) & INT_MAX
+        try:
+            for want in (*target.taken_ids, marker):
+                slot[0] = want
+                _native.check(lib.tt_timer_create(spec, slot))
+            _native.check(lib.tt_timer_delete(marker))
+        except OSError as exc:
+            self.decide("target-failed", "fatal", f"preparing the target: {exc}")
+        finally:
+            lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_OFF)
+        if not self.fatal:
+            self.decide(
+                "target-prepared",
+                "info",
+                f"target prepared: IDs {list(target.taken_ids)} taken, ID counter at "
+                f"{target.start_counter}",
+            )
+
+    def check_headroom(self) -> None:
+        if "rlimit-headroom" in self.codes:
+            return
+        soft, _ = resource.getrlimit(resource.RLIMIT_SIGPENDING)
+        in_use = sigpending_in_use("self")
+        need = len(self.plan.timers)
+        if soft == resource.RLIM_INFINITY or in_use is None or soft - in_use >= need:
+            return
+        self.decide(
+            "rlimit-headroom",
+            "error",
+            f"RLIMIT_SIGPENDING is {soft} with {in_use} in use by this user: room for "
+            f"{max(soft - in_use, 0)} timers, the restore holds {need} at once; timer_create "
+            "fails with EAGAIN past the limit",
+        )
+
+    def probe(self) -> None:
+        forced = self.opts.mode
+        self.syscalls += 1
+        if forced == "walk":
+            # GET changes nothing: it only tells whether exact mode would have been there.
+            ret = int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_GET))
+            exact = ret >= 0
+            self.out.emit(ev.Probe(self.out.now(), exact, max(-ret, 0), self._probe_text(ret)))
+            self.mode = "walk"
+            self.decide(
+                "walk-mode",
+                "info",
+                "walk forced (--mode walk): timers are recreated by creating and deleting until "
+                "the kernel hands out each wanted ID"
+                + (" (this kernel has exact IDs)" if exact else ""),
+            )
+            return
+        ret = int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_ON))
+        self.out.emit(ev.Probe(self.out.now(), ret == 0, max(-ret, 0), self._probe_text(ret)))
+        if ret == 0:
+            self.restore_ids_on = True
+            self.mode = "exact"
+            self.decide(
+                "exact-mode",
+                "info",
+                "PR_TIMER_CREATE_RESTORE_IDS is on: each timer is created at its ID"
+                + (" (forced)" if forced == "exact" else ""),
+            )
+        elif ret == -errno.EINVAL and forced == "exact":
+            self.decide(
+                "exact-unsupported",
+                "fatal",
+                "exact mode forced, but the kernel refused PR_TIMER_CREATE_RESTORE_IDS with "
+                "EINVAL (it needs Linux 6.15+)",
+            )
+        elif ret == -errno.EINVAL:
+            self.mode = "walk"
+            self.decide(
+                "walk-mode",
+                "info",
+                "PR_TIMER_CREATE_RESTORE_IDS gave EINVAL (kernel before 6.15): timers are "
+                "recreated by the create/delete walk",
+            )
+        else:
+            self.decide(
+                "prctl-failed",
+                "fatal",
+                f"Can't enabled PR_TIMER_CREATE_RESTORE_IDS: {ret} ({_errname(-ret)})",
+            )
+
+    @staticmethod
+    def _probe_text(ret: int) -> str:
+        if ret >= 0:
+            return "PR_TIMER_CREATE_RESTORE_IDS available"
+        return f"PR_TIMER_CREATE_RESTORE_IDS: {_errname(-ret)}: {os.strerror(-ret)}"
+
+    def progress(self, done: int, current_id: int, started: int, remaining_ids: int) -> None:
+        elapsed = time.monotonic_ns() - started
+        rate = self.creates * 1e9 / elapsed if elapsed > 0 else 0.0
+        eta = int(remaining_ids / rate * 1e9) if rate > 0 else -1
+        self.out.emit(
+            ev.Progress(
+                self.out.now(),
+                "create",
+                done,
+                len(self.plan.timers),
+                current_id,
+                self.plan.max_id,
+                self.creates,
+                self.deletes,
+                rate,
+                eta,
+            )
+        )
+
+    def create_exact(self) -> None:
+        timers = self.plan.timers
+        ids = self.plan.ids
+        n = len(timers)
+        errs = ffi.new("int[]", n)
+        got = ffi.new("int[]", n)
+        started = time.monotonic_ns()
+        i = 0
+        while i < n:
+            deadline = time.monotonic_ns() + self.opts.chunk_ns
+            k = int(lib.tt_create_exact_until(self.specs + i, n - i, errs + i, got + i, deadline))
+            self.creates += k
+            self.syscalls += k
+            chunk_errs = ffi.unpack(errs + i, k)
+            chunk_got = ffi.unpack(got + i, k)
+            wanted = ids[i : i + k]
+            if any(chunk_errs) or chunk_got != list(wanted):
+                ok_ids = self.sort_out(i, chunk_errs, chunk_got, wanted)
+            else:
+                ok_ids = list(wanted)
+            self.created.update(ok_ids)
+            if ok_ids:
+                self.out.emit(ev.TimerState(self.out.now(), "created", tuple(ok_ids)))
+            i += k
+            self.progress(i, wanted[-1], started, n - i)
+            if self.fatal:
+                self.fail(list(ids[i:]), errno.EAGAIN, "not attempted")
+                return
+            self.check_parent()
+
+    def exact_failed(self, index: int, err: int) -> None:
+        t = self.plan.timers[index]
+        criu = f"Can't create posix timer - {index}: {-err}"
+        if err == errno.EBUSY:
+            self.decide(
+                "id-busy",
+                "error",
+                f"{criu} (ID {t.id} is already in use in the target: EBUSY)",
+                t.id,
+            )
+        elif err == errno.EOPNOTSUPP and t.clock in ALARM_CLOCKS:
+            self.decide(
+                "alarm-unsupported",
+                "error",
+                f"{criu} (alarm clocks need an RTC wake-up alarm and CAP_WAKE_ALARM: EOPNOTSUPP)",
+                t.id,
+            )
+        elif err == errno.EAGAIN:
+            self.decide(
+                "create-failed",
+                "fatal",
+                f"{criu} (EAGAIN: RLIMIT_SIGPENDING reached or every ID in use; the timers "
+                "after it are not attempted)",
+                t.id,
+            )
+        else:
+            self.decide("create-failed", "error", f"{criu} ({_errname(err)})", t.id)
+        self.fail([t.id], err, _errname(err))
+
+    def sort_out(
+        self, start: int, errs: list[int], got: list[int], wanted: tuple[int, ...]
+    ) -> list[int]:
+        """A chunk with failures: report each, and CRIU's check that the kernel used the
+        wanted ID. Returns the IDs created as asked."""
+        ok: list[int] = []
+        for j, (err, got_id) in enumerate(zip(errs, got, strict=True)):
+            if err:
+                self.exact_failed(start + j, -err)
+            elif got_id != wanted[j]:
+                self.decide(
+                    "unexpected-id",
+                    "error",
+                    f"Unexpected timer id {got_id} (expected {wanted[j]})",
+                    wanted[j],
+                )
+                self.fail([wanted[j]], 0, f"created as ID {got_id}")
+            else:
+                ok.append(got_id)
+        return ok
+
+    def create_walk(self) -> None:
+        timers = self.plan.timers
+        state = ffi.new("struct tt_walk_state *")
+        state.last_id = -1
+        started = last_report = self.create_started = time.monotonic_ns()
+        chunk = self.opts.chunk_ns
+        max_id = self.plan.max_id
+        for index, t in enumerate(timers):
+            spec = self.specs + index
+            while True:
+                before_c, before_d = state.creates, state.deletes
+                ret = int(lib.tt_walk_until(spec, 0, last_report + chunk, state))
+                self.creates += state.creates - before_c
+                self.deletes += state.deletes - before_d
+                self.syscalls += state.creates - before_c + state.deletes - before_d
+                if ret == _WALK_DONE:
+                    self.created.add(t.id)
+                    self.out.emit(ev.TimerState(self.out.now(), "created", (t.id,)))
+                    break
+                if ret == _WALK_BUDGET:
+                    last_report = time.monotonic_ns()
+                    remaining = max_id - state.last_id
+                    if state.wrapping:
+                        remaining = wrap_cost(state.last_id + 1, max_id)
+                    self.progress(index, state.last_id, started, remaining)
+                    self.check_parent()
+                    continue
+                if ret == _WALK_ABOVE and self.walk_above(index, state):
+                    continue
+                if ret < 0:
+                    self.walk_failed(index, -ret, state)
+                self.fail([x.id for x in timers[index:]], 0, "not created: the walk stopped")
+                return
+        self.progress(len(timers), state.last_id, started, 0)
+
+    def walk_above(self, index: int, state: Any) -> bool:
+        """The kernel handed out an ID above the wanted one. True: walk on (wrap allowed)."""
+        want = self.plan.timers[index].id
+        got = int(state.last_id)
+        scratch = ffi.new("long long[2]")
+        self.syscalls += 1
+        if lib.tt_timer_gettime(want, scratch, scratch + 1) == 0:
+            self.decide(
+                "walk-overshoot",
+                "fatal",
+                "Can't create timers, kernel don't give them consequently "
+                f"(wanted ID {want} is already in use in the target; the kernel skipped it "
+                f"and gave {got})",
+                want,
+            )
+            return False
+        taken = sum(1 for x in self.plan.target.taken_ids if x <= want or x > got)
+        cost = wrap_cost(got + 1, want, taken)
+        rate = self.creates * 1e9 / max(time.monotonic_ns() - self.create_started, 1)
+        eta = f", about {cost / rate:.0f} s at {rate / 1e6:.2f} M creates/s" if rate else ""
+        text = (
+            f"wanted ID {want} is below the target's ID counter (the kernel gave {got}): the "
+            f"walk must wrap past INT_MAX, {cost} creates{eta}"
+        )
+        if not self.opts.allow_wrap:
+            self.decide(
+                "wrap-needed",
+                "fatal",
+                f"Can't create timers, kernel don't give them consequently ({text}; refused, "
+                "allow it with --allow-wrap)",
+                want,
+            )
+            return False
+        self.decide("wrap-needed", "warning", f"{text}; wrapping as allowed", want)
+        state.wrapping = 1
+        return True
+
+    def walk_failed(self, index: int, err: int, state: Any) -> None:
+        t = self.plan.timers[index]
+        # A failed delete leaves its temporary timer alive: one more create than delete.
+        kept = len(self.created)
+        if state.creates - state.deletes - kept == 1:
+            self.decide(
+                "delete-failed",
+                "fatal",
+                f"Can't remove temporaty posix timer 0x{int(state.last_id):x} ({_errname(err)})",
+                t.id,
+            )
+        else:
+            hint = " (EAGAIN: RLIMIT_SIGPENDING reached)" if err == errno.EAGAIN else ""
+            self.decide(
+                "create-failed",
+                "fatal",
+                f"Can't create posix timer - {index} ({_errname(err)}){hint}",
+                t.id,
+            )
+
+    def arm(self) -> None:
+        chosen = [(t, i) for i, t in enumerate(self.plan.timers) if t.arm and t.id in self.created]
+        if not chosen:
+            return
+        n = len(chosen)
+        ids = ffi.new("int[]", [t.id for t, _ in chosen])
+        values = ffi.new("long long[]", [t.value_ns for t, _ in chosen])
+        intervals = ffi.new("long long[]", [t.interval_ns for t, _ in chosen])
+        errs = ffi.new("int[]", n)
+        self.armed_at = time.monotonic_ns()
+        lib.tt_arm_many(ids, values, intervals, n, errs)
+        self.syscalls += n
+        armed = []
+        for (t, _), err in zip(chosen, ffi.unpack(errs, n), strict=True):
+            if err:
+                self.decide("arm-failed", "error", f"timer_settime: {_errname(-err)}", t.id)
+                self.fail([t.id], -err, _errname(-err))
+            else:
+                armed.append(t.id)
+        if armed:
+            self.out.emit(ev.TimerState(self.out.now(), "armed", tuple(armed)))
+
+    def verify(self) -> tuple[ev.TimerCheck, ...]:
+        timers = self.plan.timers
+        n = len(timers)
+        values = ffi.new("long long[]", n)
+        intervals = ffi.new("long long[]", n)
+        errs = ffi.new("int[]", n)
+        ids = ffi.new("int[]", list(self.plan.ids))
+        reading = read_timers(self.pid)
+        lib.tt_gettime_many(ids, n, values, intervals, errs)
+        read_at = time.monotonic_ns()
+        self.syscalls += n
+        elapsed = read_at - self.armed_at if self.armed_at else 0
+        actual = {t.id: t for t in reading.timers}
+        checks = []
+        for i, (t, want) in enumerate(zip(timers, self.expected, strict=True)):
+            got = actual.get(t.id)
+            if got is None or errs[i]:
+                checks.append(ev.TimerCheck(t.id, (ev.FieldDiff("present", 1, 0),)))
+                continue
+            diffs = [
+                ev.FieldDiff(name, w, g)
+                for name, w, g in (
+                    ("clock", want.clock, got.clock),
+                    ("notify", want.notify, got.notify),
+                    ("target", want.target, got.target),
+                    ("signo", want.signo, got.signo),
+                    ("sigval", want.sigval, got.sigval),
+                )
+                if w != g
+            ]
+            if t.source.values is not None:
+                diffs += _value_diffs(t, values[i], intervals[i], elapsed)
+            checks.append(ev.TimerCheck(t.id, tuple(diffs)))
+        result = tuple(checks)
+        self.out.emit(ev.Verify(self.out.now(), result))
+        return result
+
+    # -- hold --------------------------------------------------------------------------------
+
+    def hold(self) -> None:
+        """Stay alive as the restored process, reporting expirations, until the parent leaves."""
+        sfd = _native.check(lib.tt_signalfd(self.plan.signal_mask))
+        poller = select.poll()
+        poller.register(self.ctrl_fd, select.POLLIN)
+        poller.register(sfd, select.POLLIN)
+        if self.record_fd >= 0:
+            poller.register(self.record_fd, select.POLLIN)
+        buf = ffi.new("struct tt_expiry[]", 64)
+        pending: dict[int, tuple[int, int]] = {}  # timer -> (count, overrun) since last report
+        totals: dict[int, int] = {}
+        next_report = time.monotonic_ns() + HOLD_REPORT_NS
+        while True:
+            timeout_ms = max(0, (next_report - time.monotonic_ns()) // 1_000_000)
+            for fd, _ in poller.poll(timeout_ms if pending else None):
+                if fd == self.ctrl_fd:
+                    self.check_parent()
+                    continue
+                records: list[tuple[int, int, int, int]]
+                if fd == sfd:
+                    got = int(lib.tt_read_expiries(sfd, buf, 64))
+                    records = [(buf[k].timer_id, buf[k].overrun, 0, 0) for k in range(max(got, 0))]
+                else:
+                    records = list(_EXPIRY.iter_unpack(_whole_records(self.record_fd)))
+                for timer_id, overrun, _, _ in records:
+                    count, over = pending.get(timer_id, (0, 0))
+                    pending[timer_id] = (count + 1 + overrun, over + overrun)
+            if pending and time.monotonic_ns() >= next_report:
+                for timer_id, (count, over) in sorted(pending.items()):
+                    totals[timer_id] = totals.get(timer_id, 0) + count
+                    self.out.emit(
+                        ev.Expiration(self.out.now(), timer_id, count, totals[timer_id], over)
+                    )
+                pending.clear()
+                next_report = time.monotonic_ns() + HOLD_REPORT_NS
+            elif not pending:
+                next_report = time.monotonic_ns() + HOLD_REPORT_NS
+
+
+def _whole_records(fd: int) -> bytes:
+    # Helper threads write whole records (smaller than PIPE_BUF, so atomically).
+    try:
+        data = os.read(fd, _EXPIRY.size * 256)
+    except BlockingIOError:
+        return b""
+    return data[: len(data) - len(data) % _EXPIRY.size]
+
+
+def _value_diffs(
+    t: PlannedTimer, got_value: int, got_interval: int, elapsed: int
+) -> list[ev.FieldDiff]:
+    """Values within tolerance: the remaining time can only have shrunk by what passed since
+    arming; a timer that may have fired since is anywhere in its period (or 0 if one-shot)."""
+    value, interval = (t.value_ns, t.interval_ns) if t.arm else (0, 0)
+    diffs = []
+    if got_interval != interval:
+        diffs.append(ev.FieldDiff("interval_ns", interval, got_interval))
+    slack = elapsed + VERIFY_SLACK_NS
+    if value == 0:
+        ok = got_value == 0
+    elif value - slack <= got_value <= value:
+        ok = True
+    elif value <= slack:
+        ok = 0 < got_value <= interval if interval else got_value == 0
+    else:
+        ok = False
+    if not ok:
+        diffs.append(ev.FieldDiff("remaining_ns", value, got_value))
+    return diffs
+
+
+def serve(plan: RestorePlan, opts: RunOptions, t0_ns: int, ctrl_fd: int, ev_fd: int) -> int:
+    """Run the restore in this process (the restore target) and return its exit status."""
+    out = _Out(ev_fd, t0_ns)
+    try:
+        restore = _Restore(plan, opts, out, ctrl_fd)
+        ok = restore.run()
+        if opts.hold:
+            restore.hold()
+        return EXIT_OK if ok else EXIT_FAILED
+    except _ParentGone:
+        return EXIT_FAILED
+    except BrokenPipeError:
+        return EXIT_FAILED
+    except Exception as exc:
+        with suppress(OSError):
+            out.emit(ev.Error(out.now(), "worker-crashed", f"{type(exc).__name__}: {exc}"))
+        return EXIT_CRASHED
+
+
+def _read_message(fd: int) -> Any:
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+    while True:
+        data = os.read(fd, 1 << 16)
+        if not data:
+            raise _ParentGone
+        unpacker.feed(data)
+        for message in unpacker:
+            return message
+
+
+def main() -> None:
+    """Spawned worker: `... worker CTRL_FD EVENT_FD`; the plan comes first on CTRL_FD."""
+    ctrl_fd, ev_fd = int(sys.argv[-2]), int(sys.argv[-1])
+    try:
+        message = _read_message(ctrl_fd)
+    except _ParentGone:
+        os._exit(EXIT_FAILED)
+    plan = from_wire(RestorePlan, message["plan"])
+    opts = from_wire(RunOptions, message["options"])
+    os._exit(serve(plan, opts, int(message["t0_ns"]), ctrl_fd, ev_fd))
+
+
+if __name__ == "__main__":
+    main()
