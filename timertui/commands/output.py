@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from timertui.gaps import GapReport
+    from timertui.model import ProcessTimers, Timer
 
 
 def print_json(obj: Any) -> None:
@@ -32,3 +36,79 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], right
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: str = "") -> None:
     print(format_table(headers, rows, right))
+
+
+def _ns(ns: int) -> str:
+    return f"{ns / 1e9:.6f}s"
+
+
+def timers_table(timers: Sequence[Timer]) -> str:
+    """One row per timer, decoded; value columns only when some timer has deep values."""
+    from timertui.capture.describe import clock_text, notify_text, signal_text
+
+    deep = any(t.values is not None for t in timers)
+    headers = ["ID", "CLOCK", "NOTIFY", "SIGNAL", "SIGVAL"]
+    if deep:
+        headers += ["REMAINING", "INTERVAL", "OVERRUN"]
+    rows = []
+    for t in timers:
+        row: list[object] = [t.id, clock_text(t), notify_text(t), signal_text(t), f"0x{t.sigval:x}"]
+        if deep:
+            v = t.values
+            row += (
+                ["-", "-", "-"]
+                if v is None
+                else [_ns(v.remaining_ns), _ns(v.interval_ns), v.overrun]
+            )
+        rows.append(row)
+    return format_table(headers, rows, right="ID,REMAINING,INTERVAL,OVERRUN")
+
+
+def gap_view(report: GapReport) -> dict[str, Any]:
+    walk = report.walk
+    largest = report.largest_gap
+    return {
+        "ids": list(report.ids),
+        "gaps": [{"start": g.start, "length": g.length} for g in report.gaps],
+        "largest_gap": None
+        if largest is None
+        else {"start": largest.start, "length": largest.length},
+        "density": report.density,
+        "walk": {
+            "start_counter": walk.start_counter,
+            "creates": walk.creates,
+            "deletes": walk.deletes,
+            "wrap_needed": walk.wrap_needed,
+            "wrap_extra_creates": walk.wrap_extra_creates,
+            "end_counter": walk.end_counter,
+        },
+    }
+
+
+def gap_lines(report: GapReport) -> list[str]:
+    """What the gaps cost, in words: the figures `show` and `inspect` print under the table."""
+    from timertui.gaps import gap_map
+
+    if not report.ids:
+        return ["no timers"]
+    walk = report.walk
+    lines = [f"ID map 0..{report.ids[-1]:,}: [{gap_map(report.ids)}]"]
+    largest = report.largest_gap
+    gaps = f"{len(report.gaps)} gap(s)"
+    if largest is not None:
+        gaps += f", largest {largest.start:,}..{largest.end:,} ({largest.length:,} IDs)"
+    lines.append(f"{gaps}; density {report.density:.3g}")
+    lines.append(
+        f"legacy walk from counter {walk.start_counter:,}: {walk.creates:,} creates, "
+        f"{walk.deletes:,} deletes" + (" (needs a wrap past INT_MAX)" if walk.wrap_needed else "")
+    )
+    return lines
+
+
+def process_header(proc: ProcessTimers) -> str:
+    limit = "" if proc.sigpending is None else f"  RLIMIT_SIGPENDING {proc.sigpending[0]}"
+    state = "" if proc.access.value == "ok" else f"  [{proc.access.value}]"
+    return (
+        f"PID {proc.pid}  ppid {proc.ppid}  user {proc.user or proc.uid}  threads {len(proc.tids)}  "
+        f"timers {len(proc.timers)}{limit}{state}\n  {proc.command}"
+    )

@@ -1,0 +1,72 @@
+"""`timertui inspect FILE|CRIU_DIR`: a snapshot's or CRIU image's timers, gaps and walk cost."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("inspect", help="show a snapshot file's or CRIU image directory's timers")
+    p.add_argument(
+        "source", metavar="FILE|CRIU_DIR", help="snapshot file, CRIU images or crit JSON"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from timertui import gaps, snapshot, sources
+    from timertui.capture import describe
+    from timertui.commands import output
+
+    snap = sources.open_source(args.source)
+    problems = snapshot.validate(snap)
+    # Analysis of a process needs valid IDs; a process with bad ones is reported, not analysed.
+    bad_pids = {p.pid for p in snap.processes if _bad_ids(p.timers)}
+    reports = {
+        p.pid: gaps.analyze(t.id for t in p.timers) for p in snap.processes if p.pid not in bad_pids
+    }
+    if args.json:
+        procs = []
+        for p in snap.processes:
+            view = describe.process_view(p)
+            report = reports.get(p.pid)
+            view["gaps"] = None if report is None else output.gap_view(report)
+            procs.append(view)
+        output.print_json(
+            {
+                "source": snap.source,
+                "host": dataclasses.asdict(snap.host),
+                "times": dataclasses.asdict(snap.times),
+                "processes": procs,
+                "problems": [{"path": pr.path, "message": pr.message} for pr in problems],
+            }
+        )
+        return 1 if problems else 0
+    host = snap.host
+    print(
+        f"{snap.source}: {len(snap.processes)} process(es); host {host.hostname or '?'} "
+        f"kernel {host.kernel_release or '?'}"
+    )
+    for p in snap.processes:
+        print()
+        print(output.process_header(p))
+        if p.timers:
+            print(output.timers_table(p.timers))
+        report = reports.get(p.pid)
+        for line in output.gap_lines(report) if report else ["IDs invalid: see problems"]:
+            print(line)
+    if problems:
+        print(f"\n{len(problems)} problem(s):")
+        for pr in problems:
+            print(f"  {pr}")
+    return 1 if problems else 0
+
+
+def _bad_ids(timers: Any) -> bool:
+    from timertui.model import INT_MAX
+
+    ids = [t.id for t in timers]
+    return len(set(ids)) != len(ids) or any(not 0 <= i <= INT_MAX for i in ids)
