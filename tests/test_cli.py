@@ -1,0 +1,143 @@
+"""The CLI end to end, against the real kernel: the demo workload's timers as `show` prints them,
+a snapshot's round trip, and one-line errors with exit 2 for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from timertui import demo, snapshot
+from timertui.capture.proc_timers import parse_timers
+from timertui.clocks import decode_clock
+from timertui.signals import signal_name
+
+
+def timertui(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "timertui", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def workload() -> Iterator[int]:
+    from timertui.capture import host
+
+    for probe in (host.probe_proc_timers(), host.probe_exact_ids()):
+        if not probe.ok:
+            pytest.skip(f"kernel feature missing: {probe.detail}")
+    proc = demo.spawn_workload(demo.DEFAULT_IDS, zoo=True)
+    try:
+        yield demo.read_ready_pid(proc)
+    finally:
+        demo.stop_workload(proc)
+
+
+def test_show_json_matches_proc_exactly(workload: int) -> None:
+    raw = Path(f"/proc/{workload}/timers").read_text()
+    kernel = {t.id: t for t in parse_timers(raw)}
+    out = timertui("show", str(workload), "--json")
+    assert out.returncode == 0, out.stderr
+    view = json.loads(out.stdout)
+    assert view["pid"] == workload
+    assert len(view["tids"]) == 2
+    shown = {t["id"]: t for t in view["timers"]}
+    assert shown.keys() == kernel.keys()
+    assert {0, 1_000_000, 2_000_000} <= shown.keys()
+    for tid, t in kernel.items():
+        s = shown[tid]
+        assert s["clock"]["raw"] == t.clock
+        assert s["clock"]["name"] == decode_clock(t.clock).name
+        assert (s["notify"]["raw"], s["notify"]["target"]) == (t.notify, t.target)
+        assert (s["signal"]["signo"], s["signal"]["name"]) == (t.signo, signal_name(t.signo))
+        assert s["sigval"]["int"] == t.sigval
+    assert view["gaps"]["walk"]["creates"] == 2_000_001
+
+
+def test_show_text_decodes_every_timer(workload: int) -> None:
+    out = timertui("show", str(workload))
+    assert out.returncode == 0, out.stderr
+    for needle in (
+        "PROCESS_CPUTIME_ID",
+        "THREAD_CPUTIME_ID",
+        f"CPU SCHED of pid {workload}",
+        "thread-id → tid",
+        "SIGRTMIN+3",
+        "0xc0ffee0b",
+        "2,000,001 creates",
+    ):
+        assert needle in out.stdout
+    listed = json.loads(timertui("ps", "--json").stdout)
+    assert workload in {p["pid"] for p in listed}
+
+
+def test_snapshot_round_trips(workload: int, tmp_path: Path) -> None:
+    path = tmp_path / "demo.tts"
+    out = timertui("snapshot", str(workload), "-o", str(path))
+    assert out.returncode == 0, out.stderr
+    assert path.stat().st_mode & 0o777 == 0o600
+    snap = snapshot.load(path)
+    (proc,) = snap.processes
+    kernel = sorted(parse_timers(Path(f"/proc/{workload}/timers").read_text()), key=lambda t: t.id)
+    assert list(proc.timers) == kernel
+    assert snapshot.validate(snap) == []
+    assert snapshot.decode(snapshot.encode(snap)) == snap
+    assert snap.host.exact_ids is True
+    shown = json.loads(timertui("inspect", str(path), "--json").stdout)
+    assert [t["id"] for t in shown["processes"][0]["timers"]] == [t.id for t in kernel]
+
+
+def test_corrupted_snapshot_is_one_line_exit_2(workload: int, tmp_path: Path) -> None:
+    path = tmp_path / "demo.tts"
+    assert timertui("snapshot", str(workload), "-o", str(path)).returncode == 0
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    path.write_bytes(bytes(data))
+    out = timertui("inspect", str(path))
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert len(out.stderr.splitlines()) == 1
+    assert str(path) in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("show", "999999999"), "no such process: 999999999"),
+        (("show", "abc"), "invalid int value"),
+        (("snapshot", "999999999", "-o", "/tmp/never-written.tts"), "no such process"),
+        (("inspect", "/nonexistent/file"), "no such file or directory"),
+        (("inspect", "/etc/hostname"), "not a timertui snapshot"),
+        (("nosuchcommand",), "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(args: tuple[str, ...], needle: str) -> None:
+    out = timertui(*args)
+    assert out.returncode == 2
+    assert len(out.stderr.splitlines()) == 1, out.stderr
+    assert needle in out.stderr
+    assert not Path("/tmp/never-written.tts").exists()
+
+
+def test_inspect_criu_fixture(stress_ng_dir: Path) -> None:
+    out = timertui("inspect", str(stress_ng_dir), "--json")
+    assert out.returncode == 0, out.stderr
+    view = json.loads(out.stdout)
+    procs = {p["pid"]: p for p in view["processes"]}
+    assert set(procs) == {19874, 19876}
+    (timer,) = procs[19876]["timers"]
+    assert (timer["id"], timer["signal"]["name"], timer["notify"]["target"]) == (
+        0,
+        "SIGRTMIN",
+        19876,
+    )
+    assert timer["values"]["interval_ns"] == 10_000_000
