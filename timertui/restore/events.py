@@ -122,6 +122,11 @@ class TimerState(Event):
     detail: str = ""
 
 
+# The phases of a restore in order; a Phase event comes when one ends. prctl-off only in exact
+# mode, create/arm only when there is something to create/arm.
+PHASES = ("spawn", "setup", "probe", "create", "arm", "prctl-off", "verify")
+
+
 @dataclass(frozen=True)
 class Phase(Event):
     kind: ClassVar[str] = "phase"

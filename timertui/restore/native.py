@@ -62,7 +62,8 @@ class RestoreRun(Generator[ev.Event, None, None]):
         self._finished = False
         self._cancelled = False
         self._saw_end = False  # a Done (without hold) or an Error from the worker
-        self._phase = "spawn"
+        self._phase = "spawn"  # the phase running now, for error messages
+        self._exact = False
 
     # -- generator protocol ------------------------------------------------------------------
 
@@ -116,8 +117,11 @@ class RestoreRun(Generator[ev.Event, None, None]):
             self._finished = True
             self._stop()
             return ev.Error(self._now(), "worker-died", f"unreadable event from the worker: {exc}")
-        if isinstance(event, ev.Phase):
-            self._phase = event.name
+        if isinstance(event, ev.Phase) and event.name in ev.PHASES[:-1]:
+            following = ev.PHASES[ev.PHASES.index(event.name) + 1 :]
+            self._phase = next(p for p in following if p != "prctl-off" or self._exact)
+        elif isinstance(event, ev.Probe):
+            self._exact = event.exact_ids and self.options.mode != "walk"
         elif isinstance(event, ev.Done):
             self._phase = "hold" if event.holding else "done"
             self._saw_end = not event.holding

@@ -53,6 +53,7 @@ VERIFY_SLACK_NS = 2_000_000
 HOLD_REPORT_NS = 100_000_000  # expirations are summed per timer over this long
 _EXPIRY = struct.Struct("iiii")  # struct tt_expiry
 _WALK_DONE, _WALK_BUDGET, _WALK_ABOVE = 0, 1, 2
+_RATE_SAMPLE = 10_000
 EXIT_OK, EXIT_FAILED, EXIT_CRASHED = 0, 1, 70
 
 
@@ -490,10 +491,14 @@ class _Restore:
                 want,
             )
             return False
-        taken = sum(1 for x in self.plan.target.taken_ids if x <= want or x > got)
-        cost = wrap_cost(got + 1, want, taken)
+        # Skipped on the way round: the timers restored so far (all below `want`) and the
+        # target's other timers past the counter or up to `want`.
+        others = sum(1 for x in self.plan.target.taken_ids if x <= want or x > got)
+        cost = wrap_cost(got + 1, want, len(self.created) + others)
         rate = self.creates * 1e9 / max(time.monotonic_ns() - self.create_started, 1)
-        eta = f", about {cost / rate:.0f} s at {rate / 1e6:.2f} M creates/s" if rate else ""
+        eta = ""
+        if self.creates >= _RATE_SAMPLE:  # fewer say nothing about the rate
+            eta = f", about {cost / rate:.0f} s at {rate / 1e6:.2f} M creates/s"
         text = (
             f"wanted ID {want} is below the target's ID counter (the kernel gave {got}): the "
             f"walk must wrap past INT_MAX, {cost} creates{eta}"

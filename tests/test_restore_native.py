@@ -1,0 +1,345 @@
+"""The native backend on the real kernel: every timer is created in a worker child, never here."""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from test_restore_plan import HELPER, MS, PID, armed, process, timer
+
+from timertui.clocks import CpuClockType, make_cpu_clock
+from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, TimerValues
+from timertui.restore import events as ev
+from timertui.restore import run
+from timertui.restore.native import RestoreRun, local_facts
+from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
+
+E = TypeVar("E", bound=ev.Event)
+
+pytestmark = pytest.mark.usefixtures("needs_proc_timers")
+
+
+def of(kind: type[E], events: Iterable[ev.Event]) -> list[E]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def done(events: list[ev.Event]) -> ev.Done:
+    (last,) = of(ev.Done, events)
+    return last
+
+
+def decision(events: list[ev.Event], code: str) -> ev.Decision:
+    found = [d for d in of(ev.Decision, events) if d.code == code]
+    assert found, f"no {code} decision in {[d.code for d in of(ev.Decision, events)]}"
+    return found[0]
+
+
+def assert_gone(pid: int) -> None:
+    """Reaped: no /proc entry at all (a zombie would still have one)."""
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def zoo() -> RestorePlan:
+    """Signal, none, a helper-thread target, a CPU clock of the old pid, values everywhere."""
+    return build_plan(
+        process(
+            [
+                timer(0, values=armed(5000, 1000)),
+                timer(3, notify=SIGEV_NONE, values=armed(7000)),
+                timer(4, notify=SIGEV_THREAD_ID, target=HELPER, values=armed(9000, 2000)),
+                timer(17, clock=make_cpu_clock(PID, CpuClockType.SCHED), values=armed(3000)),
+                timer(40, clock=0, signo=10, values=TimerValues(0, 0, 0)),
+            ],
+            tids=(PID, HELPER),
+        ),
+        facts=local_facts(),
+    )
+
+
+def assert_verified(events: list[ev.Event], mode: str) -> None:
+    end = done(events)
+    (verify,) = of(ev.Verify, events)
+    assert [c.diffs for c in verify.checks] == [()] * len(verify.checks)
+    assert end.ok, [d.reason for d in of(ev.Decision, events)]
+    assert end.mode == mode
+    assert end.verified == len(verify.checks)
+    assert of(ev.Error, events) == []
+
+
+def test_exact_restore_of_the_zoo_verifies(needs_exact_ids: None) -> None:
+    plan = zoo()
+    events = list(run(plan, mode="auto"))
+    assert_verified(events, "exact")
+    assert isinstance(events[0], ev.Start)
+    assert events[0].pid != os.getpid()
+    assert {"exact-mode", "thread-mapped", "cpu-clock-remapped"} <= {
+        d.code for d in of(ev.Decision, events)
+    }
+    end = done(events)
+    assert (end.creates, end.deletes) == (5, 0)
+    assert list(end.phases) == ["spawn", "setup", "probe", "create", "arm", "prctl-off", "verify"]
+    created = [i for s in of(ev.TimerState, events) if s.state == "created" for i in s.ids]
+    armed_ids = [i for s in of(ev.TimerState, events) if s.state == "armed" for i in s.ids]
+    assert created == [0, 3, 4, 17, 40]
+    assert armed_ids == [0, 3, 4, 17]  # 40 was disarmed in the snapshot
+    assert_gone(events[0].pid)
+
+
+def test_forced_walk_verifies_with_the_walks_counts() -> None:
+    plan = zoo()
+    events = list(run(plan, mode="walk"))
+    assert_verified(events, "walk")
+    end = done(events)
+    assert end.creates == plan.max_id + 1
+    assert end.deletes == plan.max_id + 1 - len(plan.timers)
+    assert "prctl-off" not in end.phases
+    assert decision(events, "walk-mode").severity == "info"
+
+
+def test_spawned_worker_verifies_the_same(needs_exact_ids: None) -> None:
+    events = list(run(zoo(), start="spawn"))
+    assert_verified(events, "exact")
+
+
+def test_walk_reports_progress_at_least_every_chunk() -> None:
+    plan = build_plan(process([timer(0), timer(150_000)]))
+    events = list(run(plan, mode="walk", chunk_ns=5 * MS))
+    progress = of(ev.Progress, events)
+    assert len(progress) >= 3
+    ids = [p.current_id for p in progress]
+    assert ids == sorted(ids)
+    assert progress[-1].current_id == 150_000
+    assert progress[-1].creates == 150_001
+    gaps = [b.t_ns - a.t_ns for a, b in itertools.pairwise(progress)]
+    assert max(gaps[:-1]) < 50 * MS  # 5 ms chunks; generous for a loaded machine
+    assert all(p.rate > 0 for p in progress)
+
+
+def test_taken_id_is_ebusy_in_exact_mode(needs_exact_ids: None) -> None:
+    plan = build_plan(process([timer(2), timer(5), timer(9)]), target=TargetSpec(taken_ids=(5,)))
+    events = list(run(plan))
+    busy = decision(events, "id-busy")
+    assert busy.timer_id == 5
+    assert "Can't create posix timer - 1: -16" in busy.reason
+    (failed,) = [s for s in of(ev.TimerState, events) if s.state == "failed"]
+    assert (failed.ids, failed.errno) == ((5,), errno.EBUSY)
+    end = done(events)
+    assert not end.ok
+    assert end.verified == 2  # 2 and 9 were still created and verify
+    assert decision(events, "target-prepared").severity == "info"
+
+
+def test_taken_id_stops_the_walk_with_crius_message(needs_exact_ids: None) -> None:
+    plan = build_plan(process([timer(2), timer(5)]), target=TargetSpec(taken_ids=(5,)))
+    events = list(run(plan, mode="walk"))
+    over = decision(events, "walk-overshoot")
+    assert over.severity == "fatal"
+    assert over.reason.startswith("Can't create timers, kernel don't give them consequently")
+    assert "gave 6" in over.reason
+    assert not done(events).ok
+
+
+def test_counter_past_a_wanted_id_needs_a_wrap(needs_exact_ids: None) -> None:
+    plan = build_plan(process([timer(3)]), target=TargetSpec(start_counter=100))
+    events = list(run(plan, mode="walk"))
+    wrap = decision(events, "wrap-needed")
+    assert wrap.severity == "fatal"
+    # After the first create (ID 100, deleted): 101..INT_MAX, then 0..3.
+    assert f"{(INT_MAX - 100) + 4} creates" in wrap.reason
+    assert "--allow-wrap" in wrap.reason
+    assert done(events).creates == 1
+
+
+def test_allowed_wrap_walks_round_int_max(needs_exact_ids: None) -> None:
+    plan = build_plan(process([timer(3), timer(6)]), target=TargetSpec(start_counter=INT_MAX - 4))
+    events = list(run(plan, mode="walk", allow_wrap=True))
+    assert decision(events, "wrap-needed").severity == "warning"
+    assert_verified(events, "walk")
+    # INT_MAX-4 .. INT_MAX, then 0..3 (3 kept), then 4..6.
+    assert done(events).creates == 5 + 4 + 3
+
+
+def test_dead_thread_remapped_and_made_none_verify() -> None:
+    dead = [timer(1, notify=SIGEV_THREAD_ID, target=4999, values=armed(9000))]
+    remapped = list(run(build_plan(process(dead))))
+    assert_verified(remapped, done(remapped).mode)
+    assert decision(remapped, "thread-remapped")
+    none = list(run(build_plan(process(dead), dead_threads="none")))
+    assert_verified(none, done(none).mode)
+    assert decision(none, "thread-to-none")
+
+
+def test_cpu_clock_of_a_live_thread_is_remapped_to_the_targets_thread() -> None:
+    clock = make_cpu_clock(HELPER, CpuClockType.SCHED, per_thread=True)
+    plan = build_plan(process([timer(1, clock=clock, values=armed(9000))], tids=(PID, HELPER)))
+    events = list(run(plan))
+    assert_verified(events, done(events).mode)
+    assert decision(events, "cpu-clock-remapped").timer_id == 1
+
+
+def test_small_rlimit_sigpending_is_reported_and_fails_with_eagain() -> None:
+    plan = build_plan(
+        process([timer(i) for i in range(6)]),
+        target=TargetSpec(sigpending_limit=2),
+        facts=local_facts(),
+    )
+    assert "rlimit-headroom" in plan.decision_codes()
+    events = list(run(plan))
+    headroom = decision(events, "rlimit-headroom")
+    assert events.index(headroom) < next(
+        i for i, e in enumerate(events) if isinstance(e, ev.Phase) and e.name == "create"
+    )
+    failed = [s for s in of(ev.TimerState, events) if s.state == "failed"]
+    assert failed and failed[0].errno == errno.EAGAIN
+    assert not done(events).ok
+
+
+def test_rlimit_found_short_by_the_worker_when_the_plan_had_no_facts() -> None:
+    plan = build_plan(process([timer(i) for i in range(4)]), target=TargetSpec(sigpending_limit=1))
+    assert plan.decisions == ()
+    events = list(run(plan))
+    assert decision(events, "rlimit-headroom").severity == "error"
+
+
+def test_killed_worker_mid_walk_gives_an_error_and_leaves_nothing() -> None:
+    plan = build_plan(process([timer(0), timer(50_000_000)]))
+    stream = run(plan, mode="walk")
+    assert isinstance(stream, RestoreRun)
+    seen: list[ev.Event] = []
+    for event in stream:
+        seen.append(event)
+        if isinstance(event, ev.Progress):
+            os.kill(stream.pid, signal.SIGKILL)
+            break
+    rest = list(stream)
+    (error,) = of(ev.Error, rest)
+    assert error.code == "worker-killed"
+    assert "SIGKILL" in error.message
+    assert "create phase" in error.message
+    assert stream.exit_status is not None
+    assert_gone(stream.pid)
+
+
+def test_cancel_from_another_thread_ends_with_cancelled() -> None:
+    import threading
+
+    plan = build_plan(process([timer(50_000_000)]))
+    stream = run(plan, mode="walk")
+    assert isinstance(stream, RestoreRun)
+    first = next(stream)
+    threading.Timer(0.05, stream.cancel).start()
+    rest = list(stream)
+    assert isinstance(first, ev.Start)
+    assert of(ev.Error, rest)[-1].code == "cancelled"
+    assert_gone(first.pid)
+
+
+def test_closing_the_generator_kills_and_reaps() -> None:
+    stream = run(build_plan(process([timer(50_000_000)])), mode="walk")
+    assert isinstance(stream, RestoreRun)
+    next(stream)
+    pid = stream.pid
+    assert Path(f"/proc/{pid}").exists()
+    stream.close()
+    assert_gone(pid)
+    assert list(stream) == []
+
+
+def test_hold_reports_expirations_per_timer_then_is_reaped() -> None:
+    plan = build_plan(
+        process(
+            [
+                timer(1, values=armed(5, 10)),
+                timer(2, notify=SIGEV_THREAD_ID, target=HELPER, values=armed(5, 20)),
+            ],
+            tids=(PID, HELPER),
+        )
+    )
+    stream = run(plan, hold=True)
+    assert isinstance(stream, RestoreRun)
+    totals: dict[int, int] = {}
+    deadline = None
+    for event in stream:
+        if isinstance(event, ev.Done):
+            assert event.ok and event.holding
+            deadline = time.monotonic() + 0.5
+        if isinstance(event, ev.Expiration):
+            totals[event.timer_id] = event.total
+        if deadline and time.monotonic() > deadline and len(totals) == 2:
+            break
+    pid = stream.pid
+    stream.close()
+    assert totals[1] >= 10  # every 10 ms for ~0.5 s
+    assert totals[2] >= 5
+    assert_gone(pid)
+
+
+def test_worker_leaves_when_its_caller_dies(tmp_path: Path) -> None:
+    """The caller is SIGKILLed while holding: the worker sees the control pipe close and exits.
+    A subreaper between us and the caller adopts and reaps it, and reports how it ended."""
+    caller = textwrap.dedent(
+        """
+        import sys
+        sys.path.insert(0, sys.argv[1])
+        from test_restore_plan import armed, process, timer
+        from timertui.restore import run
+        from timertui.restore.plan import build_plan
+        stream = run(build_plan(process([timer(1, values=armed(5, 10))])), hold=True)
+        for event in stream:
+            if event.kind == "done":
+                print(stream.pid, flush=True)
+                break
+        import time
+        time.sleep(60)
+        """
+    )
+    reaper = textwrap.dedent(
+        """
+        import json, os, signal, subprocess, sys, time
+        from timertui._native import lib
+        lib.tt_prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+        child = subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2]],
+                                 stdout=subprocess.PIPE, text=True)
+        worker = int(child.stdout.readline())
+        child.kill(); child.wait()
+        start = time.monotonic()
+        pid, status = os.waitpid(worker, 0)
+        print(json.dumps({"pid": pid, "worker": worker, "code": os.waitstatus_to_exitcode(status),
+                          "seconds": time.monotonic() - start}))
+        """
+    )
+    tests_dir = str(Path(__file__).parent)
+    out = subprocess.run(
+        [sys.executable, "-c", reaper, caller, tests_dir],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    assert result["pid"] == result["worker"]
+    assert result["code"] == 1  # left on its own: parent gone
+    assert result["seconds"] < 2
+    assert_gone(result["worker"])
+
+
+def test_events_stream_as_json_lines() -> None:
+    events = list(run(zoo(), mode="walk"))
+    lines = [ev.to_json(e) for e in events]
+    decoded = [ev.decode(json.loads(line)) for line in lines]
+    assert decoded == events
+    assert json.loads(lines[0])["kind"] == "start"
+    assert all("t_ns" in json.loads(line) for line in lines)
+    times = [e.t_ns for e in events]
+    assert times == sorted(times)

@@ -1,0 +1,294 @@
+"""`timertui restore FILE|CRIU_DIR`: replay the restore of a snapshot's timers and verify it.
+
+Live progress while it runs (one updating line on a terminal, a plain line a second otherwise),
+then the decisions, the time of each phase and the verification table. `--json` streams the
+events as JSON lines instead. Exit 0 when every timer verified equal, 1 when the restore failed
+or differs, 2 for bad input.
+
+Its end-to-end time counts interpreter start, so the module level imports only argparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from timertui.model import ProcessTimers
+    from timertui.restore.events import Event
+    from timertui.restore.plan import RestorePlan
+
+_PLAIN_PROGRESS_NS = 1_000_000_000
+_BACKENDS = ("native", "sim")  # timertui.restore.BACKENDS, without importing it here
+_MODES = ("auto", "exact", "walk")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "restore",
+        help="replay the restore of a snapshot's timers (CRIU's way) and verify it",
+        description="Recreate the timers of a snapshot (or a CRIU image directory) in a fresh "
+        "process, as CRIU's restorer does, and verify them. Exit 0 when verified, 1 when the "
+        "restore failed or differs, 2 for bad input.",
+    )
+    p.add_argument("source", metavar="FILE|CRIU_DIR", help="snapshot file or CRIU image dir")
+    p.add_argument("--backend", choices=_BACKENDS, default="native", help="default: native")
+    p.add_argument(
+        "--mode",
+        choices=_MODES,
+        default="auto",
+        help="auto: exact IDs when the kernel has them, else the walk (default)",
+    )
+    p.add_argument("--pid", type=int, help="restore this process of the snapshot only")
+    p.add_argument(
+        "--hold",
+        action="store_true",
+        help="keep the restored process after verifying, reporting expirations (Ctrl-C ends)",
+    )
+    p.add_argument(
+        "--allow-wrap",
+        action="store_true",
+        help="let the walk wrap past INT_MAX when a wanted ID is below the counter",
+    )
+    p.add_argument(
+        "--dead-threads",
+        choices=("remap", "none"),
+        default="remap",
+        help="timers notifying a thread that is gone: to the main thread, or SIGEV_NONE",
+    )
+    p.add_argument(
+        "--sigpending",
+        type=int,
+        metavar="N",
+        help="set the restored process's RLIMIT_SIGPENDING soft limit to N",
+    )
+    p.add_argument(
+        "--start",
+        choices=("auto", "fork", "spawn"),
+        default="auto",
+        help="how the native worker starts (default auto: fork when single-threaded)",
+    )
+    p.add_argument("--kernel", help="simulator: kernel profile")
+    p.add_argument("--pace", help="simulator: instant, real or xN")
+    p.add_argument("--json", action="store_true", help="stream the events as JSON lines")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from timertui.restore.native import local_facts
+    from timertui.restore.plan import TargetSpec, build_plan
+    from timertui.sources import open_source
+
+    snapshot = open_source(Path(args.source))
+    processes = _select(snapshot.processes, args.pid, args.source)
+    target = TargetSpec(sigpending_limit=args.sigpending)
+    alarms = any(t.clock in (8, 9) for p in processes for t in p.timers)
+    facts = local_facts(probe_alarm=alarms) if args.backend == "native" else None
+    ok = True
+    for process in processes:
+        plan = build_plan(process, target=target, facts=facts, dead_threads=args.dead_threads)
+        ok = _restore(plan, args) and ok
+    return 0 if ok else 1
+
+
+def _select(
+    processes: tuple[ProcessTimers, ...], pid: int | None, source: str
+) -> list[ProcessTimers]:
+    from timertui.restore.plan import PlanError
+
+    if pid is not None:
+        chosen = [p for p in processes if p.pid == pid]
+        if not chosen:
+            raise PlanError(f"{source}: no process {pid} in it")
+        if not chosen[0].timers:
+            raise PlanError(f"{source}: process {pid} has no timers to restore")
+        return chosen
+    chosen = [p for p in processes if p.timers]
+    if not chosen:
+        raise PlanError(f"{source}: no process with timers in it")
+    return chosen
+
+
+def _restore(plan: RestorePlan, args: argparse.Namespace) -> bool:
+    from timertui.restore import run as run_restore
+
+    extra = {k: v for k in ("kernel", "pace") if (v := getattr(args, k)) is not None}
+    stream = run_restore(
+        plan,
+        args.backend,
+        args.mode,
+        args.hold,
+        allow_wrap=args.allow_wrap,
+        start=args.start,
+        **extra,
+    )
+    view: _Json | _Text = _Json() if args.json else _Text(plan, sys.stdout, sys.stderr)
+    try:
+        for event in stream:
+            view.show(event)
+    except KeyboardInterrupt:
+        if not (args.hold and view.ok):
+            raise
+    finally:
+        stream.close()
+    view.finish()
+    return view.ok
+
+
+class _Json:
+    def __init__(self) -> None:
+        self.ok = False
+
+    def show(self, event: Event) -> None:
+        from timertui.restore.events import Done, to_json
+
+        if isinstance(event, Done):
+            self.ok = event.ok
+        sys.stdout.write(to_json(event) + "\n")
+        sys.stdout.flush()
+
+    def finish(self) -> None:
+        pass
+
+
+class _Text:
+    """The human display: progress while running, the report at `done`, expirations after."""
+
+    def __init__(self, plan: RestorePlan, out: TextIO, err: TextIO) -> None:
+        self.plan = plan
+        self.out = out
+        self.err = err
+        self.tty = err.isatty()
+        self.ok = False
+        self.events: list[Event] = []
+        self.last_plain = 0  # plain lines start a second in: short restores print none
+        self.progress_shown = False
+
+    def show(self, event: Event) -> None:
+        from timertui.restore import events as ev
+
+        self.events.append(event)
+        if isinstance(event, ev.Progress):
+            self.progress(event)
+        elif isinstance(event, ev.Done):
+            self.ok = event.ok
+            self.report(event)
+        elif isinstance(event, ev.Expiration):
+            self.out.write(
+                f"  {_ms(event.t_ns):>12}  timer {event.timer_id}: {event.count} expirations "
+                f"(total {event.total}, overrun {event.overrun})\n"
+            )
+            self.out.flush()
+        elif isinstance(event, ev.Error):
+            self.clear_progress()
+            self.err.write(f"timertui: restore error ({event.code}): {event.message}\n")
+
+    def progress(self, p: Any) -> None:
+        share = (p.current_id + 1) / (p.max_id + 1) if p.max_id >= 0 else 1.0
+        eta = f"ETA {_duration(p.eta_ns)}" if p.eta_ns >= 0 else "ETA ?"
+        line = (
+            f"{p.phase}: ID {p.current_id:,} of {p.max_id:,} ({share:.1%}), timer "
+            f"{p.timers_done}/{p.timers_total}, {p.creates:,} creates, "
+            f"{p.rate / 1e6:.2f} M/s, {eta}"
+        )
+        if self.tty:
+            self.err.write("\r\x1b[K" + line)
+            self.progress_shown = True
+        elif p.t_ns - self.last_plain >= _PLAIN_PROGRESS_NS:
+            self.err.write(line + "\n")
+            self.last_plain = p.t_ns
+        self.err.flush()
+
+    def clear_progress(self) -> None:
+        if self.progress_shown:
+            self.err.write("\r\x1b[K")
+            self.progress_shown = False
+
+    def report(self, done: Any) -> None:
+        from timertui.commands.output import format_table
+        from timertui.restore import events as ev
+
+        self.clear_progress()
+        start = next((e for e in self.events if isinstance(e, ev.Start)), None)
+        plan = self.plan
+        w = self.out.write
+        target = f"target pid {start.pid}" if start else "target"
+        w(
+            f"restore of pid {plan.source_pid} ({plan.comm}): {_count(len(plan.timers), 'timer')}, "
+            f"max ID {plan.max_id:,} -> {target}, {done.mode or 'no'} mode\n"
+        )
+        decisions = [e for e in self.events if isinstance(e, ev.Decision)]
+        if decisions:
+            rows = [(_ms(d.t_ns), d.code, d.severity, d.reason) for d in decisions]
+            w("\ndecisions:\n" + _indent(format_table(("TIME", "CODE", "LEVEL", "REASON"), rows)))
+        timing = [(name, _duration(ns)) for name, ns in done.phases.items()]
+        timing.append(("total", _duration(done.wall_ns)))
+        w("\ntiming:\n" + _indent(format_table(("PHASE", "TIME"), timing, right="TIME")))
+        w(
+            f"  {_count(done.creates, 'create')}, {_count(done.deletes, 'delete')}, "
+            f"{_count(done.syscalls, 'syscall')}\n"
+        )
+        verify = next((e for e in self.events if isinstance(e, ev.Verify)), None)
+        if verify is not None:
+            w("\nverification:\n" + _indent(self.verification(verify.checks)))
+        verdict = "verified" if done.ok else "FAILED"
+        w(f"\nresult: {verdict}, {done.verified} of {len(plan.timers)} timers equal\n")
+        if done.holding:
+            w(f"\nholding pid {start.pid if start else '?'}; expirations below (Ctrl-C ends)\n")
+        self.out.flush()
+
+    def verification(self, checks: tuple[Any, ...]) -> str:
+        from timertui.capture.describe import clock_text, notify_text, signal_text
+        from timertui.commands.output import format_table
+
+        by_id = {t.id: t.source for t in self.plan.timers}
+        rows = []
+        for check in checks:
+            t = by_id[check.timer_id]
+            values = t.values
+            rows.append(
+                (
+                    t.id,
+                    clock_text(t),
+                    notify_text(t),
+                    signal_text(t),
+                    f"{t.sigval:#x}",
+                    _duration(values.remaining_ns) if values else "-",
+                    _duration(values.interval_ns) if values else "-",
+                    "equal"
+                    if check.equal
+                    else "differs: "
+                    + ", ".join(f"{d.field} {d.expected} != {d.actual}" for d in check.diffs),
+                )
+            )
+        headers = ("ID", "CLOCK", "NOTIFY", "SIGNAL", "SIGVAL", "VALUE", "INTERVAL", "RESULT")
+        return format_table(headers, rows, right="ID,VALUE,INTERVAL")
+
+    def finish(self) -> None:
+        self.clear_progress()
+        self.err.flush()
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _indent(text: str) -> str:
+    return "".join(f"  {line}\n" for line in text.splitlines())
+
+
+def _ms(ns: int) -> str:
+    return f"+{ns / 1e6:.3f} ms"
+
+
+def _duration(ns: int) -> str:
+    if ns < 1_000:
+        return f"{ns} ns"
+    if ns < 1_000_000:
+        return f"{ns / 1e3:.1f} µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1e6:.1f} ms"
+    return f"{ns / 1e9:.2f} s"
