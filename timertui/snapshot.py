@@ -1,0 +1,475 @@
+"""The snapshot file: what a capture saw, in a form that survives disks, mail and new versions.
+
+Layout (all integers big-endian):
+
+    offset size  field
+    0      8     magic  b"\\x89TTSNAP\\n"  (high byte and newline catch 7-bit and text-mode copies)
+    8      2     format major
+    10     2     format minor
+    12     4     CRC-32 of bytes 0..12, so a damaged version reads as damage, not as "newer"
+    ---- the 16 bytes above stay the same in every format; what follows is format 1.x ----
+    16     8     payload length (must equal the bytes that follow the header)
+    24     32    SHA-256 of bytes 0..24 followed by the payload
+    56     ...   payload: one msgpack map (see `_pack_snapshot`)
+
+SHA-256 rather than CRC-32 for the payload: both catch every single flipped byte and the length
+field catches truncation, but damage spread over many bytes slips past a 32-bit check once in
+4 billion, and hashing costs ~0.3 ms for 10,000 timers. Readers ignore map keys they do not know,
+so a newer minor (which only adds keys) still loads; a newer major is refused.
+
+Timers are stored per process as columns (one array per field), which keeps files small and
+decoding 10,000 timers to a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import struct
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from timertui.clocks import decode_clock
+from timertui.errors import InputError
+from timertui.model import (
+    INT_MAX,
+    SIGEV_NONE,
+    SIGEV_SIGNAL,
+    SIGEV_THREAD,
+    SIGEV_THREAD_ID,
+    Access,
+    CaptureTimes,
+    HostFacts,
+    ProcessTimers,
+    Snapshot,
+    Timer,
+    TimerValues,
+)
+from timertui.signals import SIGRTMAX, valid_timer_signal
+
+MAGIC = b"\x89TTSNAP\n"
+FORMAT_MAJOR = 1
+FORMAT_MINOR = 0
+
+_PREAMBLE = struct.Struct(">8sHHI")
+_HEADER = struct.Struct(">Q32s")
+HEADER_SIZE = _PREAMBLE.size + _HEADER.size
+_CRC_SPAN = _PREAMBLE.size - 4
+
+KTIME_MAX = 2**63 - 1  # the kernel keeps timer values as signed 64-bit nanoseconds
+_U64_MAX = 2**64 - 1
+_INT32_MIN = -(2**31)
+_NOTIFY_VALUES = frozenset({SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID})
+# Strings that are not valid UTF-8 (odd comm bytes) round-trip instead of failing the save.
+_UNICODE_ERRORS = "surrogateescape"
+
+_TIMER_COLUMNS = ("id", "clock", "notify", "target", "signo", "sigval")
+_VALUE_COLUMNS = ("remaining_ns", "interval_ns", "overrun")
+
+
+class SnapshotError(InputError):
+    """A snapshot file that cannot be read or written; the message names the file and why."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a snapshot: where (e.g. "processes[2].timers[5].id") and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding
+
+
+def encode(snap: Snapshot) -> bytes:
+    """The complete file contents for `snap`."""
+    try:
+        payload: bytes = msgpack.packb(_pack_snapshot(snap), unicode_errors=_UNICODE_ERRORS)
+    except (OverflowError, TypeError, ValueError) as exc:
+        # Only a snapshot that validate() would flag gets here (e.g. a value beyond 64 bits).
+        raise SnapshotError(f"snapshot cannot be encoded: {exc}") from None
+    version = MAGIC + struct.pack(">HH", FORMAT_MAJOR, FORMAT_MINOR)
+    head = version + struct.pack(">IQ", zlib.crc32(version), len(payload))
+    digest = hashlib.sha256(head)
+    digest.update(payload)
+    return head + digest.digest() + payload
+
+
+def _pack_snapshot(snap: Snapshot) -> dict[str, Any]:
+    host, times = snap.host, snap.times
+    return {
+        "source": snap.source,
+        "host": {
+            "kernel_release": host.kernel_release,
+            "boot_id": host.boot_id,
+            "hostname": host.hostname,
+            "machine": host.machine,
+            "exact_ids": host.exact_ids,
+            "sigpending_soft": host.sigpending_soft,
+            "sigpending_hard": host.sigpending_hard,
+        },
+        "times": {
+            "realtime_ns": times.realtime_ns,
+            "monotonic_ns": times.monotonic_ns,
+            "boottime_ns": times.boottime_ns,
+        },
+        "processes": [_pack_process(p) for p in snap.processes],
+    }
+
+
+def _pack_process(proc: ProcessTimers) -> dict[str, Any]:
+    timers = proc.timers
+    columns: dict[str, list[Any]] = {
+        "id": [t.id for t in timers],
+        "clock": [t.clock for t in timers],
+        "notify": [t.notify for t in timers],
+        "target": [t.target for t in timers],
+        "signo": [t.signo for t in timers],
+        "sigval": [t.sigval for t in timers],
+    }
+    if any(t.values is not None for t in timers):
+        values = [t.values for t in timers]
+        columns["remaining_ns"] = [v.remaining_ns if v else None for v in values]
+        columns["interval_ns"] = [v.interval_ns if v else None for v in values]
+        columns["overrun"] = [v.overrun if v else None for v in values]
+    return {
+        "pid": proc.pid,
+        "ppid": proc.ppid,
+        "comm": proc.comm,
+        "cmdline": list(proc.cmdline),
+        "uid": proc.uid,
+        "user": proc.user,
+        "status": proc.status,
+        "tids": list(proc.tids),
+        "access": proc.access.value,
+        "sigpending": list(proc.sigpending) if proc.sigpending is not None else None,
+        "timers": columns,
+    }
+
+
+def save(snap: Snapshot, path: str | os.PathLike[str]) -> None:
+    """Write `snap` to `path` atomically, mode 0600: a temp file in the same directory, fsync,
+    rename, fsync of the directory. If anything fails, a file already at `path` stays intact
+    and the temp file is removed."""
+    dest = Path(path)
+    data = encode(snap)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    except OSError as exc:
+        raise SnapshotError(f"{dest}: cannot write: {exc.strerror or exc}") from None
+    try:
+        try:
+            os.fchmod(fd, 0o600)  # mkstemp gives 0600 already; say so rather than rely on it
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        Path(tmp_name).replace(dest)
+    except OSError as exc:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise SnapshotError(f"{dest}: cannot write: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(dest.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename durable. The file is already in place, so a failure here is reported."""
+    try:
+        dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError as exc:
+        raise SnapshotError(f"{directory}: cannot sync the directory: {exc.strerror}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding
+
+
+class _Bad(Exception):
+    """A field of the payload is missing or of the wrong type or value."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+
+
+def load(path: str | os.PathLike[str]) -> Snapshot:
+    """Read and check a snapshot file; any fault raises SnapshotError naming the file."""
+    src = Path(path)
+    try:
+        with src.open("rb") as f:
+            head = f.read(len(MAGIC))
+            if head != MAGIC:
+                # Checked before reading the rest, so a huge unrelated file is not read whole.
+                raise SnapshotError(f"{src}: not a timertui snapshot (no snapshot magic)")
+            data = head + f.read()
+    except IsADirectoryError:
+        raise SnapshotError(f"{src}: is a directory, not a snapshot file") from None
+    except OSError as exc:
+        raise SnapshotError(f"{src}: cannot read: {exc.strerror or exc}") from None
+    return decode(data, str(src))
+
+
+def decode(data: bytes, name: str = "<bytes>") -> Snapshot:
+    """Check the header and integrity, then build the Snapshot; SnapshotError on any fault."""
+    if not data or not data.startswith(MAGIC[: len(data)]):
+        raise SnapshotError(f"{name}: not a timertui snapshot (no snapshot magic)")
+    if len(data) < HEADER_SIZE:
+        raise SnapshotError(f"{name}: truncated: {len(data)} bytes, shorter than the header")
+    _, major, minor, crc = _PREAMBLE.unpack_from(data)
+    if zlib.crc32(data[:_CRC_SPAN]) != crc:
+        raise SnapshotError(f"{name}: damaged: the version header fails its checksum")
+    if major > FORMAT_MAJOR:
+        raise SnapshotError(
+            f"{name}: snapshot format {major}.x is newer than this timertui "
+            f"({FORMAT_MAJOR}.x); upgrade"
+        )
+    if major < FORMAT_MAJOR:
+        raise SnapshotError(f"{name}: snapshot format {major}.{minor} is not supported")
+    length, digest = _HEADER.unpack_from(data, _PREAMBLE.size)
+    if length != len(data) - HEADER_SIZE:
+        raise SnapshotError(
+            f"{name}: damaged or truncated: the header says {length} payload bytes, "
+            f"the file holds {len(data) - HEADER_SIZE}"
+        )
+    view = memoryview(data)
+    check = hashlib.sha256(view[: _PREAMBLE.size + 8])
+    check.update(view[HEADER_SIZE:])
+    if check.digest() != digest:
+        raise SnapshotError(f"{name}: damaged: the payload fails its SHA-256 check")
+    try:
+        tree = msgpack.unpackb(view[HEADER_SIZE:], unicode_errors=_UNICODE_ERRORS)
+    except (ValueError, msgpack.UnpackException) as exc:
+        raise SnapshotError(f"{name}: the payload is not valid msgpack: {exc}") from None
+    try:
+        return _unpack_snapshot(tree)
+    except _Bad as exc:
+        raise SnapshotError(f"{name}: {exc}") from None
+
+
+def _need(obj: dict[str, Any], key: str, path: str) -> Any:
+    try:
+        return obj[key]
+    except KeyError:
+        raise _Bad(_join(path, key), "missing") from None
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _typed(kind: type, what: str, nullable: bool = False) -> Callable[[Any, str, str], Any]:
+    def get(obj: dict[str, Any], key: str, path: str) -> Any:
+        value = _need(obj, key, path)
+        # `type(...) is` so that msgpack's true/false never pass for integers.
+        if type(value) is kind or (nullable and value is None):
+            return value
+        raise _Bad(_join(path, key), f"expected {what}, got {_describe(value)}")
+
+    return get
+
+
+_int = _typed(int, "an integer")
+_str = _typed(str, "a string")
+_map = _typed(dict, "a map")
+_list = _typed(list, "an array")
+_bool_or_nil = _typed(bool, "true, false or nil", nullable=True)
+
+
+_TYPE_NAMES = {int: "an integer", str: "a string", dict: "a map", list: "an array"}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "a boolean"
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _items(
+    values: list[Any], kind: type, path: str, suffix: str = "", nullable: bool = False
+) -> list[Any]:
+    """`values` when every element has type `kind` exactly (or is nil when `nullable`);
+    otherwise a _Bad naming the first wrong element as path[index]suffix."""
+    allowed = {kind, type(None)} if nullable else {kind}
+    if set(map(type, values)) <= allowed:  # the fast path: one C-level pass
+        return values
+    index, bad = next((i, v) for i, v in enumerate(values) if type(v) not in allowed)
+    raise _Bad(f"{path}[{index}]{suffix}", f"expected {_TYPE_NAMES[kind]}, got {_describe(bad)}")
+
+
+def _unpack_snapshot(tree: Any) -> Snapshot:
+    if type(tree) is not dict:
+        raise _Bad("payload", f"expected a map, got {_describe(tree)}")
+    host = _map(tree, "host", "")
+    times = _map(tree, "times", "")
+    processes = _list(tree, "processes", "")
+    return Snapshot(
+        host=HostFacts(
+            kernel_release=_str(host, "kernel_release", "host"),
+            boot_id=_str(host, "boot_id", "host"),
+            hostname=_str(host, "hostname", "host"),
+            machine=_str(host, "machine", "host"),
+            exact_ids=_bool_or_nil(host, "exact_ids", "host"),
+            sigpending_soft=_int(host, "sigpending_soft", "host"),
+            sigpending_hard=_int(host, "sigpending_hard", "host"),
+        ),
+        times=CaptureTimes(
+            realtime_ns=_int(times, "realtime_ns", "times"),
+            monotonic_ns=_int(times, "monotonic_ns", "times"),
+            boottime_ns=_int(times, "boottime_ns", "times"),
+        ),
+        processes=tuple(_unpack_process(p, f"processes[{i}]") for i, p in enumerate(processes)),
+        source=_str(tree, "source", ""),
+    )
+
+
+_ACCESS = {a.value: a for a in Access}
+
+
+def _unpack_process(proc: Any, path: str) -> ProcessTimers:
+    if type(proc) is not dict:
+        raise _Bad(path, f"expected a map, got {_describe(proc)}")
+    access = _str(proc, "access", path)
+    if access not in _ACCESS:
+        raise _Bad(f"{path}.access", f"unknown access state {access!r}")
+    sigpending = proc.get("sigpending")
+    if sigpending is not None:
+        pair = _items(_list(proc, "sigpending", path), int, f"{path}.sigpending")
+        if len(pair) != 2:
+            raise _Bad(f"{path}.sigpending", f"expected [soft, hard], got {len(pair)} values")
+        sigpending = (pair[0], pair[1])
+    return ProcessTimers(
+        pid=_int(proc, "pid", path),
+        ppid=_int(proc, "ppid", path),
+        comm=_str(proc, "comm", path),
+        cmdline=tuple(_items(_list(proc, "cmdline", path), str, f"{path}.cmdline")),
+        uid=_int(proc, "uid", path),
+        user=_str(proc, "user", path),
+        status=_str(proc, "status", path),
+        tids=tuple(_items(_list(proc, "tids", path), int, f"{path}.tids")),
+        timers=_unpack_timers(_map(proc, "timers", path), f"{path}.timers"),
+        access=_ACCESS[access],
+        sigpending=sigpending,
+    )
+
+
+def _unpack_timers(columns: dict[str, Any], path: str) -> tuple[Timer, ...]:
+    count = len(_list(columns, "id", path))
+
+    def column(key: str, nullable: bool = False) -> list[Any]:
+        values: list[Any] = _list(columns, key, path)
+        if len(values) != count:
+            raise _Bad(f"{path}.{key}", f"{len(values)} values for {count} timers")
+        return _items(values, int, path, f".{key}", nullable)
+
+    base = [column(key) for key in _TIMER_COLUMNS]
+    if "remaining_ns" not in columns:
+        return tuple(map(Timer, *base))
+    remaining, interval, overrun = (column(key, nullable=True) for key in _VALUE_COLUMNS)
+    if None not in remaining and None not in interval and None not in overrun:
+        # The usual deep capture: every timer has values, so no per-timer checks.
+        return tuple(map(Timer, *base, map(TimerValues, remaining, interval, overrun)))
+    values: list[TimerValues | None] = []
+    for index, (rem, ival, over) in enumerate(zip(remaining, interval, overrun, strict=True)):
+        if rem is not None and ival is not None and over is not None:
+            values.append(TimerValues(rem, ival, over))
+        elif rem is None and ival is None and over is None:
+            values.append(None)
+        else:
+            raise _Bad(
+                f"{path}[{index}]", "remaining_ns, interval_ns and overrun must be all set or nil"
+            )
+    return tuple(map(Timer, *base, values))
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+
+
+def validate(snap: Snapshot) -> list[Problem]:
+    """Every problem in `snap` at once, each with its field path; an empty list when sound."""
+    problems: list[Problem] = []
+    seen_pids: dict[int, int] = {}
+    for index, proc in enumerate(snap.processes):
+        path = f"processes[{index}]"
+        if proc.pid in seen_pids:
+            problems.append(
+                Problem(
+                    f"{path}.pid",
+                    f"duplicate pid {proc.pid} (also processes[{seen_pids[proc.pid]}])",
+                )
+            )
+        else:
+            seen_pids[proc.pid] = index
+        problems.extend(_process_problems(proc, path))
+    return problems
+
+
+def _process_problems(proc: ProcessTimers, path: str) -> Iterator[Problem]:
+    tids = frozenset(proc.tids)
+    first_index: dict[int, int] = {}
+    for index, timer in enumerate(proc.timers):
+        # The path is built only for a timer with problems: most have none.
+        found = list(_timer_problems(timer, tids))
+        if timer.id in first_index:
+            found.insert(
+                0, ("id", f"duplicate timer ID {timer.id} (also timers[{first_index[timer.id]}])")
+            )
+        else:
+            first_index[timer.id] = index
+        for field, message in found:
+            yield Problem(f"{path}.timers[{index}].{field}", message)
+
+
+@functools.lru_cache(maxsize=256)
+def _clock_problem(clock: int) -> str | None:
+    """What is wrong with a clock ID for timers; cached, as a process uses few clocks."""
+    if not _INT32_MIN <= clock <= INT_MAX:
+        return f"clock {clock} outside the 32-bit range"
+    info = decode_clock(clock)
+    return None if info.timer_allowed else f"clock {clock} ({info.name}) not usable for timers"
+
+
+def _timer_problems(timer: Timer, tids: frozenset[int]) -> Iterator[tuple[str, str]]:
+    """(field, message) for each problem of one timer, the duplicate-ID check aside."""
+    if not 0 <= timer.id <= INT_MAX:
+        yield "id", f"timer ID {timer.id} outside 0..{INT_MAX}"
+    clock = _clock_problem(timer.clock)
+    if clock is not None:
+        yield "clock", clock
+    if timer.notify not in _NOTIFY_VALUES:
+        yield "notify", f"notify {timer.notify} is not one of 0, 1, 2, 4"
+    elif timer.notify != SIGEV_NONE and not valid_timer_signal(timer.signo):
+        yield "signo", f"signal {timer.signo} out of range 1..{SIGRTMAX}"
+    if timer.notify == SIGEV_THREAD_ID and timer.target not in tids:
+        yield "target", f"thread target {timer.target} not among the process's TIDs {sorted(tids)}"
+    if not 0 <= timer.sigval <= _U64_MAX:
+        yield "sigval", f"sigval {timer.sigval} outside the unsigned 64-bit range"
+    if timer.values is not None:
+        for key, value, high in (
+            ("remaining_ns", timer.values.remaining_ns, KTIME_MAX),
+            ("interval_ns", timer.values.interval_ns, KTIME_MAX),
+            ("overrun", timer.values.overrun, INT_MAX),
+        ):
+            if not 0 <= value <= high:
+                yield f"values.{key}", f"{key} {value} outside 0..{high}"

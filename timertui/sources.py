@@ -1,0 +1,47 @@
+"""Open whatever the user names as a saved source of timers: a snapshot file, a CRIU image
+directory, or crit's JSON, told apart by what is there rather than by the name."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from timertui import criu, snapshot
+from timertui.errors import InputError
+from timertui.model import Snapshot
+
+_SNIFF_BYTES = 64
+
+
+class SourceError(InputError):
+    """A path that names nothing we can open as a source."""
+
+
+def open_source(path: str | os.PathLike[str]) -> Snapshot:
+    """The snapshot in `path`: a timertui snapshot file, a CRIU image directory (pstree.img),
+    a directory of *.crit.json files, or one crit JSON file. Raises an InputError subclass
+    with one line naming the path and the problem."""
+    src = Path(path)
+    try:
+        if src.is_dir():
+            next(src.iterdir(), None)  # a directory we may not list fails here, plainly
+            return criu.import_criu(src)
+        with src.open("rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except FileNotFoundError:
+        raise SourceError(f"{src}: no such file or directory") from None
+    except PermissionError:
+        raise SourceError(f"{src}: permission denied") from None
+    except OSError as exc:
+        raise SourceError(f"{src}: cannot read: {exc.strerror or exc}") from None
+    if head.startswith(snapshot.MAGIC):
+        return snapshot.load(src)
+    if head.lstrip().startswith(b"{"):
+        return criu.import_criu(src)
+    if criu.is_image_header(head):
+        raise SourceError(
+            f"{src}: a single CRIU image; give the directory that holds pstree.img instead"
+        )
+    if not head:
+        raise SourceError(f"{src}: empty file")
+    raise SourceError(f"{src}: not a timertui snapshot, a CRIU image directory or crit JSON")
