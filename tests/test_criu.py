@@ -230,6 +230,11 @@ def test_flipped_bytes_never_crash(stress_ng_dir: Path, tmp_path: Path, name: st
     assert errors >= 12
 
 
+def test_a_lone_image_file_asks_for_the_directory(stress_ng_dir: Path) -> None:
+    with pytest.raises(CriuError, match="a single CRIU image; give the directory"):
+        criu.import_criu(stress_ng_dir / "core-19876.img")
+
+
 def test_wrong_image_kind_names_the_magics(stress_ng_dir: Path, tmp_path: Path) -> None:
     core = (stress_ng_dir / "core-19876.img").read_bytes()
     directory = _damaged_dir(stress_ng_dir, tmp_path, "pstree.img", core)

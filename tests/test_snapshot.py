@@ -233,6 +233,10 @@ def test_not_a_snapshot(tmp_path: Path) -> None:
         snapshot.load(tmp_path)
     with pytest.raises(SnapshotError, match="not a timertui snapshot"):
         snapshot.decode(b"")
+    stub = tmp_path / "stub"
+    stub.write_bytes(snapshot.MAGIC[:3])
+    with pytest.raises(SnapshotError, match="truncated: 3 bytes"):
+        snapshot.load(stub)
 
 
 # --- versions ----------------------------------------------------------------------------------

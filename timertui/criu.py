@@ -552,8 +552,11 @@ def _import_images(directory: Path) -> Snapshot:
 
 def _json_image(path: Path) -> tuple[str, list[_JsonMessage]]:
     """The magic name and entries of one crit JSON file."""
+    data = _read(path)
+    if is_image_header(data):
+        raise CriuError(f"{path}: a single CRIU image; give the directory that holds pstree.img")
     try:
-        doc = json.loads(_read(path))
+        doc = json.loads(data)
     except (ValueError, RecursionError) as exc:
         raise CriuError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("magic"), str):

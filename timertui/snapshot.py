@@ -217,7 +217,7 @@ def load(path: str | os.PathLike[str]) -> Snapshot:
     try:
         with src.open("rb") as f:
             head = f.read(len(MAGIC))
-            if head != MAGIC:
+            if not head or not MAGIC.startswith(head):
                 # Checked before reading the rest, so a huge unrelated file is not read whole.
                 raise SnapshotError(f"{src}: not a timertui snapshot (no snapshot magic)")
             data = head + f.read()

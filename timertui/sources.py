@@ -36,12 +36,8 @@ def open_source(path: str | os.PathLike[str]) -> Snapshot:
         raise SourceError(f"{src}: cannot read: {exc.strerror or exc}") from None
     if head.startswith(snapshot.MAGIC):
         return snapshot.load(src)
-    if head.lstrip().startswith(b"{"):
-        return criu.import_criu(src)
-    if criu.is_image_header(head):
-        raise SourceError(
-            f"{src}: a single CRIU image; give the directory that holds pstree.img instead"
-        )
+    if head.lstrip().startswith(b"{") or criu.is_image_header(head):
+        return criu.import_criu(src)  # crit JSON, or an image it explains is not enough alone
     if not head:
         raise SourceError(f"{src}: empty file")
     raise SourceError(f"{src}: not a timertui snapshot, a CRIU image directory or crit JSON")
