@@ -145,13 +145,15 @@ int tt_create_exact_until(const struct tt_spec *specs, int n, int *errs, int *go
     return n;
 }
 
-int tt_walk(const struct tt_spec *spec, long long max_iters, struct tt_walk_state *st)
+/* The deadline is looked at every WALK_STRIDE creates, counted over the whole walk, so sparse
+ * IDs (many creates per timer) and dense ones (one each) pay the same. */
+static inline int due(long long deadline_ns, long long creates)
 {
-    return max_iters > 0 ? tt_walk_until(spec, max_iters, 0, st) : 1;
+    return deadline_ns && (creates & (WALK_STRIDE - 1)) == 0 && mono_ns() >= deadline_ns;
 }
 
-int tt_walk_until(const struct tt_spec *spec, long long max_iters, long long deadline_ns,
-                  struct tt_walk_state *st)
+static inline int walk_one(const struct tt_spec *spec, long long max_iters, long long deadline_ns,
+                           struct tt_walk_state *st)
 {
     const int want = spec->id;
     for (long long i = 1;; i++) {
@@ -173,9 +175,28 @@ int tt_walk_until(const struct tt_spec *spec, long long max_iters, long long dea
             return 2;
         if (max_iters && i >= max_iters)
             return 1;
-        if (deadline_ns && i % WALK_STRIDE == 0 && mono_ns() >= deadline_ns)
+        if (due(deadline_ns, st->creates))
             return 1;
     }
+}
+
+int tt_walk(const struct tt_spec *spec, long long max_iters, struct tt_walk_state *st)
+{
+    return max_iters > 0 ? walk_one(spec, max_iters, 0, st) : 1;
+}
+
+int tt_walk_many(const struct tt_spec *specs, int n, long long deadline_ns,
+                 struct tt_walk_state *st)
+{
+    while (st->index < n) {
+        int ret = walk_one(&specs[st->index], 0, deadline_ns, st);
+        if (ret)
+            return ret;
+        st->index++;
+        if (st->index < n && due(deadline_ns, st->creates))
+            return 1;
+    }
+    return 0;
 }
 
 int tt_arm_many(const int *ids, const long long *values, const long long *intervals, int n,

@@ -15,6 +15,7 @@ struct tt_walk_state {
     int last_id;     /* last ID the kernel handed out */
     int wrapping;    /* set by the caller: pass IDs above the wanted one until the counter wraps
                       * past INT_MAX; the walk clears it when it sees the wrap */
+    int index;       /* tt_walk_many: the spec being walked to */
 };
 
 /* One timer expiration read from a signalfd (SI_TIMER signals only). */
@@ -51,11 +52,15 @@ int tt_create_exact_until(const struct tt_spec *specs, int n, int *errs, int *go
  * timer is deleted again), -errno when a create or delete failed. */
 int tt_walk(const struct tt_spec *spec, long long max_iters, struct tt_walk_state *st);
 
-/* tt_walk with a time budget: it also returns 1 once CLOCK_MONOTONIC passed deadline_ns
- * (0: none; checked every few hundred iterations), and while st->wrapping is set it walks on
- * past IDs above the wanted one until the counter wraps past INT_MAX. max_iters 0: no limit. */
-int tt_walk_until(const struct tt_spec *spec, long long max_iters, long long deadline_ns,
-                  struct tt_walk_state *st);
+/* The walk over specs[st->index..n), each kept once the kernel hands out its ID, in chunks:
+ * returns 0 when all are created (st->index == n), 1 once CLOCK_MONOTONIC passed deadline_ns
+ * (0: none; checked every few hundred creates) — call again —, 2 when the kernel gave an ID
+ * above st->index's wanted one while not wrapping (that timer is deleted again; last_id says
+ * which), -errno when a create or delete failed (last_id holds the ID a failed delete was for).
+ * While st->wrapping is set it walks on past IDs above the wanted one until the counter wraps
+ * past INT_MAX. */
+int tt_walk_many(const struct tt_spec *specs, int n, long long deadline_ns,
+                 struct tt_walk_state *st);
 
 /* Arm ids[0..n) relative to now; errs[i] gets 0 or -errno. Returns the count armed. */
 int tt_arm_many(const int *ids, const long long *values, const long long *intervals, int n,

@@ -55,6 +55,8 @@ DECISION_CODES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Event:
+    """Base of every event: `kind` names it on the wire, `t_ns` is when it happened."""
+
     kind: ClassVar[str] = ""
     t_ns: int
 
@@ -87,6 +89,9 @@ class Probe(Event):
 
 @dataclass(frozen=True)
 class Decision(Event):
+    """A choice the restore made or a problem it met: a stable `code` (DECISION_CODES) and the
+    human `reason`; `timer_id` when it concerns one timer."""
+
     kind: ClassVar[str] = "decision"
     code: str
     reason: str
@@ -129,6 +134,8 @@ PHASES = ("spawn", "setup", "probe", "create", "arm", "prctl-off", "verify")
 
 @dataclass(frozen=True)
 class Phase(Event):
+    """Phase `name` ended after `ns` nanoseconds (spawn: from the run's start to the worker)."""
+
     kind: ClassVar[str] = "phase"
     name: str
     ns: int
@@ -136,6 +143,8 @@ class Phase(Event):
 
 @dataclass(frozen=True)
 class FieldDiff:
+    """One field of a restored timer that differs from the plan (after remapping)."""
+
     field: str  # id, clock, notify, target, signo, sigval, present, remaining_ns, interval_ns
     expected: int
     actual: int
@@ -143,6 +152,8 @@ class FieldDiff:
 
 @dataclass(frozen=True)
 class TimerCheck:
+    """Verification of one timer: equal when no field differs."""
+
     timer_id: int
     diffs: tuple[FieldDiff, ...] = ()
 
@@ -161,6 +172,9 @@ class Verify(Event):
 
 @dataclass(frozen=True)
 class Done(Event):
+    """The restore finished: `ok` when every timer was created, armed and verified equal.
+    Totals: creates, deletes, syscalls, ns per phase, wall ns since the run's start."""
+
     kind: ClassVar[str] = "done"
     ok: bool
     mode: str  # exact, walk, or "" when the restore stopped before choosing
@@ -187,8 +201,8 @@ class Expiration(Event):
 
 @dataclass(frozen=True)
 class Error(Event):
-    """The run ended abnormally: worker-killed, worker-died, worker-crashed, cancelled,
-    worker-start-failed."""
+    """The run ended abnormally: `code` worker-killed, worker-died, worker-crashed or
+    cancelled."""
 
     kind: ClassVar[str] = "error"
     code: str

@@ -90,6 +90,9 @@ class PlannedTimer:
 
 @dataclass(frozen=True)
 class RestorePlan:
+    """What a backend needs to restore one process's timers; `facts` are what the pre-kernel
+    decisions were made with (None: no RLIMIT check was possible before the kernel)."""
+
     source_pid: int
     comm: str
     timers: tuple[PlannedTimer, ...]  # sorted by ID
@@ -97,6 +100,7 @@ class RestorePlan:
     threads: tuple[int, ...]
     decisions: tuple[Decision, ...]
     target: TargetSpec = field(default_factory=TargetSpec)
+    facts: TargetFacts | None = None
 
     @property
     def ids(self) -> tuple[int, ...]:
@@ -161,6 +165,7 @@ def build_plan(
         threads=tuple(builder.threads),
         decisions=tuple(builder.decisions),
         target=target,
+        facts=facts,
     )
 
 

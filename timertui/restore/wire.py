@@ -22,10 +22,16 @@ class WireError(ValueError):
     """A message that does not fit the schema it was decoded against."""
 
 
+_PLAIN = frozenset({int, str, bool, float, type(None)})
+
+
 def to_wire(obj: Any) -> Any:
     """A dataclass tree as plain values (dicts keyed by field name)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_wire(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    cls = type(obj)
+    if cls in _PLAIN:
+        return obj
+    if hasattr(cls, "__dataclass_fields__"):
+        return {name: to_wire(getattr(obj, name)) for name in _field_names(cls)}
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, tuple | list):
@@ -33,6 +39,16 @@ def to_wire(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: to_wire(v) for k, v in obj.items()}
     return obj
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def from_wire(cls: type[T], data: Any) -> T:

@@ -31,7 +31,6 @@ import msgpack
 from timertui import _native
 from timertui._native import PR_TIMER_CREATE_RESTORE_IDS as PR_RESTORE_IDS
 from timertui._native import RESTORE_IDS_GET, RESTORE_IDS_OFF, RESTORE_IDS_ON, ffi, lib
-from timertui.capture.host import sigpending_in_use
 from timertui.capture.proc_timers import read_timers
 from timertui.clocks import ALARM_CLOCKS
 from timertui.model import INT_MAX, SIGEV_NONE, Timer
@@ -270,8 +269,11 @@ class _Restore:
             )
 
     def check_headroom(self) -> None:
-        if "rlimit-headroom" in self.codes:
+        """The plan's RLIMIT_SIGPENDING check, done here when the plan had no facts for it."""
+        if self.plan.facts is not None:
             return
+        from timertui.capture.host import sigpending_in_use
+
         soft, _ = resource.getrlimit(resource.RLIMIT_SIGPENDING)
         in_use = sigpending_in_use("self")
         need = len(self.plan.timers)
@@ -441,39 +443,40 @@ class _Restore:
         return ok
 
     def create_walk(self) -> None:
-        timers = self.plan.timers
+        ids = self.plan.ids
+        n = len(ids)
         state = ffi.new("struct tt_walk_state *")
         state.last_id = -1
-        started = last_report = self.create_started = time.monotonic_ns()
-        chunk = self.opts.chunk_ns
-        max_id = self.plan.max_id
-        for index, t in enumerate(timers):
-            spec = self.specs + index
-            while True:
-                before_c, before_d = state.creates, state.deletes
-                ret = int(lib.tt_walk_until(spec, 0, last_report + chunk, state))
-                self.creates += state.creates - before_c
-                self.deletes += state.deletes - before_d
-                self.syscalls += state.creates - before_c + state.deletes - before_d
-                if ret == _WALK_DONE:
-                    self.created.add(t.id)
-                    self.out.emit(ev.TimerState(self.out.now(), "created", (t.id,)))
-                    break
-                if ret == _WALK_BUDGET:
-                    last_report = time.monotonic_ns()
-                    remaining = max_id - state.last_id
-                    if state.wrapping:
-                        remaining = wrap_cost(state.last_id + 1, max_id)
-                    self.progress(index, state.last_id, started, remaining)
-                    self.check_parent()
-                    continue
-                if ret == _WALK_ABOVE and self.walk_above(index, state):
-                    continue
-                if ret < 0:
-                    self.walk_failed(index, -ret, state)
-                self.fail([x.id for x in timers[index:]], 0, "not created: the walk stopped")
-                return
-        self.progress(len(timers), state.last_id, started, 0)
+        started = self.create_started = time.monotonic_ns()
+        done = 0
+        while True:
+            deadline = time.monotonic_ns() + self.opts.chunk_ns
+            ret = int(lib.tt_walk_many(self.specs, n, deadline, state))
+            self.creates, self.deletes = int(state.creates), int(state.deletes)
+            if state.index > done:
+                self.created.update(ids[done : state.index])
+                self.out.emit(ev.TimerState(self.out.now(), "created", ids[done : state.index]))
+                done = state.index
+            if ret == _WALK_BUDGET:
+                self.progress(done, state.last_id, started, self.walk_left(state))
+                self.check_parent()
+                continue
+            if ret == _WALK_ABOVE and self.walk_above(done, state):
+                continue
+            if ret < 0:
+                self.walk_failed(done, -ret, state)
+            if ret != _WALK_DONE:
+                self.fail(list(ids[done:]), 0, "not created: the walk stopped")
+            break
+        self.syscalls += self.creates + self.deletes
+        self.progress(done, state.last_id, started, self.walk_left(state) if done < n else 0)
+
+    def walk_left(self, state: Any) -> int:
+        """Creates still to go, about: the ID space up to the last wanted ID (and round)."""
+        last = int(state.last_id)
+        if state.wrapping:
+            return wrap_cost(last + 1, self.plan.max_id)
+        return max(self.plan.max_id - last, 0)
 
     def walk_above(self, index: int, state: Any) -> bool:
         """The kernel handed out an ID above the wanted one. True: walk on (wrap allowed)."""
@@ -519,8 +522,7 @@ class _Restore:
     def walk_failed(self, index: int, err: int, state: Any) -> None:
         t = self.plan.timers[index]
         # A failed delete leaves its temporary timer alive: one more create than delete.
-        kept = len(self.created)
-        if state.creates - state.deletes - kept == 1:
+        if state.creates - state.deletes - len(self.created) == 1:
             self.decide(
                 "delete-failed",
                 "fatal",
