@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ("sweep", "restore")
+BENCHES = ("sweep", "snapshot", "restore")
 
 
 def main() -> None:

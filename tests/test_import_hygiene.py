@@ -13,7 +13,9 @@ import timertui
 def _core_modules() -> list[str]:
     names = []
     for info in pkgutil.walk_packages(timertui.__path__, "timertui."):
-        if info.name.startswith("timertui.tui") or info.name.endswith("._native.build"):
+        if info.name.startswith("timertui.tui") or info.name.endswith(
+            ("._native.build", "__main__")
+        ):
             continue
         names.append(info.name)
     return names
