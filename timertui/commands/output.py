@@ -108,7 +108,8 @@ def gap_lines(report: GapReport) -> list[str]:
 def process_header(proc: ProcessTimers) -> str:
     limit = "" if proc.sigpending is None else f"  RLIMIT_SIGPENDING {proc.sigpending[0]}"
     state = "" if proc.access.value == "ok" else f"  [{proc.access.value}]"
+    who = proc.user or proc.uid
     return (
-        f"PID {proc.pid}  ppid {proc.ppid}  user {proc.user or proc.uid}  threads {len(proc.tids)}  "
+        f"PID {proc.pid}  ppid {proc.ppid}  user {who}  threads {len(proc.tids)}  "
         f"timers {len(proc.timers)}{limit}{state}\n  {proc.command}"
     )
