@@ -1,0 +1,118 @@
+"""The timertui application: the processes screen on a process source (this host, or a frozen
+snapshot), and the screens it opens — snapshots, restore, race, help.
+
+    app = TimerTuiApp(LiveSource())                 # this host
+    app = TimerTuiApp(FrozenSource(snap, "x.ttsnap"))  # a snapshot, offline
+
+Everything that reads /proc, files or runs a restore happens in thread workers; the data comes
+from the injected source and restorer, so tests drive the app on deterministic data.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from timertui.model import ProcessTimers, Snapshot
+from timertui.tui.palette import TimerCommands
+from timertui.tui.restorer import BackendRestorer, Restorer
+from timertui.tui.screens.base import ReportsWorkerErrors
+from timertui.tui.screens.help import HelpScreen
+from timertui.tui.screens.processes import ProcessesScreen
+from timertui.tui.screens.race import RaceScreen
+from timertui.tui.screens.restore import RestoreScreen
+from timertui.tui.screens.snapshots import SnapshotsScreen, default_snapshot_dir
+from timertui.tui.source import FrozenSource, ProcessSource
+
+
+class TimerTuiApp(ReportsWorkerErrors, App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "timertui"
+    COMMANDS = App.COMMANDS | {TimerCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", tooltip="Keys of this screen and the markers"),
+        Binding("S", "snapshots", "Snapshots", tooltip="The snapshot folder"),
+        Binding("q", "quit", "Quit", tooltip="Leave timertui"),
+    ]
+
+    def __init__(
+        self,
+        source: ProcessSource,
+        *,
+        restorer: Restorer | None = None,
+        snapshot_dir: Path | None = None,
+        focus_pid: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.focus_pid = focus_pid
+        self.restorer: Restorer = restorer or BackendRestorer()
+        self.snapshot_dir = snapshot_dir or default_snapshot_dir()
+
+    def get_default_screen(self) -> Screen[None]:
+        return ProcessesScreen(self.source, focus_pid=self.focus_pid)
+
+    def deep_unavailable(self) -> str | None:
+        """Why the snapshot dialog cannot offer deep capture, or None when it can."""
+        if not self.source.live:
+            return "deep capture reads live processes; this is a snapshot"
+        if importlib.util.find_spec("timertui.capture.inject") is None:
+            return "deep capture is not available in this build"
+        return None
+
+    # -- opening screens ------------------------------------------------------------------------
+
+    def open_restore(self, process: ProcessTimers, origin: str) -> None:
+        self.push_screen(RestoreScreen(process, origin, self.restorer))
+
+    def open_race(self, process: ProcessTimers, origin: str) -> None:
+        self.push_screen(RaceScreen(process, origin, self.restorer))
+
+    def open_path(self, path: str, then: str = "browse") -> None:
+        """Open a snapshot file, CRIU image directory or crit JSON; then browse it, or restore or
+        race its process."""
+        self._load(str(Path(path).expanduser()), then)
+
+    @work(thread=True, group="open", exit_on_error=False, name="opening a snapshot")
+    def _load(self, path: str, then: str) -> None:
+        from timertui import sources
+
+        snap = sources.open_source(path)
+        self.call_from_thread(self._opened, snap, path, then)
+
+    def _opened(self, snap: Snapshot, path: str, then: str) -> None:
+        name = Path(path).name
+        with_timers = [p for p in snap.processes if p.timers]
+        if then != "browse" and len(with_timers) == 1:
+            process = with_timers[0]
+            origin = f"pid {process.pid} ({process.comm}) · {name}"
+            (self.open_restore if then == "restore" else self.open_race)(process, origin)
+            return
+        if then != "browse":
+            self.notify(f"{name} holds {len(with_timers)} processes with timers: pick one, press r")
+        self.push_screen(ProcessesScreen(FrozenSource(snap, name)))
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        screen = self.screen
+        keys = [
+            (
+                b.binding.key_display or self.get_key_display(b.binding),
+                b.binding.description,
+                b.binding.tooltip,
+            )
+            for b in screen.active_bindings.values()
+            if b.binding.description
+        ]
+        self.push_screen(HelpScreen(keys, type(screen).__name__.removesuffix("Screen").lower()))
+
+    def action_snapshots(self) -> None:
+        if not isinstance(self.screen, SnapshotsScreen):
+            self.push_screen(SnapshotsScreen(self.snapshot_dir))

@@ -1,0 +1,54 @@
+"""Markers and number formats shared by the screens. Every state is shown as text or a marker as
+well as a colour, so the app reads the same under NO_COLOR and on a monochrome terminal."""
+
+from __future__ import annotations
+
+MARKED = "●"
+GONE = "✕"
+NO_VALUE = "-"
+
+# Timer states in a restore, in the order a timer moves through them.
+STATE_MARKERS: dict[str, str] = {
+    "pending": "·",
+    "created": "+",
+    "armed": "▶",
+    "verified": "✓",
+    "differs": "≠",
+    "failed": "✗",
+}
+
+# The gap map's cells.
+MAP_FREE = "·"
+MAP_WALKED = "░"
+MAP_TIMER = "█"
+MAP_PENDING = "▒"
+MAP_FAILED = "✗"
+
+
+def count(value: int | None) -> str:
+    return NO_VALUE if value is None else f"{value:,}"
+
+
+def duration(ns: int | None) -> str:
+    """A duration in the unit that keeps three significant figures readable."""
+    if ns is None or ns < 0:
+        return NO_VALUE
+    if ns < 1_000:
+        return f"{ns} ns"
+    if ns < 1_000_000:
+        return f"{ns / 1_000:.1f} µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1_000_000:.1f} ms"
+    return f"{ns / 1_000_000_000:.2f} s"
+
+
+def rate(per_second: float) -> str:
+    if per_second >= 1_000_000:
+        return f"{per_second / 1_000_000:.2f} M/s"
+    if per_second >= 1_000:
+        return f"{per_second / 1_000:.1f} k/s"
+    return f"{per_second:.0f}/s"
+
+
+def shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

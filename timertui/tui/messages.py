@@ -1,0 +1,67 @@
+"""Messages the thread workers post to the screens (workers never touch widgets)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from textual.message import Message
+from textual.message_pump import MessagePump
+from textual.worker import get_current_worker
+
+from timertui.model import HostFacts, ProcessTimers
+from timertui.restore.events import Error, Event, Progress
+
+
+class HostRead(Message):
+    def __init__(self, host: HostFacts) -> None:
+        super().__init__()
+        self.host = host
+
+
+class ScanDone(Message):
+    """One poll of the process source; `elapsed_ns` is how long the scan took, `generation`
+    which poll it answers (a later toggle or pause makes it stale)."""
+
+    def __init__(self, processes: list[ProcessTimers], elapsed_ns: int, generation: int) -> None:
+        super().__init__()
+        self.processes = processes
+        self.elapsed_ns = elapsed_ns
+        self.generation = generation
+
+
+class RestoreEvent(Message):
+    """One event of a restore run; `run` tells the runs of a race apart. Progress of the same run
+    replaces a pending one, so a fast walk never floods the queue."""
+
+    def __init__(self, run: str, event: Event) -> None:
+        super().__init__()
+        self.run = run
+        self.event = event
+
+    def can_replace(self, message: Message) -> bool:
+        return (
+            isinstance(message, RestoreEvent)
+            and message.run == self.run
+            and isinstance(message.event, Progress)
+            and isinstance(self.event, Progress)
+        )
+
+
+def pump(node: MessagePump, run: str, stream: Iterator[Event]) -> None:
+    """Post every event of `stream` to `node`; runs in a thread worker. When the worker is
+    cancelled the stream is closed (which stops the restore), and if the backend did not say so
+    itself the run ends with an Error `cancelled`."""
+    worker = get_current_worker()
+    last: Event | None = None
+    try:
+        for last in stream:
+            node.post_message(RestoreEvent(run, last))
+            if worker.is_cancelled:
+                break
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    if worker.is_cancelled and not isinstance(last, Error):
+        t_ns = last.t_ns if last is not None else 0
+        node.post_message(RestoreEvent(run, Error(t_ns, "cancelled", "restore cancelled")))

@@ -1,0 +1,86 @@
+"""How the app starts restores: a `Restorer` turns a process and the user's choices into the
+restore's event stream. The app is given one (tests give it one whose events are known), and the
+default runs the real backends of timertui.restore."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Generator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Protocol
+
+from timertui.model import ProcessTimers
+from timertui.restore.events import Event
+from timertui.restore.plan import Mode
+
+NATIVE = "native"
+SIM = "sim"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the restore screen's controls chose. `kernel` and `pace` apply to the simulator."""
+
+    backend: str = NATIVE
+    mode: Mode = "auto"
+    hold: bool = False
+    kernel: str = ""
+    pace: str = ""
+
+
+class Restorer(Protocol):
+    def unavailable(self, backend: str) -> str | None:
+        """Why `backend` cannot run here, or None when it can."""
+        ...
+
+    def kernels(self) -> tuple[str, ...]:
+        """The simulator's kernel profiles (empty without a simulator)."""
+        ...
+
+    def paces(self) -> tuple[str, ...]:
+        """The simulator's playback pacings (empty without a simulator)."""
+        ...
+
+    def start(self, process: ProcessTimers, request: RunRequest) -> Generator[Event, None, None]:
+        """The restore's events. The stream may have a thread-safe `cancel()`; closing it always
+        stops the restore and leaves nothing running."""
+        ...
+
+
+def _simulator() -> ModuleType | None:
+    if importlib.util.find_spec("timertui.restore.simulator") is None:
+        return None
+    return importlib.import_module("timertui.restore.simulator")
+
+
+class BackendRestorer:
+    """The real backends: native (a worker process on this kernel) and the simulator."""
+
+    def unavailable(self, backend: str) -> str | None:
+        if backend == SIM and _simulator() is None:
+            return "the simulator backend is not available in this build"
+        return None
+
+    def kernels(self) -> tuple[str, ...]:
+        sim = _simulator()
+        return () if sim is None else tuple(sim.PROFILES)
+
+    def paces(self) -> tuple[str, ...]:
+        sim = _simulator()
+        return () if sim is None else tuple(sim.PACES)
+
+    def start(self, process: ProcessTimers, request: RunRequest) -> Generator[Event, None, None]:
+        from timertui import restore
+        from timertui.restore import native
+        from timertui.restore.plan import build_plan
+
+        if request.backend == SIM:
+            plan = build_plan(process)
+            return restore.run(
+                plan, SIM, request.mode, request.hold, kernel=request.kernel, pace=request.pace
+            )
+        # The app is threaded: the worker must be spawned, never forked from it.
+        plan = build_plan(process, facts=native.local_facts())
+        return restore.run(plan, NATIVE, request.mode, request.hold, start="spawn")

@@ -1,0 +1,133 @@
+"""The process table's rows as plain data: what each column shows, how it sorts, what a filter
+matches. Pure (no textual), so the table widget only renders and diffs."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from timertui import gaps
+from timertui.model import Access, ProcessTimers
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    numeric: bool
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("pid", "PID", True),
+    Column("user", "USER", False),
+    Column("command", "COMMAND", False),
+    Column("threads", "THR", True),
+    Column("timers", "TIMERS", True),
+    Column("highest", "HIGHEST ID", True),
+    Column("gaps", "GAPS", True),
+    Column("walk", "WALK COST", True),
+)
+COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+
+
+@dataclass(frozen=True)
+class ProcessRow:
+    """One process as the table shows it. The timer columns are None when we could not read
+    its timers (`access` says why)."""
+
+    pid: int
+    user: str
+    command: str
+    threads: int
+    timers: int | None
+    highest: int | None
+    gaps: int | None
+    walk: int | None
+    access: Access
+
+    def value(self, column: str) -> Any:
+        return getattr(self, column)
+
+
+@functools.lru_cache(maxsize=4096)
+def _report(ids: tuple[int, ...]) -> gaps.GapReport | None:
+    # Processes keep their timers between polls: analyse each ID set once.
+    try:
+        return gaps.analyze(ids)
+    except gaps.GapError:
+        return None  # a damaged snapshot's duplicate or out-of-range IDs: nothing to analyse
+
+
+def gap_report(process: ProcessTimers) -> gaps.GapReport | None:
+    """The gap analysis of the process's timer IDs; None without timers or with invalid IDs."""
+    if not process.timers:
+        return None
+    return _report(tuple(t.id for t in process.timers))
+
+
+def process_row(process: ProcessTimers) -> ProcessRow:
+    readable = process.access is Access.OK
+    report = gap_report(process) if readable else None
+    return ProcessRow(
+        pid=process.pid,
+        user=process.user or str(process.uid),
+        command=process.command,
+        threads=len(process.tids),
+        timers=len(process.timers) if readable else None,
+        highest=max(t.id for t in process.timers) if readable and process.timers else None,
+        gaps=len(report.gaps) if report else None,
+        walk=report.walk.creates if report else None,
+        access=process.access,
+    )
+
+
+def sort_key(column: str, reverse: bool = False) -> Callable[[ProcessRow], tuple[Any, ...]]:
+    """Rows by `column`, ties by pid; rows without a value (no timers, no access) stay last
+    whichever way the sort goes (`reverse` must match the sort's)."""
+
+    def key(row: ProcessRow) -> tuple[Any, ...]:
+        value = row.value(column)
+        if isinstance(value, str):
+            value = value.casefold()
+        return ((value is None) != reverse, 0 if value is None else value, row.pid)
+
+    return key
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    negate: bool
+
+    def matches(self, row: ProcessRow) -> bool:
+        hit = (
+            self.text == str(row.pid)
+            or self.text in row.command.casefold()
+            or self.text in row.user.casefold()
+        )
+        return hit != self.negate
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Words that must all match (name, pid or user); a word starting with `!` must not."""
+
+    terms: tuple[Term, ...] = ()
+
+    def matches(self, row: ProcessRow) -> bool:
+        return all(term.matches(row) for term in self.terms)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+
+def parse_filter(text: str) -> RowFilter:
+    terms = []
+    for word in text.casefold().split():
+        negate = word.startswith("!")
+        body = word.removeprefix("!")
+        if body:
+            terms.append(Term(body, negate))
+    return RowFilter(tuple(terms))

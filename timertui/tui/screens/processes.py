@@ -1,0 +1,279 @@
+"""The default screen: the processes with POSIX timers, and the timers and ID gaps of the one
+under the cursor.
+
+Polling runs in a thread worker; the next poll is scheduled only once the last one has been
+rendered, so polls never overlap however slow a sweep gets.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+
+from timertui.model import ProcessTimers
+from timertui.tui.messages import HostRead, ScanDone
+from timertui.tui.rows import gap_report, parse_filter
+from timertui.tui.screens.base import AppScreen
+from timertui.tui.screens.snapshot_dialog import SnapshotDialog, SnapshotRequest
+from timertui.tui.source import ProcessSource
+from timertui.tui.widgets.gap_map import GapMap
+from timertui.tui.widgets.host_bar import HostBar
+from timertui.tui.widgets.process_table import ProcessTable
+from timertui.tui.widgets.timers_table import TimersTable
+
+INTERVALS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+DEFAULT_INTERVAL = 1.0
+_LIVE_ONLY = frozenset({"pause", "faster", "slower"})
+
+
+class ProcessesScreen(AppScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", tooltip="Filter by name, pid or user; !word negates"),
+        Binding("escape", "clear_filter", "Clear filter", tooltip="Show every row again"),
+        Binding("a", "toggle_all", "All", tooltip="Every process, or only those with timers"),
+        Binding("space", "mark", "Mark", tooltip="Mark the process for a snapshot"),
+        Binding("U", "unmark", "Unmark all", tooltip="Clear every mark"),
+        Binding("s", "snapshot", "Snapshot", tooltip="Save the marked processes to a file"),
+        Binding("r", "restore", "Restore", tooltip="Replay the restore of this process"),
+        Binding("R", "race", "Race", tooltip="Exact against walk (and simulator), side by side"),
+        Binding("p", "pause", "Pause", tooltip="Freeze the table (p again resumes)"),
+        Binding("plus", "faster", "Faster", show=False, tooltip="Refresh more often"),
+        Binding("minus", "slower", "Slower", show=False, tooltip="Refresh less often"),
+        Binding(
+            "less_than_sign", "sort(-1)", "Sort ←", show=False, tooltip="Sort by the column left"
+        ),
+        Binding(
+            "greater_than_sign", "sort(1)", "Sort →", show=False, tooltip="Sort by the column right"
+        ),
+        Binding("I", "invert_sort", "Invert sort", show=False, tooltip="Reverse the sort order"),
+    ]
+
+    def __init__(self, source: ProcessSource, focus_pid: int | None = None) -> None:
+        super().__init__()
+        self.source = source
+        self.focus_pid = focus_pid  # where the cursor starts, once the process shows up
+        self.include_all = False
+        self.paused = False
+        self.interval = DEFAULT_INTERVAL
+        self._generation = 0
+        self._next_poll: Timer | None = None
+        self._filter_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield HostBar(self.source.label, self.source.live, id="host-bar")
+        yield Input(placeholder="filter: name, pid or user; !word excludes", id="filter")
+        yield ProcessTable(id="processes")
+        with Horizontal(id="detail"):
+            with Vertical(id="timers-box"):
+                yield Static("no process selected", id="timers-title", markup=False)
+                yield TimersTable(id="timers")
+            with Vertical(id="gap-box"):
+                yield Static("ID gap map", id="gap-title")
+                yield GapMap(id="gap-map")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.query_one(ProcessTable).focus()
+        self._read_host()
+        self._poll()
+
+    # -- workers --------------------------------------------------------------------------------
+
+    @work(thread=True, group="host", exit_on_error=False, name="reading host facts")
+    def _read_host(self) -> None:
+        self.post_message(HostRead(self.source.host()))
+
+    def _poll(self) -> None:
+        if self._next_poll is not None:
+            self._next_poll.stop()
+            self._next_poll = None
+        self._generation += 1
+        self._scan(self._generation, self.include_all)
+
+    @work(thread=True, group="poll", exit_on_error=False, name="process scan")
+    def _scan(self, generation: int, include_all: bool) -> None:
+        started = time.monotonic_ns()
+        processes = self.source.scan(include_all)
+        self.post_message(ScanDone(processes, time.monotonic_ns() - started, generation))
+
+    def on_host_read(self, message: HostRead) -> None:
+        self.query_one(HostBar).host = message.host
+
+    def on_scan_done(self, message: ScanDone) -> None:
+        if message.generation != self._generation:
+            return  # a scan made stale by `a` or a pause
+        table = self.query_one(ProcessTable)
+        table.update_processes(message.processes)
+        if self.focus_pid is not None and table.select_pid(self.focus_pid):
+            self.focus_pid = None
+        bar = self.query_one(HostBar)
+        bar.scan_ns = message.elapsed_ns
+        bar.shown = table.row_count
+        self._show_timers(table.highlighted_pid)
+        if self.source.live and not self.paused:
+            self._next_poll = self.set_timer(self.interval, self._poll)
+
+    # -- the timers pane ------------------------------------------------------------------------
+
+    @on(ProcessTable.Highlighted)
+    def _highlighted(self, message: ProcessTable.Highlighted) -> None:
+        self._show_timers(message.pid)
+
+    def _show_timers(self, pid: int | None) -> None:
+        table = self.query_one(ProcessTable)
+        process = table.processes.get(pid) if pid is not None else None
+        title = self.query_one("#timers-title", Static)
+        timers_table = self.query_one(TimersTable)
+        gap_map = self.query_one(GapMap)
+        if process is None:
+            title.update("no process selected")
+            timers_table.show(())
+            gap_map.show(None)
+            return
+        title.update(f"timers of {process.pid} · {process.comm} · {self._access_note(process)}")
+        timers_table.show(process.timers)
+        gap_map.show(gap_report(process))
+
+    @staticmethod
+    def _access_note(process: ProcessTimers) -> str:
+        if process.access.value != "ok":
+            return process.access.value
+        return f"{len(process.timers):,} timers"
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in _LIVE_ONLY and not self.source.live:
+            return False
+        if action == "clear_filter":
+            return bool(self._filter_text) or self.query_one("#filter").display
+        if action in ("restore", "race"):
+            return self._highlighted_process() is not None
+        if action == "unmark":
+            return bool(self.query_one(ProcessTable).marked)
+        return True
+
+    def _highlighted_process(self) -> ProcessTimers | None:
+        table = self.query_one(ProcessTable)
+        pid = table.highlighted_pid
+        process = table.processes.get(pid) if pid is not None else None
+        return process if process is not None and process.timers else None
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+        self.refresh_bindings()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._filter_text = event.value
+        self.query_one(ProcessTable).set_filter(parse_filter(event.value))
+        self.refresh_bindings()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = bool(box.value)
+        self.query_one(ProcessTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.query_one(ProcessTable).focus()
+        self.refresh_bindings()
+
+    def action_toggle_all(self) -> None:
+        self.include_all = not self.include_all
+        self.notify("every process" if self.include_all else "processes with timers")
+        self._poll()
+
+    def action_mark(self) -> None:
+        self.query_one(ProcessTable).toggle_mark()
+        self.refresh_bindings()
+
+    def action_unmark(self) -> None:
+        self.query_one(ProcessTable).unmark_all()
+        self.refresh_bindings()
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self.query_one(HostBar).paused = self.paused
+        if self.paused:
+            self._generation += 1  # a scan under way when pausing must not change the table
+            if self._next_poll is not None:
+                self._next_poll.stop()
+        else:
+            self._poll()
+
+    def _set_interval(self, step: int) -> None:
+        index = INTERVALS.index(self.interval) + step
+        self.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, index))]
+        self.query_one(HostBar).interval = self.interval
+        if not self.paused:
+            self._poll()
+
+    def action_faster(self) -> None:
+        self._set_interval(-1)
+
+    def action_slower(self) -> None:
+        self._set_interval(1)
+
+    def action_sort(self, step: int) -> None:
+        self.query_one(ProcessTable).step_sort(step)
+
+    def action_invert_sort(self) -> None:
+        table = self.query_one(ProcessTable)
+        table.sort_by(table.sort_column, not table.sort_reverse)
+
+    # -- snapshot, restore, race ------------------------------------------------------------------
+
+    def action_snapshot(self) -> None:
+        pids = self.query_one(ProcessTable).marked_or_highlighted()
+        if not pids:
+            self.notify("no process to snapshot: mark some with space", severity="warning")
+            return
+        app = self.timer_app
+        dialog = SnapshotDialog(pids, app.snapshot_dir, app.deep_unavailable())
+        app.push_screen(dialog, self._snapshot_chosen)
+
+    def _snapshot_chosen(self, request: SnapshotRequest | None) -> None:
+        if request is not None:
+            self._write_snapshot(request)
+
+    @work(thread=True, group="snapshot", exit_on_error=False, name="snapshot")
+    def _write_snapshot(self, request: SnapshotRequest) -> None:
+        from timertui import snapshot
+
+        snap = self.source.capture(request.pids)
+        request.path.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.save(snap, request.path)
+        timers = sum(len(p.timers) for p in snap.processes)
+        self.app.call_from_thread(
+            self.app.notify,
+            f"{len(snap.processes)} processes, {timers:,} timers → {request.path}",
+            title="snapshot saved",
+        )
+
+    def action_restore(self) -> None:
+        process = self._highlighted_process()
+        if process is not None:
+            self.timer_app.open_restore(process, self._origin(process))
+
+    def action_race(self) -> None:
+        process = self._highlighted_process()
+        if process is not None:
+            self.timer_app.open_race(process, self._origin(process))
+
+    def _origin(self, process: ProcessTimers) -> str:
+        where = "live" if self.source.live else self.source.label
+        return f"pid {process.pid} ({process.comm}) · {where}"

@@ -1,0 +1,132 @@
+"""The race view: one process's timers restored side by side — native exact, native walk, and the
+simulator's walk — all live, so the walk's seconds stand next to exact mode's microseconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Static
+
+from timertui.model import ProcessTimers
+from timertui.tui.messages import RestoreEvent
+from timertui.tui.restorer import NATIVE, SIM, Restorer, RunRequest
+from timertui.tui.rows import gap_report
+from timertui.tui.run_view import RunView
+from timertui.tui.screens.runs import RunsScreen
+from timertui.tui.widgets.gap_map import GapMap
+from timertui.tui.widgets.run_panels import RunProgress, TimingPanel
+
+# The simulator models the kernels before exact IDs, where a restore has to walk.
+WALK_KERNEL = "3.10-6.14"
+
+
+@dataclass(frozen=True)
+class Lane:
+    key: str
+    title: str
+    request: RunRequest
+
+
+class RaceLane(Vertical):
+    def __init__(self, lane: Lane, unavailable: str | None) -> None:
+        super().__init__(id=f"lane-{lane.key}", classes="lane")
+        self.lane = lane
+        self.unavailable = unavailable
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.lane.title, classes="lane-title", markup=False)
+        if self.unavailable is not None:
+            yield Static(f"not available: {self.unavailable}", classes="note", markup=False)
+            return
+        yield RunProgress()
+        yield GapMap(stats=False)
+        yield TimingPanel()
+
+    def show(self, process: ProcessTimers, view: RunView) -> None:
+        if self.unavailable is not None:
+            return
+        self.query_one(RunProgress).show(view)
+        self.query_one(GapMap).show(gap_report(process), view.states, view.walked)
+        self.query_one(TimingPanel).show(view)
+
+
+class RaceScreen(RunsScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "start", "Again", tooltip="Run the race again"),
+        Binding("escape", "cancel", "Cancel", tooltip="Stop every lane"),
+        Binding("escape", "back", "Back", tooltip="Back to the previous screen"),
+    ]
+
+    def __init__(self, process: ProcessTimers, origin: str, restorer: Restorer) -> None:
+        super().__init__(process, origin, restorer)
+        kernel = (
+            WALK_KERNEL if WALK_KERNEL in restorer.kernels() else next(iter(restorer.kernels()), "")
+        )
+        self.lanes = (
+            Lane("exact", "native · exact IDs", RunRequest(NATIVE, "exact")),
+            Lane("walk", "native · create/delete walk", RunRequest(NATIVE, "walk")),
+            Lane(
+                "sim",
+                f"simulator · {kernel or 'walk'}",
+                RunRequest(SIM, "auto", kernel=kernel, pace="real"),
+            ),
+        )
+        self.views: dict[str, RunView] = {}
+        self._round = 0
+
+    def compose(self) -> ComposeResult:
+        top = max((t.id for t in self.process.timers), default=0)
+        yield Static(
+            f"race · {self.origin} · {len(self.process.timers):,} timers · IDs up to {top:,}",
+            id="race-head",
+            markup=False,
+        )
+        with Horizontal(id="lanes"):
+            for lane in self.lanes:
+                yield RaceLane(lane, self.restorer.unavailable(lane.request.backend))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_start()
+
+    @property
+    def running(self) -> bool:
+        return any(not v.finished for v in self.views.values())
+
+    def action_start(self) -> None:
+        if self.running:
+            return
+        self._round += 1
+        ids = tuple(sorted(t.id for t in self.process.timers))
+        self.views = {}
+        for lane_widget in self.query(RaceLane):
+            if lane_widget.unavailable is None:
+                lane = lane_widget.lane
+                self.views[lane.key] = RunView(ids)
+                lane_widget.show(self.process, self.views[lane.key])
+                self.stream(f"{self._round}:{lane.key}", lane.request)
+        self.refresh_bindings()
+
+    def on_restore_event(self, message: RestoreEvent) -> None:
+        round_, _, key = message.run.partition(":")
+        if round_ != str(self._round) or key not in self.views:
+            return
+        view = self.views[key]
+        view.apply(message.event)
+        self.query_one(f"#lane-{key}", RaceLane).show(self.process, view)
+        if not self.running:
+            self.refresh_bindings()
+
+    def action_cancel(self) -> None:
+        self.cancel_runs()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.running
+        if action in ("start", "back"):
+            return not self.running
+        return True

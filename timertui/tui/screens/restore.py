@@ -1,0 +1,222 @@
+"""The restore screen: choose a backend, mode and hold, then watch the restore live — progress over
+the ID space, each timer's state, the gap map filling in, every decision, and the timing — and at
+the end the verification table.
+
+The restore runs in a thread worker that only reads the event stream and posts messages; the
+widgets change on the event loop. Esc cancels a run (the stream's cancel kills the worker process).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from timertui.model import ProcessTimers
+from timertui.restore import events as ev
+from timertui.restore.plan import MODES, Mode
+from timertui.tui.messages import RestoreEvent
+from timertui.tui.restorer import NATIVE, SIM, Restorer, RunRequest
+from timertui.tui.rows import gap_report
+from timertui.tui.run_view import RunView
+from timertui.tui.screens.runs import RunsScreen
+from timertui.tui.widgets.gap_map import GapMap
+from timertui.tui.widgets.run_panels import (
+    DecisionsLog,
+    RunProgress,
+    RunTimersTable,
+    TimingPanel,
+    VerifyTable,
+)
+
+
+class RestoreScreen(RunsScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "start", "Start", tooltip="Run the restore with these choices"),
+        Binding("escape", "cancel", "Cancel", tooltip="Stop the restore; the worker is killed"),
+        Binding("escape", "back", "Back", tooltip="Back to the previous screen"),
+        Binding("d", "show_tab('decisions')", "Decisions", tooltip="The decisions log"),
+        Binding("v", "show_tab('verify')", "Verification", tooltip="The verification table"),
+    ]
+
+    def __init__(self, process: ProcessTimers, origin: str, restorer: Restorer) -> None:
+        super().__init__(process, origin, restorer)
+        self.view = RunView(tuple(sorted(t.id for t in process.timers)))
+        self.prediction: RunView | None = None
+        self.running = False
+        self._run = 0
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        p = self.process
+        top = max((t.id for t in p.timers), default=0)
+        yield Static(
+            f"restore {self.origin} · {len(p.timers):,} timers · IDs up to {top:,}",
+            id="restore-head",
+            markup=False,
+        )
+        sim_missing = self.restorer.unavailable(SIM)
+        backends = [("native", NATIVE)]
+        if sim_missing is None:
+            backends.append(("simulator", SIM))
+        with Horizontal(id="controls"):
+            yield Label("backend")
+            yield Select(backends, value=NATIVE, allow_blank=False, id="backend", compact=True)
+            yield Select(
+                [(k, k) for k in self.restorer.kernels()] or [("-", "")],
+                allow_blank=False,
+                compact=True,
+                id="kernel",
+                tooltip="the kernel the simulator models",
+            )
+            yield Select(
+                [(k, k) for k in self.restorer.paces()] or [("-", "")],
+                allow_blank=False,
+                compact=True,
+                id="pace",
+                tooltip="how fast the simulator plays its events back",
+            )
+            yield Label("mode")
+            yield Select(
+                [(m, m) for m in MODES], value="auto", allow_blank=False, id="mode", compact=True
+            )
+            yield Checkbox(
+                "hold: off",
+                id="hold",
+                compact=True,
+                tooltip="keep the target alive after the restore, counting expirations",
+            )
+            yield Button("Start", variant="primary", id="start", compact=True)
+        if sim_missing is not None:
+            yield Static(f"simulator: {sim_missing}", classes="note", markup=False)
+        yield RunProgress(id="run-progress")
+        with Horizontal(id="run-body"):
+            yield RunTimersTable(id="run-timers")
+            with Vertical(id="run-side"):
+                yield GapMap(id="run-gap-map")
+                yield TimingPanel(id="timing")
+        with TabbedContent(id="run-tabs", initial="decisions"):
+            with TabPane("Decisions", id="decisions"):
+                yield DecisionsLog(id="decisions-log")
+            with TabPane("Verification", id="verify"):
+                yield VerifyTable(id="verify-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._sim_controls()
+        self.query_one(RunTimersTable).load(self.process.timers, self.view)
+        self._draw(set())
+        self.query_one("#start", Button).focus()
+
+    @on(Checkbox.Changed, "#hold")
+    def _hold_changed(self, event: Checkbox.Changed) -> None:
+        # The box's look alone does not say on or off without colour.
+        event.checkbox.label = "hold: on" if event.value else "hold: off"
+
+    @on(Select.Changed, "#backend")
+    def _backend_changed(self) -> None:
+        self._sim_controls()
+
+    def _sim_controls(self) -> None:
+        sim = self.query_one("#backend", Select).value == SIM
+        self.query_one("#kernel").display = sim
+        self.query_one("#pace").display = sim
+
+    # -- running --------------------------------------------------------------------------------
+
+    def request(self) -> RunRequest:
+        mode: Mode = self.query_one("#mode", Select).value  # type: ignore[assignment]
+        return RunRequest(
+            backend=str(self.query_one("#backend", Select).value),
+            mode=mode,
+            hold=self.query_one("#hold", Checkbox).value,
+            kernel=str(self.query_one("#kernel", Select).value),
+            pace=str(self.query_one("#pace", Select).value),
+        )
+
+    @on(Button.Pressed, "#start")
+    def action_start(self) -> None:
+        if self.running:
+            return
+        request = self.request()
+        self._run += 1
+        run = f"run-{self._run}"
+        self.view = RunView(self.view.ids)
+        self.prediction = None
+        self.running = True
+        self.query_one(RunTimersTable).load(self.process.timers, self.view)
+        self.query_one(DecisionsLog).reset()
+        self.query_one(VerifyTable).clear()
+        self.query_one(TabbedContent).active = "decisions"
+        self._draw(set())
+        self.refresh_bindings()
+        self.stream(run, request)
+        if request.backend == NATIVE and self.restorer.unavailable(SIM) is None:
+            # The simulator's prediction for this kernel, shown beside the measurement.
+            kernels = self.restorer.kernels()
+            if kernels:
+                self.prediction = RunView(self.view.ids)
+                predicted = RunRequest(SIM, request.mode, False, kernels[0], "instant")
+                self.stream(f"{run}-prediction", predicted)
+
+    def on_restore_event(self, message: RestoreEvent) -> None:
+        current = f"run-{self._run}"
+        if message.run == f"{current}-prediction" and self.prediction is not None:
+            self.prediction.apply(message.event)
+            self.query_one(TimingPanel).show(self.view, self.prediction)
+            return
+        if message.run != current:
+            return  # a cancelled run's last events
+        changed = self.view.apply(message.event)
+        self._draw(changed)
+        if isinstance(message.event, ev.Verify):
+            self.query_one(VerifyTable).show(self.view)
+            self.query_one(TabbedContent).active = "verify"
+        if self.view.finished and self.running:
+            self._finished()
+
+    def _draw(self, changed: set[int]) -> None:
+        view = self.view
+        self.query_one(RunProgress).show(view)
+        if changed:
+            self.query_one(RunTimersTable).update_states(view, changed)
+        self.query_one(GapMap).show(gap_report(self.process), view.states, view.walked)
+        self.query_one(DecisionsLog).show(view)
+        self.query_one(TimingPanel).show(view, self.prediction)
+
+    def _finished(self) -> None:
+        self.running = False
+        self.refresh_bindings()
+        view = self.view
+        ok = view.done is not None and view.done.ok
+        detail = view.error.message if view.error else view.outcome
+        self.notify(detail, title="restore finished", severity="information" if ok else "error")
+
+    def action_cancel(self) -> None:
+        self.cancel_runs()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start":
+            return not self.running
+        if action == "cancel":
+            return self.running or self.view.holding
+        if action == "back":
+            return not (self.running or self.view.holding)
+        return True

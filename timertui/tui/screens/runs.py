@@ -1,0 +1,54 @@
+"""What the restore screen and the race view share: starting restores in thread workers, and
+stopping them all when asked or when the screen goes away (no worker process outlives it)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from timertui.model import ProcessTimers
+from timertui.tui.messages import pump
+from timertui.tui.restorer import Restorer, RunRequest
+from timertui.tui.screens.base import AppScreen
+
+
+class RunsScreen(AppScreen):
+    def __init__(self, process: ProcessTimers, origin: str, restorer: Restorer) -> None:
+        super().__init__()
+        self.process = process
+        self.origin = origin
+        self.restorer = restorer
+        self._streams: dict[str, Any] = {}
+
+    def stream(self, run: str, request: RunRequest) -> None:
+        """Start a restore; its events arrive as RestoreEvent messages tagged with `run`."""
+        self.run_worker(
+            partial(self._pump, run, request),
+            thread=True,
+            group="restore",
+            exit_on_error=False,
+            name=f"restore ({request.backend}, {request.mode})",
+        )
+
+    def _pump(self, run: str, request: RunRequest) -> None:
+        stream = self.restorer.start(self.process, request)
+        self._streams[run] = stream
+        try:
+            pump(self, run, stream)
+        finally:
+            self._streams.pop(run, None)
+
+    def cancel_runs(self) -> None:
+        # The stream's own cancel (thread-safe) kills its worker process at once; cancelling the
+        # thread worker covers streams without one at their next event.
+        for stream in list(self._streams.values()):
+            cancel = getattr(stream, "cancel", None)
+            if cancel is not None:
+                cancel()
+        self.workers.cancel_group(self, "restore")
+
+    def on_unmount(self) -> None:
+        self.cancel_runs()
+
+    def action_back(self) -> None:
+        self.dismiss()

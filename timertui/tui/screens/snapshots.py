@@ -1,0 +1,160 @@
+"""The snapshot folder: every snapshot file (and CRIU image directory) in it, with what each
+holds. Enter browses one offline; r restores its process, R races it."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static
+
+from timertui.tui import look
+from timertui.tui.screens.base import AppScreen
+
+
+def default_snapshot_dir() -> Path:
+    """$XDG_DATA_HOME/timertui/snapshots, or ~/.local/share/timertui/snapshots."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "timertui" / "snapshots"
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path
+    modified: float
+    size: int
+
+
+class Listed(Message):
+    def __init__(self, entries: list[Entry]) -> None:
+        super().__init__()
+        self.entries = entries
+
+
+class Summarised(Message):
+    """What one entry holds, or why it cannot be opened."""
+
+    def __init__(self, path: Path, processes: int, timers: int, problem: str = "") -> None:
+        super().__init__()
+        self.path = path
+        self.processes = processes
+        self.timers = timers
+        self.problem = problem
+
+
+def list_entries(directory: Path) -> list[Entry]:
+    """Files and CRIU image directories (those holding pstree.img), newest first."""
+    entries = []
+    for path in directory.iterdir() if directory.is_dir() else ():
+        if path.name.startswith("."):
+            continue  # the temporary files of a save under way
+        if path.is_file() or (path / "pstree.img").is_file():
+            st = path.stat()
+            entries.append(Entry(path, st.st_mtime, st.st_size if path.is_file() else 0))
+    return sorted(entries, key=lambda e: (-e.modified, e.path.name))
+
+
+class SnapshotsScreen(AppScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "browse", "Browse", tooltip="Open the snapshot's processes offline"),
+        Binding("r", "restore", "Restore", tooltip="Restore the snapshot's process"),
+        Binding("R", "race", "Race", tooltip="Race exact against walk on the snapshot"),
+        Binding("g", "reload", "Reload", tooltip="Read the folder again"),
+        Binding("escape", "back", "Back", tooltip="Back to the previous screen"),
+    ]
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.directory = directory
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"snapshots in {self.directory}", id="snapshots-head", markup=False)
+        yield DataTable(id="snapshot-files", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table: DataTable[Text] = self.query_one(DataTable)
+        table.add_column("NAME", key="name")
+        table.add_column("MODIFIED", key="modified")
+        table.add_column("SIZE", key="size")
+        table.add_column("PROCESSES", key="processes")
+        table.add_column("TIMERS", key="timers")
+        table.add_column("", key="problem")
+        table.focus()
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self._read_folder()
+
+    @work(thread=True, exclusive=True, group="folder", exit_on_error=False, name="snapshot folder")
+    def _read_folder(self) -> None:
+        from timertui import sources
+
+        entries = list_entries(self.directory)
+        self.post_message(Listed(entries))
+        for entry in entries:
+            try:
+                snap = sources.open_source(entry.path)
+            except Exception as exc:  # every unreadable file is a row that says why
+                self.post_message(Summarised(entry.path, 0, 0, str(exc)))
+                continue
+            timers = sum(len(p.timers) for p in snap.processes)
+            self.post_message(Summarised(entry.path, len(snap.processes), timers))
+
+    def on_listed(self, message: Listed) -> None:
+        table: DataTable[Text] = self.query_one(DataTable)
+        table.clear()
+        for e in message.entries:
+            stamp = datetime.datetime.fromtimestamp(e.modified).strftime("%Y-%m-%d %H:%M:%S")
+            size = f"{e.size:,} B" if e.size else "CRIU dir"
+            cells = (Text(e.path.name), Text(stamp), Text(size, justify="right"))
+            table.add_row(*cells, Text("…"), Text("…"), Text(""), key=str(e.path))
+        if not message.entries:
+            self.notify(f"no snapshots in {self.directory} yet: press s on the processes screen")
+
+    def on_summarised(self, message: Summarised) -> None:
+        table: DataTable[Text] = self.query_one(DataTable)
+        key = str(message.path)
+        if key not in table.rows:
+            return
+        table.update_cell(key, "processes", Text(look.count(message.processes), justify="right"))
+        table.update_cell(key, "timers", Text(look.count(message.timers), justify="right"))
+        table.update_cell(key, "problem", Text(message.problem), update_width=True)
+
+    def _selected(self) -> Path | None:
+        tables = self.query(DataTable)
+        if not tables or not tables.first().row_count:
+            return None  # also asked before the table is mounted, for the footer
+        table: DataTable[Text] = tables.first()
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return None if key is None else Path(key)
+
+    def _open(self, then: str) -> None:
+        path = self._selected()
+        if path is not None:
+            self.timer_app.open_path(str(path), then)
+
+    def action_browse(self) -> None:
+        self._open("browse")
+
+    def action_restore(self) -> None:
+        self._open("restore")
+
+    def action_race(self) -> None:
+        self._open("race")
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("browse", "restore", "race"):
+            return self._selected() is not None
+        return True

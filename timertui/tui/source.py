@@ -1,0 +1,92 @@
+"""Where the app's processes come from: this host's /proc, or a frozen snapshot.
+
+The app only talks to a `ProcessSource`, so Pilot tests and SVG snapshots run on deterministic data
+and `timertui --snapshot FILE` browses a file with the same screens (a snapshot is a frozen source).
+Every method may block (it reads /proc or forks a probe): the app calls them from thread workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Protocol
+
+from timertui.model import Access, HostFacts, ProcessTimers, Snapshot
+
+
+class ProcessSource(Protocol):
+    """What the processes screen polls."""
+
+    @property
+    def label(self) -> str:
+        """Where the processes come from, for the header ("live", or a file name)."""
+        ...
+
+    @property
+    def live(self) -> bool:
+        """True when the data changes between scans (polling, pause and rate apply)."""
+        ...
+
+    def host(self) -> HostFacts: ...
+
+    def scan(self, include_all: bool) -> list[ProcessTimers]:
+        """Processes with timers, or every process with `include_all`, in pid order."""
+        ...
+
+    def capture(self, pids: Sequence[int]) -> Snapshot:
+        """A snapshot of these processes, read afresh where the source is live."""
+        ...
+
+
+class LiveSource:
+    """This host, read through the capture layer."""
+
+    label = "live"
+    live = True
+
+    def __init__(self) -> None:
+        self._host: HostFacts | None = None
+
+    def host(self) -> HostFacts:
+        from timertui.capture.host import host_facts
+
+        # The facts do not change while the app runs, and the exact-ID probe forks a child.
+        if self._host is None:
+            self._host = host_facts()
+        return self._host
+
+    def scan(self, include_all: bool) -> list[ProcessTimers]:
+        from timertui.capture import processes
+
+        return processes.scan(include_all, include_unreadable=True)
+
+    def capture(self, pids: Sequence[int]) -> Snapshot:
+        from timertui.capture import processes
+        from timertui.capture.host import capture_times
+
+        times = capture_times()
+        read = (processes.read_process(pid) for pid in pids)
+        kept = tuple(p for p in read if p.access is not Access.GONE)
+        return Snapshot(host=self.host(), times=times, processes=kept)
+
+
+class FrozenSource:
+    """A snapshot (a file, a CRIU image, or data built by a test) browsed offline."""
+
+    live = False
+
+    def __init__(self, snapshot: Snapshot, label: str) -> None:
+        self.snapshot = snapshot
+        self.label = label
+
+    def host(self) -> HostFacts:
+        return self.snapshot.host
+
+    def scan(self, include_all: bool) -> list[ProcessTimers]:
+        procs = sorted(self.snapshot.processes, key=lambda p: p.pid)
+        return [p for p in procs if include_all or p.timers or p.access is not Access.OK]
+
+    def capture(self, pids: Sequence[int]) -> Snapshot:
+        wanted = set(pids)
+        kept = tuple(p for p in self.snapshot.processes if p.pid in wanted)
+        return replace(self.snapshot, processes=kept)

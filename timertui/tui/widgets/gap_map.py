@@ -1,0 +1,133 @@
+"""The ID gap map: the ID space 0..highest ID laid out in cells, the timers marked, the gaps as
+runs of free cells, and beside it the largest gap and what the legacy walk would cost.
+
+In a restore the same map fills in: each timer's cell shows its state, and the free cells the walk
+has already run through turn from `·` to `░`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from timertui import gaps
+from timertui.tui import look
+
+# When timers of several states share a cell, the cell shows the one that needs attention most.
+_RANK = ("failed", "differs", "pending", "created", "armed", "verified")
+_STATE_CELL = {
+    "failed": (look.MAP_FAILED, "gapmap--failed"),
+    "differs": (look.MAP_FAILED, "gapmap--failed"),
+    "pending": (look.MAP_PENDING, "gapmap--pending"),
+    "created": (look.MAP_TIMER, "gapmap--timer"),
+    "armed": (look.MAP_TIMER, "gapmap--timer"),
+    "verified": (look.MAP_TIMER, "gapmap--verified"),
+}
+_MIN_MAP_COLUMNS = 16
+
+
+class GapMap(Widget):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "gapmap--timer",
+        "gapmap--free",
+        "gapmap--walked",
+        "gapmap--pending",
+        "gapmap--failed",
+        "gapmap--verified",
+        "gapmap--axis",
+        "gapmap--note",
+    }
+
+    def __init__(self, *, stats: bool = True, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.stats = stats
+        self.report: gaps.GapReport | None = None
+        self.states: Mapping[int, str] | None = None
+        self.walked = -1
+
+    def show(
+        self,
+        report: gaps.GapReport | None,
+        states: Mapping[int, str] | None = None,
+        walked: int = -1,
+    ) -> None:
+        """The IDs to draw; with `states` (timer ID -> restore state) and `walked` (the highest
+        ID the walk has reached) the map shows a restore's progress."""
+        self.report, self.states, self.walked = report, states, walked
+        self.refresh()
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name, partial=True)
+
+    def render(self) -> Text:
+        report = self.report
+        if report is None or not report.ids:
+            return Text("no timers", style=self._style("gapmap--note"))
+        stat_lines = self._stat_lines(report) if self.stats else []
+        rows = max(1, self.size.height - len(stat_lines))
+        max_id = report.ids[-1]
+        axis = len(f"{max_id:,}")
+        if self.size.width - axis - 1 < _MIN_MAP_COLUMNS:
+            axis = 0
+        columns = max(1, self.size.width - (axis + 1 if axis else 0))
+        width = gaps.bucket_width(max_id, columns * rows)
+        cells = self._cells(report, width)
+        out = Text(no_wrap=True, overflow="crop")
+        for row in range(rows):
+            start = row * columns
+            if start >= len(cells):
+                break
+            if row:
+                out.append("\n")
+            if axis:
+                out.append(f"{start * width:>{axis},}│", style=self._style("gapmap--axis"))
+            for char, style in cells[start : start + columns]:
+                out.append(char, style=self._style(style))
+        for line in stat_lines:
+            out.append("\n")
+            out.append_text(line)
+        return out
+
+    def _cells(self, report: gaps.GapReport, width: int) -> list[tuple[str, str]]:
+        counts = gaps.bucketize(report.ids, width)
+        cells: list[tuple[str, str]] = []
+        for index, used in enumerate(counts):
+            if used:
+                cells.append((look.MAP_TIMER, "gapmap--timer"))
+            elif index * width <= self.walked:
+                cells.append((look.MAP_WALKED, "gapmap--walked"))
+            else:
+                cells.append((look.MAP_FREE, "gapmap--free"))
+        if self.states is not None:
+            worst: dict[int, int] = {}
+            for tid in report.ids:
+                rank = _RANK.index(self.states.get(tid, "pending"))
+                bucket = tid // width
+                worst[bucket] = min(worst.get(bucket, rank), rank)
+            for bucket, rank in worst.items():
+                cells[bucket] = _STATE_CELL[_RANK[rank]]
+        return cells
+
+    def _stat_lines(self, report: gaps.GapReport) -> list[Text]:
+        note = self._style("gapmap--note")
+        first, last = report.ids[0], report.ids[-1]
+        lines = [Text(f"IDs {first:,}..{last:,} · {len(report.ids):,} timers", style=note)]
+        largest = report.largest_gap
+        if largest is None:
+            lines.append(Text("no gaps: the IDs are dense from 0", style=note))
+        else:
+            lines.append(
+                Text(
+                    f"largest gap {largest.length:,} IDs ({largest.start:,}..{largest.end:,}) · "
+                    f"{len(report.gaps):,} gaps",
+                    style=note,
+                )
+            )
+        walk = report.walk
+        lines.append(Text(f"walk: {walk.creates:,} creates, {walk.deletes:,} deletes", style=note))
+        lines.append(Text(f"exact IDs: {len(report.ids):,} creates", style=note))
+        return lines

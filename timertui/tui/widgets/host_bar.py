@@ -1,0 +1,68 @@
+"""The processes screen's header: the host's facts, where the data comes from, the refresh rate,
+and a PAUSED banner that cannot be missed."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from timertui.model import HostFacts
+from timertui.tui import look
+
+
+def _limit(value: int) -> str:
+    return "unlimited" if value < 0 or value >= 2**63 - 1 else f"{value:,}"
+
+
+def host_text(host: HostFacts) -> str:
+    exact = {True: "yes", False: "no (walk)", None: "not probed"}[host.exact_ids]
+    return (
+        f"{host.hostname} · Linux {host.kernel_release} {host.machine} · exact IDs: {exact} · "
+        f"RLIMIT_SIGPENDING {_limit(host.sigpending_soft)}/{_limit(host.sigpending_hard)}"
+    )
+
+
+class HostBar(Vertical):
+    host: reactive[HostFacts | None] = reactive(None)
+    paused: reactive[bool] = reactive(False)
+    interval: reactive[float] = reactive(1.0)
+    scan_ns: reactive[int | None] = reactive(None)
+    shown: reactive[int] = reactive(0)
+
+    def __init__(self, source_label: str, live: bool, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.source_label = source_label
+        self.live = live
+
+    def compose(self) -> ComposeResult:
+        yield Static("reading host facts…", id="host-facts", markup=False)
+        yield Static(id="host-source", markup=False)
+        yield Static("⏸ PAUSED — the table is frozen; press p to resume", id="paused-banner")
+
+    def watch_host(self, host: HostFacts | None) -> None:
+        if host is not None:
+            self.query_one("#host-facts", Static).update(host_text(host))
+
+    def watch_paused(self, paused: bool) -> None:
+        self.query_one("#paused-banner").display = paused
+        self._source_line()
+
+    def watch_interval(self) -> None:
+        self._source_line()
+
+    def watch_scan_ns(self) -> None:
+        self._source_line()
+
+    def watch_shown(self) -> None:
+        self._source_line()
+
+    def _source_line(self) -> None:
+        scan = f" · last scan {look.duration(self.scan_ns)}" if self.scan_ns is not None else ""
+        if self.live:
+            state = "paused" if self.paused else f"refresh every {self.interval:g} s"
+            text = f"live · {state}{scan} · {self.shown:,} processes"
+        else:
+            text = f"snapshot {self.source_label} (offline) · {self.shown:,} processes"
+        self.query_one("#host-source", Static).update(text)
