@@ -6,7 +6,7 @@ PYTHON ?= python3
 
 .PHONY: setup run test lint bench clean
 
-$(STAMP): pyproject.toml setup.py timertui/_native/timers.c timertui/_native/timers.h timertui/_native/build.py
+$(STAMP): pyproject.toml setup.py $(wildcard timertui/_native/*.c timertui/_native/*.h timertui/_native/build*.py)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $@
