@@ -8,6 +8,7 @@ knows them, and which verification compares against.
 
 from __future__ import annotations
 
+import functools
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -102,8 +103,9 @@ class RestorePlan:
     target: TargetSpec = field(default_factory=TargetSpec)
     facts: TargetFacts | None = None
 
-    @property
+    @functools.cached_property
     def ids(self) -> tuple[int, ...]:
+        """The wanted IDs in order (computed once: a restore slices it per chunk)."""
         return tuple(t.id for t in self.timers)
 
     @property

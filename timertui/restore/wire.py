@@ -26,7 +26,8 @@ _PLAIN = frozenset({int, str, bool, float, type(None)})
 
 
 def to_wire(obj: Any) -> Any:
-    """A dataclass tree as plain values (dicts keyed by field name)."""
+    """A dataclass tree as plain values: dicts keyed by field name, sequences as lists (or
+    tuples, when their items are plain already)."""
     cls = type(obj)
     if cls in _PLAIN:
         return obj
@@ -35,6 +36,10 @@ def to_wire(obj: Any) -> Any:
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, tuple | list):
+        # Schema tuples are homogeneous: plain items (10,000 timer IDs) go as they are, which
+        # msgpack and json both write as arrays.
+        if obj and type(obj[0]) in _PLAIN:
+            return obj
         return [to_wire(v) for v in obj]
     if isinstance(obj, dict):
         return {k: to_wire(v) for k, v in obj.items()}
@@ -69,7 +74,7 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
         return lambda v: None if v is None else only(v)
     if origin is tuple:
         item = _decoder(args[0])
-        return lambda v: tuple(item(x) for x in _expect(v, list, tp))
+        return lambda v: tuple(item(x) for x in _expect(v, list | tuple, tp))
     if origin is dict:
         value = _decoder(args[1])
         return lambda v: {str(k): value(x) for k, x in _expect(v, dict, tp).items()}

@@ -53,6 +53,7 @@ HOLD_REPORT_NS = 100_000_000  # expirations are summed per timer over this long
 _EXPIRY = struct.Struct("iiii")  # struct tt_expiry
 _WALK_DONE, _WALK_BUDGET, _WALK_ABOVE = 0, 1, 2
 _RATE_SAMPLE = 10_000
+_PENDING, _CREATED, _FAILED = 0, 1, 2
 EXIT_OK, EXIT_FAILED, EXIT_CRASHED = 0, 1, 70
 
 
@@ -95,8 +96,10 @@ class _Restore:
         self.mode = ""
         self.fatal = False
         self.restore_ids_on = False
-        self.created: set[int] = set()
-        self.failed: set[int] = set()
+        # Per timer of the plan, by index: _PENDING, _CREATED or _FAILED (a bytearray, so
+        # marking 10,000 timers at once costs next to nothing inside the timed phases).
+        self.state = bytearray([_PENDING]) * len(plan.timers)
+        self.ids = plan.ids
         self.armed_at = 0
         self.record_fd = -1
         self.specs: Any = None
@@ -113,9 +116,14 @@ class _Restore:
             self.fatal = True
         self.out.emit(ev.Decision(self.out.now(), code, reason, severity, timer_id))
 
-    def fail(self, ids: list[int], err: int, detail: str) -> None:
-        self.failed.update(ids)
-        self.out.emit(ev.TimerState(self.out.now(), "failed", tuple(ids), err, detail))
+    def mark(self, lo: int, hi: int, state: int) -> None:
+        self.state[lo:hi] = bytes([state]) * (hi - lo)
+
+    def fail(self, lo: int, hi: int, err: int, detail: str) -> None:
+        """Timers lo..hi-1 of the plan failed."""
+        self.mark(lo, hi, _FAILED)
+        ids = self.ids[lo:hi]
+        self.out.emit(ev.TimerState(self.out.now(), "failed", ids, err, detail))
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -163,7 +171,7 @@ class _Restore:
                     self.create_exact()
                 else:
                     self.create_walk()
-        if self.created:
+        if _CREATED in self.state:
             with self.phase("arm"):
                 self.arm()
         if self.restore_ids_on:
@@ -179,7 +187,7 @@ class _Restore:
         with self.phase("verify"):
             checks = self.verify()
         equal = sum(c.equal for c in checks)
-        ok = not self.fatal and not self.failed and equal == len(plan.timers)
+        ok = not self.fatal and _FAILED not in self.state and equal == len(plan.timers)
         ok = ok and "prctl-off-failed" not in self.codes
         out.emit(
             ev.Done(
@@ -364,7 +372,7 @@ class _Restore:
 
     def create_exact(self) -> None:
         timers = self.plan.timers
-        ids = self.plan.ids
+        ids = self.ids
         n = len(timers)
         errs = ffi.new("int[]", n)
         got = ffi.new("int[]", n)
@@ -379,16 +387,16 @@ class _Restore:
             chunk_got = ffi.unpack(got + i, k)
             wanted = ids[i : i + k]
             if any(chunk_errs) or chunk_got != list(wanted):
-                ok_ids = self.sort_out(i, chunk_errs, chunk_got, wanted)
+                ok_ids = tuple(self.sort_out(i, chunk_errs, chunk_got, wanted))
             else:
-                ok_ids = list(wanted)
-            self.created.update(ok_ids)
+                ok_ids = wanted
+                self.mark(i, i + k, _CREATED)
             if ok_ids:
-                self.out.emit(ev.TimerState(self.out.now(), "created", tuple(ok_ids)))
+                self.out.emit(ev.TimerState(self.out.now(), "created", ok_ids))
             i += k
             self.progress(i, wanted[-1], started, n - i)
             if self.fatal:
-                self.fail(list(ids[i:]), errno.EAGAIN, "not attempted")
+                self.fail(i, n, errno.EAGAIN, "not attempted")
                 return
             self.check_parent()
 
@@ -419,7 +427,7 @@ class _Restore:
             )
         else:
             self.decide("create-failed", "error", f"{criu} ({_errname(err)})", t.id)
-        self.fail([t.id], err, _errname(err))
+        self.fail(index, index + 1, err, _errname(err))
 
     def sort_out(
         self, start: int, errs: list[int], got: list[int], wanted: tuple[int, ...]
@@ -437,13 +445,14 @@ class _Restore:
                     f"Unexpected timer id {got_id} (expected {wanted[j]})",
                     wanted[j],
                 )
-                self.fail([wanted[j]], 0, f"created as ID {got_id}")
+                self.fail(start + j, start + j + 1, 0, f"created as ID {got_id}")
             else:
+                self.mark(start + j, start + j + 1, _CREATED)
                 ok.append(got_id)
         return ok
 
     def create_walk(self) -> None:
-        ids = self.plan.ids
+        ids = self.ids
         n = len(ids)
         state = ffi.new("struct tt_walk_state *")
         state.last_id = -1
@@ -454,7 +463,7 @@ class _Restore:
             ret = int(lib.tt_walk_many(self.specs, n, deadline, state))
             self.creates, self.deletes = int(state.creates), int(state.deletes)
             if state.index > done:
-                self.created.update(ids[done : state.index])
+                self.mark(done, state.index, _CREATED)
                 self.out.emit(ev.TimerState(self.out.now(), "created", ids[done : state.index]))
                 done = state.index
             if ret == _WALK_BUDGET:
@@ -466,7 +475,7 @@ class _Restore:
             if ret < 0:
                 self.walk_failed(done, -ret, state)
             if ret != _WALK_DONE:
-                self.fail(list(ids[done:]), 0, "not created: the walk stopped")
+                self.fail(done, n, 0, "not created: the walk stopped")
             break
         self.syscalls += self.creates + self.deletes
         self.progress(done, state.last_id, started, self.walk_left(state) if done < n else 0)
@@ -497,7 +506,7 @@ class _Restore:
         # Skipped on the way round: the timers restored so far (all below `want`) and the
         # target's other timers past the counter or up to `want`.
         others = sum(1 for x in self.plan.target.taken_ids if x <= want or x > got)
-        cost = wrap_cost(got + 1, want, len(self.created) + others)
+        cost = wrap_cost(got + 1, want, self.state.count(_CREATED) + others)
         rate = self.creates * 1e9 / max(time.monotonic_ns() - self.create_started, 1)
         eta = ""
         if self.creates >= _RATE_SAMPLE:  # fewer say nothing about the rate
@@ -522,7 +531,7 @@ class _Restore:
     def walk_failed(self, index: int, err: int, state: Any) -> None:
         t = self.plan.timers[index]
         # A failed delete leaves its temporary timer alive: one more create than delete.
-        if state.creates - state.deletes - len(self.created) == 1:
+        if state.creates - state.deletes - self.state.count(_CREATED) == 1:
             self.decide(
                 "delete-failed",
                 "fatal",
@@ -539,7 +548,8 @@ class _Restore:
             )
 
     def arm(self) -> None:
-        chosen = [(t, i) for i, t in enumerate(self.plan.timers) if t.arm and t.id in self.created]
+        timers, state = self.plan.timers, self.state
+        chosen = [(t, i) for i, t in enumerate(timers) if t.arm and state[i] == _CREATED]
         if not chosen:
             return
         n = len(chosen)
@@ -551,10 +561,10 @@ class _Restore:
         lib.tt_arm_many(ids, values, intervals, n, errs)
         self.syscalls += n
         armed = []
-        for (t, _), err in zip(chosen, ffi.unpack(errs, n), strict=True):
+        for (t, i), err in zip(chosen, ffi.unpack(errs, n), strict=True):
             if err:
                 self.decide("arm-failed", "error", f"timer_settime: {_errname(-err)}", t.id)
-                self.fail([t.id], -err, _errname(-err))
+                self.fail(i, i + 1, -err, _errname(-err))
             else:
                 armed.append(t.id)
         if armed:
@@ -566,7 +576,7 @@ class _Restore:
         values = ffi.new("long long[]", n)
         intervals = ffi.new("long long[]", n)
         errs = ffi.new("int[]", n)
-        ids = ffi.new("int[]", list(self.plan.ids))
+        ids = ffi.new("int[]", list(self.ids))
         reading = read_timers(self.pid)
         lib.tt_gettime_many(ids, n, values, intervals, errs)
         read_at = time.monotonic_ns()
