@@ -343,3 +343,21 @@ def test_events_stream_as_json_lines() -> None:
     assert all("t_ns" in json.loads(line) for line in lines)
     times = [e.t_ns for e in events]
     assert times == sorted(times)
+
+
+def test_alarm_clock_without_support_is_reported_before_and_by_the_kernel() -> None:
+    from timertui.capture.host import probe_alarm_timers
+
+    probe = probe_alarm_timers()
+    if probe.ok:
+        pytest.skip("this host supports alarm timers: nothing to report")
+    timers = [timer(1, clock=8), timer(2)]
+    planned = build_plan(process(timers), facts=local_facts(probe_alarm=True))
+    assert decision(list(planned.decisions), "alarm-unsupported").timer_id == 1
+    events = list(run(build_plan(process(timers))))  # no facts: the kernel says it
+    found = decision(events, "alarm-unsupported")
+    assert found.timer_id == 1
+    assert "Can't create posix timer - 0: -95" in found.reason
+    (failed,) = [s for s in of(ev.TimerState, events) if s.state == "failed"]
+    assert (failed.ids, failed.errno) == ((1,), errno.EOPNOTSUPP)
+    assert done(events).verified == 1

@@ -63,7 +63,8 @@ class Event:
 
 @dataclass(frozen=True)
 class Start(Event):
-    """The restore target exists (`pid`; the simulator's is fictitious) and is about to start."""
+    """The restore target exists (`pid`; the simulator's is fictitious) and is about to start.
+    `monotonic_ns` is CLOCK_MONOTONIC at the run's start, which every `t_ns` counts from."""
 
     kind: ClassVar[str] = "start"
     backend: str
@@ -75,6 +76,7 @@ class Start(Event):
     max_id: int
     hold: bool
     kernel: str
+    monotonic_ns: int = 0  # 0: not given
 
 
 @dataclass(frozen=True)

@@ -272,6 +272,8 @@ class _Builder:
         )
 
     def clock_remap(self, t: Timer) -> ClockRemap | None:
+        if t.clock >= 0:
+            return None  # a named clock: nothing names a pid
         info = decode_clock(t.clock)
         cpu = info.cpu
         if cpu is None or cpu.is_self:
