@@ -1,0 +1,478 @@
+#define _GNU_SOURCE
+#include <elf.h>
+#include <sched.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inject.h"
+
+#ifdef __x86_64__
+
+#define NSEC 1000000000LL
+#define USER_CS_64 0x33
+#define RED_ZONE 128
+#define SCRATCH 32           /* struct itimerspec */
+#define MAX_SIGNALS 16       /* signals handed on before giving up with TTI_BUSY */
+#define SPIN_NS 50000LL     /* poll waitpid this long before blocking in it (not TTI_SAME_CPU) */
+#define TTI_INTERRUPTED (-1) /* internal: a signal stop came while our registers were in */
+
+enum stop { ST_INTERRUPT, ST_SIGNAL, ST_GROUP, ST_SYSCALL, ST_GONE, ST_ERROR };
+enum where { AT_SIGNAL, AT_SYSCALL, AT_GONE };
+
+struct ctx {
+    pid_t tid;
+    enum where at;             /* AT_SIGNAL: inside get_signal(), where registers may be put back */
+    int sig;                   /* signal of the signal-delivery stop we are in, 0 for none */
+    int group;                 /* the stop we are in is a group stop */
+    int dirty;                 /* our registers are in the thread */
+    int scratch_dirty;         /* the scratch slot holds our bytes */
+    struct user_regs_struct saved;
+    unsigned long scratch;
+    unsigned char scratch_saved[SCRATCH];
+    unsigned long sysaddr;
+    long last_nr;              /* the syscall we last ran, to know our own SIGSYS */
+    long long spin_ns;
+    struct tti_result *res;
+};
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * NSEC + ts.tv_nsec;
+}
+
+/* Raw ptrace: -errno on failure, and PEEK* store their word at `data` (the kernel's ABI). */
+static long pt(long req, pid_t tid, unsigned long addr, unsigned long data)
+{
+    long r = syscall(SYS_ptrace, req, tid, addr, data);
+    return r < 0 ? -errno : r;
+}
+
+static int mem_rw(pid_t tid, unsigned long addr, void *buf, size_t len, int write)
+{
+    struct iovec local = {buf, len}, remote = {(void *)addr, len};
+    ssize_t r = write ? process_vm_writev(tid, &local, 1, &remote, 1, 0)
+                      : process_vm_readv(tid, &local, 1, &remote, 1, 0);
+    return r == (ssize_t)len ? 0 : -1;
+}
+
+/* Stops come within microseconds (the tracee runs a few kernel paths and one instruction). On
+ * two CPUs polling first saves our own wake-up; on one CPU (TTI_SAME_CPU) we block at once. */
+static enum stop wait_stop(struct ctx *c)
+{
+    int status = 0;
+    pid_t r;
+    long long deadline = now_ns() + c->spin_ns;
+    do
+        r = waitpid(c->tid, &status, __WALL | WNOHANG);
+    while (r == 0 && now_ns() < deadline);
+    while (r == 0 || (r < 0 && errno == EINTR))
+        r = waitpid(c->tid, &status, __WALL);
+    c->sig = 0;
+    c->group = 0;
+    if (r < 0) {
+        c->res->err = errno;
+        return ST_ERROR;
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+        c->at = AT_GONE;
+        c->res->stop_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        return ST_GONE;
+    }
+    int sig = WSTOPSIG(status);
+    int event = status >> 16;
+    if (event == PTRACE_EVENT_STOP) {
+        c->at = AT_SIGNAL;
+        if (sig == SIGTRAP)
+            return ST_INTERRUPT;
+        c->group = 1;
+        c->res->stop_signal = sig;
+        return ST_GROUP;
+    }
+    if (event != 0)
+        return ST_ERROR; /* no other event is enabled */
+    if (sig == (SIGTRAP | 0x80)) {
+        c->at = AT_SYSCALL;
+        return ST_SYSCALL;
+    }
+    c->at = AT_SIGNAL;
+    c->sig = sig;
+    return ST_SIGNAL;
+}
+
+static int stop_status(struct ctx *c, enum stop st)
+{
+    switch (st) {
+    case ST_GONE:
+        return TTI_GONE;
+    case ST_GROUP:
+        return TTI_GROUP_STOPPED;
+    default:
+        if (!c->res->err)
+            c->res->err = EPROTO;
+        return TTI_PTRACE_FAILED;
+    }
+}
+
+/* Wait for the interrupt stop asked for. A signal stop on the way consumes the interrupt
+ * request, so the signal goes on to the thread and the request is sent again. */
+static int reach_interrupt(struct ctx *c)
+{
+    for (;;) {
+        enum stop st = wait_stop(c);
+        if (st == ST_INTERRUPT)
+            return TTI_OK;
+        if (st != ST_SIGNAL)
+            return stop_status(c, st);
+        long r = pt(PTRACE_INTERRUPT, c->tid, 0, 0);
+        if (r == 0)
+            r = pt(PTRACE_CONT, c->tid, 0, c->sig);
+        if (r < 0) {
+            c->res->err = -r;
+            return TTI_PTRACE_FAILED;
+        }
+        c->res->signals++;
+    }
+}
+
+/* At a stop inside get_signal(): keep the thread's registers and find what to borrow. */
+static int prepare(struct ctx *c, int first)
+{
+    long r = pt(PTRACE_GETREGS, c->tid, 0, (unsigned long)&c->saved);
+    if (r < 0) {
+        c->res->err = -r;
+        return TTI_PTRACE_FAILED;
+    }
+    if (first) {
+        c->res->syscall_nr = (long long)c->saved.orig_rax;
+        c->res->syscall_ret = (long long)c->saved.rax;
+    }
+    if (c->saved.cs != USER_CS_64)
+        return TTI_NOT_64BIT;
+    unsigned char insn[2];
+    c->sysaddr = 0;
+    if ((long)c->saved.orig_rax >= 0 && mem_rw(c->tid, c->saved.rip - 2, insn, 2, 0) == 0 &&
+        insn[0] == 0x0f && insn[1] == 0x05)
+        c->sysaddr = c->saved.rip - 2;
+    else if (c->res->syscall_addr && mem_rw(c->tid, c->res->syscall_addr, insn, 2, 0) == 0 &&
+             insn[0] == 0x0f && insn[1] == 0x05)
+        c->sysaddr = c->res->syscall_addr;
+    if (!c->sysaddr)
+        return TTI_NO_SYSCALL_INSN;
+    /* Below the red zone nothing of the thread's is live; the bytes still go back exactly. */
+    c->scratch = (c->saved.rsp - RED_ZONE - SCRATCH) & ~15UL;
+    if (mem_rw(c->tid, c->scratch, c->scratch_saved, SCRATCH, 0))
+        return TTI_STACK_UNREADABLE;
+    return TTI_OK;
+}
+
+/* Put the thread's stack bytes and registers back, each on its own. 0 when both are back. */
+static int put_back(struct ctx *c)
+{
+    int bad = 0;
+    if (c->scratch_dirty) {
+        if (mem_rw(c->tid, c->scratch, c->scratch_saved, SCRATCH, 1) == 0)
+            c->scratch_dirty = 0;
+        else
+            bad = 1;
+    }
+    if (c->dirty) {
+        if (pt(PTRACE_SETREGS, c->tid, 0, (unsigned long)&c->saved) == 0)
+            c->dirty = 0;
+        else
+            bad = 1;
+    }
+    return bad;
+}
+
+/* Run one syscall at the borrowed instruction, from a get_signal stop or a syscall-exit stop,
+ * and stop again at its exit: PTRACE_SYSCALL to the entry stop, again to the exit stop. */
+static int inject(struct ctx *c, long nr, unsigned long a0, unsigned long a1, long *ret,
+                  long long *at_ns)
+{
+    struct user_regs_struct regs = c->saved;
+    regs.rip = c->sysaddr;
+    regs.orig_rax = (unsigned long)-1; /* no syscall restart for the kernel to act on */
+    regs.rax = nr;
+    regs.rdi = a0;
+    regs.rsi = a1;
+    long r = pt(PTRACE_SETREGS, c->tid, 0, (unsigned long)&regs);
+    if (r < 0) {
+        c->res->err = -r;
+        return TTI_PTRACE_FAILED;
+    }
+    c->dirty = 1;
+    c->last_nr = nr;
+    for (int leg = 0; leg < 2; leg++) {
+        long long t = now_ns();
+        r = pt(PTRACE_SYSCALL, c->tid, 0, 0);
+        if (r < 0) {
+            c->res->err = -r;
+            return TTI_PTRACE_FAILED;
+        }
+        enum stop st = wait_stop(c);
+        if (st == ST_SIGNAL || st == ST_INTERRUPT)
+            return TTI_INTERRUPTED; /* only before the syscall: entry to exit never stops so */
+        if (st != ST_SYSCALL)
+            return stop_status(c, st);
+        if (leg == 1 && at_ns)
+            *at_ns = (t + now_ns()) / 2;
+    }
+    r = pt(PTRACE_PEEKUSER, c->tid, offsetof(struct user_regs_struct, rax), (unsigned long)ret);
+    if (r < 0) {
+        c->res->err = -r;
+        return TTI_PTRACE_FAILED;
+    }
+    return TTI_OK;
+}
+
+static int read_timer(struct ctx *c, struct tti_timer *t)
+{
+    long ret;
+    long long buf[4]; /* struct itimerspec: it_interval, then it_value */
+    int st = inject(c, SYS_timer_gettime, (unsigned long)t->id, c->scratch, &ret, &t->read_ns);
+    if (st)
+        return st;
+    c->scratch_dirty = 1;
+    t->err = ret < 0 ? (int)-ret : 0;
+    if (!t->err) {
+        if (mem_rw(c->tid, c->scratch, buf, sizeof(buf), 0)) {
+            c->res->err = errno;
+            return TTI_PTRACE_FAILED;
+        }
+        t->interval_ns = buf[0] * NSEC + buf[1];
+        t->value_ns = buf[2] * NSEC + buf[3];
+    }
+    st = inject(c, SYS_timer_getoverrun, (unsigned long)t->id, 0, &ret, NULL);
+    if (st)
+        return st;
+    if (ret >= 0)
+        t->overrun = (int)ret;
+    else if (!t->err)
+        t->err = (int)-ret;
+    return TTI_OK;
+}
+
+/* Was the SIGSYS of this signal stop raised by our own syscall (syscall user dispatch)? */
+static int own_sigsys(struct ctx *c)
+{
+    siginfo_t si;
+    if (c->sig != SIGSYS || pt(PTRACE_GETSIGINFO, c->tid, 0, (unsigned long)&si) < 0)
+        return 0;
+    return si.si_syscall == c->last_nr && (unsigned long)si.si_call_addr == c->sysaddr + 2;
+}
+
+static int run(struct ctx *c, unsigned int flags, struct tti_timer *timers, int n)
+{
+    int st = reach_interrupt(c);
+    int first = 1, next = 0, want_dumpable = flags & TTI_CHECK_DUMPABLE;
+    while (st == TTI_OK) {
+        st = prepare(c, first);
+        first = 0;
+        if (st)
+            return st;
+        if (want_dumpable) {
+            long ret;
+            st = inject(c, SYS_prctl, PR_GET_DUMPABLE, 0, &ret, NULL);
+            if (st == TTI_OK) {
+                want_dumpable = 0;
+                c->res->dumpable = (int)ret;
+                if (ret != 1) /* SUID_DUMP_USER; anything else means "keep out" */
+                    return TTI_NOT_DUMPABLE;
+            }
+        }
+        while (st == TTI_OK && next < n) {
+            st = read_timer(c, &timers[next]);
+            if (st == TTI_OK)
+                next++;
+        }
+        if (st != TTI_INTERRUPTED)
+            return st;
+        /* A signal came in while our registers were there: it goes to the thread as if we had
+         * never been there, then we interrupt again and go on with the timers left. */
+        if (own_sigsys(c)) {
+            c->sig = 0;
+            return TTI_TRAPPED;
+        }
+        if (put_back(c))
+            return TTI_RESTORE_FAILED;
+        if (++c->res->signals > MAX_SIGNALS)
+            return TTI_BUSY; /* detaching delivers the signal */
+        long r = pt(PTRACE_INTERRUPT, c->tid, 0, 0);
+        if (r == 0)
+            r = pt(PTRACE_CONT, c->tid, 0, c->sig);
+        if (r < 0) {
+            c->res->err = -r;
+            return TTI_PTRACE_FAILED;
+        }
+        st = reach_interrupt(c);
+    }
+    return st;
+}
+
+/* Leave from a stop inside get_signal() with the thread's own registers, so an interrupted
+ * nanosleep/read/pause restarts as after any signal (at a syscall-exit stop it would not).
+ * Each step is tried even when the one before failed: a detached thread beats a stopped one. */
+static int finish(struct ctx *c, int status)
+{
+    if (c->at == AT_SYSCALL) {
+        long r = pt(PTRACE_INTERRUPT, c->tid, 0, 0);
+        if (r == 0)
+            r = pt(PTRACE_CONT, c->tid, 0, 0);
+        enum stop st = r < 0 ? ST_ERROR : wait_stop(c);
+        if (st == ST_GROUP && status == TTI_OK)
+            status = TTI_GROUP_STOPPED;
+        if (c->at == AT_SYSCALL || st == ST_ERROR) {
+            c->res->err = r < 0 ? (int)-r : c->res->err;
+            status = TTI_RESTORE_FAILED;
+        }
+    }
+    if (c->at == AT_GONE)
+        return TTI_GONE;
+    if (put_back(c))
+        status = TTI_RESTORE_FAILED;
+    long r = pt(PTRACE_DETACH, c->tid, 0, c->group ? 0 : c->sig);
+    if (r < 0 && r != -ESRCH) {
+        c->res->err = (int)-r;
+        status = TTI_RESTORE_FAILED;
+    }
+    return status;
+}
+
+long tti_vdso_syscall_offset(void)
+{
+    const unsigned char *base = (const unsigned char *)getauxval(AT_SYSINFO_EHDR);
+    if (!base)
+        return -1;
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(base + eh->e_phoff);
+    for (int i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_X))
+            continue;
+        /* The vDSO is linked at 0, so its addresses are offsets from where it is mapped. */
+        for (unsigned long off = ph[i].p_vaddr; off + 1 < ph[i].p_vaddr + ph[i].p_filesz; off++)
+            if (base[off] == 0x0f && base[off + 1] == 0x05)
+                return (long)off;
+    }
+    return -1;
+}
+
+struct job {
+    int tid;
+    unsigned int flags;
+    struct tti_timer *timers;
+    int n;
+    struct tti_result *res;
+};
+
+/* SEIZE .. DETACH, in the thread that is the tracer. */
+static void attached_window(struct job *j)
+{
+    struct ctx c;
+    memset(&c, 0, sizeof(c));
+    c.tid = j->tid;
+    c.res = j->res;
+    c.spin_ns = j->flags & TTI_SAME_CPU ? 0 : SPIN_NS;
+    unsigned long opts = PTRACE_O_TRACESYSGOOD;
+    if (j->flags & TTI_SUSPEND_SECCOMP)
+        opts |= PTRACE_O_SUSPEND_SECCOMP;
+    long r = pt(PTRACE_SEIZE, j->tid, 0, opts);
+    if (r < 0) {
+        j->res->status = TTI_SEIZE_FAILED;
+        j->res->err = (int)-r;
+        return;
+    }
+    long long t0 = now_ns();
+    r = pt(PTRACE_INTERRUPT, j->tid, 0, 0);
+    if (r < 0) { /* only when the thread is already exiting: tracing ends with it */
+        j->res->status = TTI_GONE;
+    } else {
+        j->res->status = finish(&c, run(&c, j->flags, j->timers, j->n));
+        if (c.sysaddr)
+            j->res->syscall_addr = c.sysaddr;
+    }
+    j->res->stopped_ns = now_ns() - t0;
+}
+
+static void *window_thread(void *arg)
+{
+    struct sched_param sp = {0};
+    /* glibc's thread attributes know no SCHED_IDLE; the thread ends with the window anyway */
+    if (sched_setscheduler(0, SCHED_IDLE, &sp))
+        ((struct job *)arg)->flags &= ~TTI_SAME_CPU;
+    attached_window(arg);
+    return NULL;
+}
+
+/* The tracer as a SCHED_IDLE thread on the target's CPU: that CPU then counts as idle when the
+ * target is woken, so the target runs there and every stop is a switch on one CPU, not a
+ * cross-CPU wake-up (several times dearer, and far more in a VM whose idle CPUs halt). */
+static int run_on_cpu(struct job *j, int cpu)
+{
+    pthread_attr_t attr;
+    pthread_t th;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    int ok = pthread_attr_init(&attr) == 0;
+    if (!ok)
+        return 0;
+    ok = !pthread_attr_setaffinity_np(&attr, sizeof(set), &set) &&
+         !pthread_create(&th, &attr, window_thread, j);
+    pthread_attr_destroy(&attr);
+    if (ok)
+        pthread_join(th, NULL);
+    return ok;
+}
+
+int tti_capture(int tid, unsigned long long vdso_syscall, unsigned int flags, int cpu,
+                struct tti_timer *timers, int n, struct tti_result *res)
+{
+    struct job j = {tid, flags, timers, n, res};
+    sigset_t all, old;
+    memset(res, 0, sizeof(*res));
+    res->dumpable = -1;
+    res->syscall_nr = -1;
+    res->syscall_addr = vdso_syscall;
+    /* Dying while attached would leave the target running on our registers: no signal may
+     * end or divert the tracer until it has detached (a helper thread inherits this mask). */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (!(flags & TTI_SAME_CPU) || cpu < 0 || !run_on_cpu(&j, cpu)) {
+        j.flags &= ~TTI_SAME_CPU;
+        attached_window(&j);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return res->status;
+}
+
+#else /* not x86_64: injection is implemented only where it can be tested */
+
+long tti_vdso_syscall_offset(void)
+{
+    return -1;
+}
+
+int tti_capture(int tid, unsigned long long vdso_syscall, unsigned int flags, int cpu,
+                struct tti_timer *timers, int n, struct tti_result *res)
+{
+    (void)tid, (void)vdso_syscall, (void)flags, (void)cpu, (void)timers, (void)n;
+    memset(res, 0, sizeof(*res));
+    res->status = TTI_UNSUPPORTED_ARCH;
+    return res->status;
+}
+
+#endif

@@ -1,0 +1,54 @@
+/* Deep capture: timer_gettime + timer_getoverrun run inside a live thread by ptrace syscall
+ * injection (x86_64). The whole attached window is this one call, with every signal blocked in
+ * the calling thread. timertui/capture/inject.py holds the method and the policy around it. */
+
+#define TTI_SUSPEND_SECCOMP 1 /* seize with PTRACE_O_SUSPEND_SECCOMP (needs CAP_SYS_ADMIN) */
+#define TTI_CHECK_DUMPABLE 2  /* read PR_GET_DUMPABLE in the target first; stop unless it is 1 */
+#define TTI_SAME_CPU 4        /* trace from a SCHED_IDLE thread on `cpu` (see inject.c) */
+
+enum tti_status {
+    TTI_OK = 0,
+    TTI_SEIZE_FAILED = 1,      /* err: PTRACE_SEIZE's errno */
+    TTI_GONE = 2,              /* the thread exited; stop_signal: the signal that ended it */
+    TTI_GROUP_STOPPED = 3,     /* job-control stop; left stopped; stop_signal: which signal */
+    TTI_NOT_64BIT = 4,         /* cs is not the 64-bit user code segment */
+    TTI_NO_SYSCALL_INSN = 5,   /* no `syscall` at rip-2 and none in the vDSO */
+    TTI_STACK_UNREADABLE = 6,  /* the scratch slot below the red zone is not mapped */
+    TTI_NOT_DUMPABLE = 7,      /* dumpable: what PR_GET_DUMPABLE gave */
+    TTI_TRAPPED = 8,           /* the injected syscall raised SIGSYS (syscall user dispatch) */
+    TTI_BUSY = 9,              /* signals kept arriving while attached */
+    TTI_PTRACE_FAILED = 10,    /* err: the failing call's errno */
+    TTI_RESTORE_FAILED = 11,   /* registers or stack bytes could not be written back */
+    TTI_UNSUPPORTED_ARCH = 12, /* built for another architecture */
+};
+
+struct tti_timer {
+    int id;              /* in: kernel timer ID */
+    int err;             /* out: 0, or the errno timer_gettime / timer_getoverrun returned */
+    long long value_ns;  /* it_value: time to the next expiry, 0 when disarmed */
+    long long interval_ns;
+    int overrun;
+    long long read_ns;   /* CLOCK_MONOTONIC of the capturer when timer_gettime ran */
+};
+
+struct tti_result {
+    int status;                      /* enum tti_status */
+    int err;
+    int dumpable;                    /* -1 when not read */
+    int signals;                     /* signals handed on to the target while attached */
+    int stop_signal;
+    long long syscall_nr;            /* orig_rax at the first stop: -1 when not in a syscall */
+    long long syscall_ret;           /* rax at the first stop (-EINTR, -ERESTART*, ...) */
+    long long stopped_ns;            /* PTRACE_INTERRUPT sent .. PTRACE_DETACH done */
+    unsigned long long syscall_addr; /* the borrowed `syscall` instruction */
+};
+
+/* Offset of a `syscall` instruction inside this process's vDSO, -1 when there is none. The
+ * 64-bit vDSO image is the same in every process of this kernel. */
+long tti_vdso_syscall_offset(void);
+
+/* Attach to thread `tid`, read timers[0..n), put everything back and detach. `vdso_syscall` is
+ * the address of a `syscall` instruction in the target (0: none known); `cpu` the CPU the
+ * thread sleeps on, for TTI_SAME_CPU. Returns res->status. */
+int tti_capture(int tid, unsigned long long vdso_syscall, unsigned int flags, int cpu,
+                struct tti_timer *timers, int n, struct tti_result *res);
