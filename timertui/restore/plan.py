@@ -17,6 +17,7 @@ from typing import Literal
 from timertui.clocks import ALARM_CLOCKS, CpuClockType, decode_clock, make_cpu_clock
 from timertui.errors import InputError
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, ProcessTimers, Timer
+from timertui.restore import decisions
 from timertui.restore.events import Decision, Severity
 from timertui.signals import signal_name
 
@@ -361,16 +362,7 @@ class _Builder:
         if limit < 0:
             return
         in_use = facts.sigpending_in_use or 0
-        need = count + len(target.taken_ids)
-        room = limit - in_use
-        if room >= need:
-            return
-        held = f" and {len(target.taken_ids)} taken IDs" if target.taken_ids else ""
-        self.note(
-            "rlimit-headroom",
-            "error",
-            f"RLIMIT_SIGPENDING is {limit} with {in_use} in use by this user: room for "
-            f"{max(room, 0)} timers, the restore holds {need} ({count} timers{held}) at once "
-            "in either mode (the walk's temporary timer becomes the next one); timer_create "
-            "fails with EAGAIN past the limit",
-        )
+        if limit - in_use < count + len(target.taken_ids):
+            self.decisions.append(
+                decisions.rlimit_headroom(limit, in_use, count, len(target.taken_ids))
+            )

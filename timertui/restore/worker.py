@@ -15,6 +15,7 @@ interpreter (`main`, reading the plan from ctrl_fd).
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import resource
@@ -31,11 +32,11 @@ import msgpack
 from timertui import _native
 from timertui._native import PR_TIMER_CREATE_RESTORE_IDS as PR_RESTORE_IDS
 from timertui._native import RESTORE_IDS_GET, RESTORE_IDS_OFF, RESTORE_IDS_ON, ffi, lib
+from timertui.capture.host import errno_text
 from timertui.capture.proc_timers import read_timers
-from timertui.clocks import ALARM_CLOCKS
 from timertui.model import INT_MAX, SIGEV_NONE, Timer
+from timertui.restore import decisions
 from timertui.restore import events as ev
-from timertui.restore.events import Severity
 from timertui.restore.plan import (
     PlannedTimer,
     RestorePlan,
@@ -59,10 +60,6 @@ EXIT_OK, EXIT_FAILED, EXIT_CRASHED = 0, 1, 70
 
 class _ParentGone(Exception):
     """The control pipe hit end of file: nobody reads our events any more."""
-
-
-def _errname(err: int) -> str:
-    return errno.errorcode.get(err, str(err))
 
 
 class _Out:
@@ -108,13 +105,11 @@ class _Restore:
 
     # -- reporting ---------------------------------------------------------------------------
 
-    def decide(
-        self, code: str, severity: Severity, reason: str, timer_id: int | None = None
-    ) -> None:
-        self.codes.add(code)
-        if severity == "fatal":
-            self.fatal = True
-        self.out.emit(ev.Decision(self.out.now(), code, reason, severity, timer_id))
+    def decide(self, decision: ev.Decision) -> None:
+        """Emit a decision (from timertui.restore.decisions) stamped with the time now."""
+        self.codes.add(decision.code)
+        self.fatal = self.fatal or decision.severity == "fatal"
+        self.out.emit(dataclasses.replace(decision, t_ns=self.out.now()))
 
     def mark(self, lo: int, hi: int, state: int) -> None:
         self.state[lo:hi] = bytes([state]) * (hi - lo)
@@ -180,11 +175,7 @@ class _Restore:
                 self.syscalls += 1
                 ret = int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_OFF))
                 if ret:
-                    self.decide(
-                        "prctl-off-failed",
-                        "error",
-                        f"Can't disable PR_TIMER_CREATE_RESTORE_IDS: {ret}",
-                    )
+                    self.decide(decisions.prctl_off_failed(ret))
         with self.phase("verify"):
             checks = self.verify()
         equal = sum(c.equal for c in checks)
@@ -250,9 +241,7 @@ class _Restore:
         ret = int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_ON))
         if ret:
             self.decide(
-                "target-failed",
-                "fatal",
-                f"preparing the target needs PR_TIMER_CREATE_RESTORE_IDS: {_errname(-ret)}",
+                decisions.target_failed(f"it needs PR_TIMER_CREATE_RESTORE_IDS: {errno_text(-ret)}")
             )
             return
         spec = _native.make_spec(1, SIGEV_NONE, 0, 0)
@@ -266,16 +255,11 @@ class _Restore:
                 _native.check(lib.tt_timer_create(spec, slot))
             _native.check(lib.tt_timer_delete(marker))
         except OSError as exc:
-            self.decide("target-failed", "fatal", f"preparing the target: {exc}")
+            self.decide(decisions.target_failed(str(exc)))
         finally:
             lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_OFF)
         if not self.fatal:
-            self.decide(
-                "target-prepared",
-                "info",
-                f"target prepared: IDs {list(target.taken_ids)} taken, ID counter at "
-                f"{target.start_counter}",
-            )
+            self.decide(decisions.target_prepared(target.taken_ids, target.start_counter))
 
     def check_headroom(self) -> None:
         """The plan's RLIMIT_SIGPENDING check, done here when the plan had no facts for it."""
@@ -288,13 +272,7 @@ class _Restore:
         need = len(self.plan.timers)
         if soft == resource.RLIM_INFINITY or in_use is None or soft - in_use >= need:
             return
-        self.decide(
-            "rlimit-headroom",
-            "error",
-            f"RLIMIT_SIGPENDING is {soft} with {in_use} in use by this user: room for "
-            f"{max(soft - in_use, 0)} timers, the restore holds {need} at once; timer_create "
-            "fails with EAGAIN past the limit",
-        )
+        self.decide(decisions.rlimit_headroom(soft, in_use, need))
 
     def probe(self) -> None:
         forced = self.opts.mode
@@ -305,52 +283,27 @@ class _Restore:
             exact = ret >= 0
             self.out.emit(ev.Probe(self.out.now(), exact, max(-ret, 0), self._probe_text(ret)))
             self.mode = "walk"
-            self.decide(
-                "walk-mode",
-                "info",
-                "walk forced (--mode walk): timers are recreated by creating and deleting until "
-                "the kernel hands out each wanted ID"
-                + (" (this kernel has exact IDs)" if exact else ""),
-            )
+            self.decide(decisions.walk_mode(forced=True, kernel_has_exact=exact))
             return
         ret = int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_ON))
         self.out.emit(ev.Probe(self.out.now(), ret == 0, max(-ret, 0), self._probe_text(ret)))
         if ret == 0:
             self.restore_ids_on = True
             self.mode = "exact"
-            self.decide(
-                "exact-mode",
-                "info",
-                "PR_TIMER_CREATE_RESTORE_IDS is on: each timer is created at its ID"
-                + (" (forced)" if forced == "exact" else ""),
-            )
+            self.decide(decisions.exact_mode(forced=forced == "exact"))
         elif ret == -errno.EINVAL and forced == "exact":
-            self.decide(
-                "exact-unsupported",
-                "fatal",
-                "exact mode forced, but the kernel refused PR_TIMER_CREATE_RESTORE_IDS with "
-                "EINVAL (it needs Linux 6.15+)",
-            )
+            self.decide(decisions.exact_unsupported())
         elif ret == -errno.EINVAL:
             self.mode = "walk"
-            self.decide(
-                "walk-mode",
-                "info",
-                "PR_TIMER_CREATE_RESTORE_IDS gave EINVAL (kernel before 6.15): timers are "
-                "recreated by the create/delete walk",
-            )
+            self.decide(decisions.walk_mode(forced=False, kernel_has_exact=False))
         else:
-            self.decide(
-                "prctl-failed",
-                "fatal",
-                f"Can't enabled PR_TIMER_CREATE_RESTORE_IDS: {ret} ({_errname(-ret)})",
-            )
+            self.decide(decisions.prctl_failed(ret))
 
     @staticmethod
     def _probe_text(ret: int) -> str:
         if ret >= 0:
             return "PR_TIMER_CREATE_RESTORE_IDS available"
-        return f"PR_TIMER_CREATE_RESTORE_IDS: {_errname(-ret)}: {os.strerror(-ret)}"
+        return f"PR_TIMER_CREATE_RESTORE_IDS: {errno_text(-ret)}"
 
     def progress(self, done: int, current_id: int, started: int, remaining_ids: int) -> None:
         elapsed = time.monotonic_ns() - started
@@ -403,32 +356,8 @@ class _Restore:
 
     def exact_failed(self, index: int, err: int) -> None:
         t = self.plan.timers[index]
-        criu = f"Can't create posix timer - {index}: {-err}"
-        if err == errno.EBUSY:
-            self.decide(
-                "id-busy",
-                "error",
-                f"{criu} (ID {t.id} is already in use in the target: EBUSY)",
-                t.id,
-            )
-        elif err == errno.EOPNOTSUPP and t.clock in ALARM_CLOCKS:
-            self.decide(
-                "alarm-unsupported",
-                "error",
-                f"{criu} (alarm clocks need an RTC wake-up alarm and CAP_WAKE_ALARM: EOPNOTSUPP)",
-                t.id,
-            )
-        elif err == errno.EAGAIN:
-            self.decide(
-                "create-failed",
-                "fatal",
-                f"{criu} (EAGAIN: RLIMIT_SIGPENDING reached or every ID in use; the timers "
-                "after it are not attempted)",
-                t.id,
-            )
-        else:
-            self.decide("create-failed", "error", f"{criu} ({_errname(err)})", t.id)
-        self.fail(index, index + 1, err, _errname(err))
+        self.decide(decisions.exact_create_failed(index, t.id, t.clock, err))
+        self.fail(index, index + 1, err, errno_text(err))
 
     def sort_out(
         self, start: int, errs: list[int], got: list[int], wanted: tuple[int, ...]
@@ -440,12 +369,7 @@ class _Restore:
             if err:
                 self.exact_failed(start + j, -err)
             elif got_id != wanted[j]:
-                self.decide(
-                    "unexpected-id",
-                    "error",
-                    f"Unexpected timer id {got_id} (expected {wanted[j]})",
-                    wanted[j],
-                )
+                self.decide(decisions.unexpected_id(got_id, wanted[j]))
                 self.fail(start + j, start + j + 1, 0, f"created as ID {got_id}")
             else:
                 self.mark(start + j, start + j + 1, _CREATED)
@@ -495,37 +419,19 @@ class _Restore:
         scratch = ffi.new("long long[2]")
         self.syscalls += 1
         if lib.tt_timer_gettime(want, scratch, scratch + 1) == 0:
-            self.decide(
-                "walk-overshoot",
-                "fatal",
-                "Can't create timers, kernel don't give them consequently "
-                f"(wanted ID {want} is already in use in the target; the kernel skipped it "
-                f"and gave {got})",
-                want,
-            )
+            self.decide(decisions.walk_overshoot(want, got))
             return False
         # Skipped on the way round: the timers restored so far (all below `want`) and the
         # target's other timers past the counter or up to `want`.
         others = sum(1 for x in self.plan.target.taken_ids if x <= want or x > got)
         cost = wrap_cost(got + 1, want, self.state.count(_CREATED) + others)
-        rate = self.creates * 1e9 / max(time.monotonic_ns() - self.create_started, 1)
-        eta = ""
-        if self.creates >= _RATE_SAMPLE:  # fewer say nothing about the rate
-            eta = f", about {cost / rate:.0f} s at {rate / 1e6:.2f} M creates/s"
-        text = (
-            f"wanted ID {want} is below the target's ID counter (the kernel gave {got}): the "
-            f"walk must wrap past INT_MAX, {cost} creates{eta}"
-        )
-        if not self.opts.allow_wrap:
-            self.decide(
-                "wrap-needed",
-                "fatal",
-                f"Can't create timers, kernel don't give them consequently ({text}; refused, "
-                "allow it with --allow-wrap)",
-                want,
-            )
+        elapsed = time.monotonic_ns() - self.create_started
+        # Fewer creates than _RATE_SAMPLE say nothing about the rate.
+        rate = self.creates * 1e9 / elapsed if self.creates >= _RATE_SAMPLE else None
+        allowed = self.opts.allow_wrap
+        self.decide(decisions.wrap_needed(want, got, cost, allowed, rate))
+        if not allowed:
             return False
-        self.decide("wrap-needed", "warning", f"{text}; wrapping as allowed", want)
         state.wrapping = 1
         return True
 
@@ -533,20 +439,9 @@ class _Restore:
         t = self.plan.timers[index]
         # A failed delete leaves its temporary timer alive: one more create than delete.
         if state.creates - state.deletes - self.state.count(_CREATED) == 1:
-            self.decide(
-                "delete-failed",
-                "fatal",
-                f"Can't remove temporaty posix timer 0x{int(state.last_id):x} ({_errname(err)})",
-                t.id,
-            )
+            self.decide(decisions.delete_failed(int(state.last_id), t.id, err))
         else:
-            hint = " (EAGAIN: RLIMIT_SIGPENDING reached)" if err == errno.EAGAIN else ""
-            self.decide(
-                "create-failed",
-                "fatal",
-                f"Can't create posix timer - {index} ({_errname(err)}){hint}",
-                t.id,
-            )
+            self.decide(decisions.walk_create_failed(index, t.id, err))
 
     def arm(self) -> None:
         timers, state = self.plan.timers, self.state
@@ -564,8 +459,8 @@ class _Restore:
         armed = []
         for (t, i), err in zip(chosen, ffi.unpack(errs, n), strict=True):
             if err:
-                self.decide("arm-failed", "error", f"timer_settime: {_errname(-err)}", t.id)
-                self.fail(i, i + 1, -err, _errname(-err))
+                self.decide(decisions.arm_failed(t.id, -err))
+                self.fail(i, i + 1, -err, errno_text(-err))
             else:
                 armed.append(t.id)
         if armed:
