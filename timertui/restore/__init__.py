@@ -5,6 +5,10 @@ and `sim` (timertui.restore.simulator, a model of a chosen kernel).
     plan = build_plan(process, facts=native.local_facts())
     for event in run(plan, mode="walk"):
         ...
+
+Backends return an EventStream (stream.py): closing it, or `cancel()` from any thread, stops the
+restore and leaves nothing running. With hold=True the stream goes on after `done` with
+expirations until it is closed or cancelled (that is the release).
 """
 
 from __future__ import annotations

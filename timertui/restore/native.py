@@ -23,16 +23,15 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Generator
 from contextlib import suppress
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import msgpack
 
 from timertui.restore import events as ev
 from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts
+from timertui.restore.stream import EventStream
 from timertui.restore.wire import WireError, to_wire, write_all
 
 _READ_SIZE = 1 << 16
@@ -42,7 +41,7 @@ _BOOT = (
 )
 
 
-class RestoreRun(Generator[ev.Event, None, None]):
+class RestoreRun(EventStream):
     """The events of one native restore, as a generator. The worker starts at the first
     `next()`. `cancel()` may be called from any thread: the worker is killed and the stream ends
     with an Error event `cancelled`. `close()` (or leaving a for loop early, or garbage
@@ -65,9 +64,9 @@ class RestoreRun(Generator[ev.Event, None, None]):
         self._phase = "spawn"  # the phase running now, for error messages
         self._exact = False
 
-    # -- generator protocol ------------------------------------------------------------------
+    # -- EventStream ---------------------------------------------------------------------------
 
-    def send(self, value: None) -> ev.Event:
+    def _next(self) -> ev.Event:
         if self._finished:
             raise StopIteration
         if not self.pid:
@@ -83,17 +82,9 @@ class RestoreRun(Generator[ev.Event, None, None]):
                 return self._ended()
             return self._seen(message)
 
-    def throw(
-        self,
-        typ: type[BaseException] | BaseException,
-        val: BaseException | object = None,
-        tb: TracebackType | None = None,
-    ) -> ev.Event:
+    def _halt(self) -> None:
         self._finished = True
         self._stop()
-        if isinstance(typ, BaseException):
-            raise typ
-        raise typ() if val is None else typ(val)
 
     def __del__(self) -> None:
         if self.pid and self.exit_status is None:
