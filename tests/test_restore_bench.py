@@ -11,7 +11,7 @@ from timertui import cli
 
 def test_bench_measures_both_sides_and_reports(needs_exact_ids: None) -> None:
     assert "restore" in cli.COMMANDS, "timertui.commands.restore is not wired into the CLI"
-    rows, floors = bench.measure((("small", (3, 2_000)),), repeats=1, e2e_repeats=1)
+    rows, floors = bench.measure([bench.Case("small", (3, 2_000), 1, 1)])
     measures = [r.measure for r in rows]
     assert measures == [
         "exact create phase",
