@@ -151,6 +151,18 @@ def test_values_equal_the_targets_own_reading(spawn: Spawn) -> None:
     t.assert_running()
 
 
+def test_many_timers_are_read_over_several_short_stops(
+    spawn: Spawn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = spawn()
+    monkeypatch.setattr(inject, "CHUNK", 3)
+    cap = capture_values(t.pid)
+    _assert_ok(cap)
+    assert cap.stops == 2 and cap.values[0].interval_ns == 2_500 * MS
+    assert cap.values[3].interval_ns == TICK_NS  # read in the second stop
+    t.assert_running()
+
+
 def test_a_timer_that_is_gone_is_an_error_not_a_refusal(spawn: Spawn) -> None:
     t = spawn()
     cap = capture_values(t.pid, [0, 77])

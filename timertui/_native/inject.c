@@ -1,8 +1,8 @@
 #define _GNU_SOURCE
 #include <elf.h>
-#include <sched.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -26,6 +26,7 @@
 #define SCRATCH 32           /* struct itimerspec */
 #define MAX_SIGNALS 16       /* signals handed on before giving up with TTI_BUSY */
 #define SPIN_NS 50000LL     /* poll waitpid this long before blocking in it (not TTI_SAME_CPU) */
+#define SLOW_NS 200000LL    /* a stop this late under TTI_SAME_CPU: someone else has the CPU */
 #define TTI_INTERRUPTED (-1) /* internal: a signal stop came while our registers were in */
 
 enum stop { ST_INTERRUPT, ST_SIGNAL, ST_GROUP, ST_SYSCALL, ST_GONE, ST_ERROR };
@@ -44,6 +45,7 @@ struct ctx {
     unsigned long sysaddr;
     long last_nr;              /* the syscall we last ran, to know our own SIGSYS */
     long long spin_ns;
+    const cpu_set_t *wide;     /* TTI_SAME_CPU: the caller's CPUs, to go back to when starved */
     struct tti_result *res;
 };
 
@@ -69,22 +71,37 @@ static int mem_rw(pid_t tid, unsigned long addr, void *buf, size_t len, int writ
     return r == (ssize_t)len ? 0 : -1;
 }
 
+/* The target's CPU is busy after all: a SCHED_IDLE tracer there would wait behind every other
+ * task while the target waits on it, so become an ordinary thread on the caller's CPUs. Going
+ * back from SCHED_IDLE needs CAP_SYS_NICE or RLIMIT_NICE; without, leaving the CPU still helps. */
+static void leave_cpu(struct ctx *c)
+{
+    struct sched_param sp = {0};
+    sched_setscheduler(0, SCHED_OTHER, &sp);
+    sched_setaffinity(0, sizeof(*c->wide), c->wide);
+    c->wide = NULL;
+    c->spin_ns = SPIN_NS;
+}
+
 /* Stops come within microseconds (the tracee runs a few kernel paths and one instruction). On
  * two CPUs polling first saves our own wake-up; on one CPU (TTI_SAME_CPU) we block at once. */
 static enum stop wait_stop(struct ctx *c)
 {
     int status = 0;
     pid_t r;
-    long long deadline = now_ns() + c->spin_ns;
+    long long start = now_ns();
     do
         r = waitpid(c->tid, &status, __WALL | WNOHANG);
-    while (r == 0 && now_ns() < deadline);
+    while (r == 0 && now_ns() < start + c->spin_ns);
     while (r == 0 || (r < 0 && errno == EINTR))
         r = waitpid(c->tid, &status, __WALL);
+    int err = errno;
+    if (c->wide && now_ns() - start > SLOW_NS)
+        leave_cpu(c);
     c->sig = 0;
     c->group = 0;
     if (r < 0) {
-        c->res->err = errno;
+        c->res->err = err;
         return ST_ERROR;
     }
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -127,6 +144,21 @@ static int stop_status(struct ctx *c, enum stop st)
     }
 }
 
+/* Ask for an interrupt stop before letting the thread go on (with `sig`, the signal of the stop
+ * it is in, or 0): it then stops again before running any code of its own, or right after the
+ * signal's handler frame is set up. */
+static int interrupt_and_go(struct ctx *c, int sig)
+{
+    long r = pt(PTRACE_INTERRUPT, c->tid, 0, 0);
+    if (r == 0)
+        r = pt(PTRACE_CONT, c->tid, 0, sig);
+    if (r < 0) {
+        c->res->err = (int)-r;
+        return TTI_PTRACE_FAILED;
+    }
+    return TTI_OK;
+}
+
 /* Wait for the interrupt stop asked for. A signal stop on the way consumes the interrupt
  * request, so the signal goes on to the thread and the request is sent again. */
 static int reach_interrupt(struct ctx *c)
@@ -137,13 +169,8 @@ static int reach_interrupt(struct ctx *c)
             return TTI_OK;
         if (st != ST_SIGNAL)
             return stop_status(c, st);
-        long r = pt(PTRACE_INTERRUPT, c->tid, 0, 0);
-        if (r == 0)
-            r = pt(PTRACE_CONT, c->tid, 0, c->sig);
-        if (r < 0) {
-            c->res->err = -r;
+        if (interrupt_and_go(c, c->sig))
             return TTI_PTRACE_FAILED;
-        }
         c->res->signals++;
     }
 }
@@ -311,14 +338,9 @@ static int run(struct ctx *c, unsigned int flags, struct tti_timer *timers, int 
             return TTI_RESTORE_FAILED;
         if (++c->res->signals > MAX_SIGNALS)
             return TTI_BUSY; /* detaching delivers the signal */
-        long r = pt(PTRACE_INTERRUPT, c->tid, 0, 0);
-        if (r == 0)
-            r = pt(PTRACE_CONT, c->tid, 0, c->sig);
-        if (r < 0) {
-            c->res->err = -r;
-            return TTI_PTRACE_FAILED;
-        }
-        st = reach_interrupt(c);
+        st = interrupt_and_go(c, c->sig);
+        if (st == TTI_OK)
+            st = reach_interrupt(c);
     }
     return st;
 }
@@ -328,18 +350,10 @@ static int run(struct ctx *c, unsigned int flags, struct tti_timer *timers, int 
  * Each step is tried even when the one before failed: a detached thread beats a stopped one. */
 static int finish(struct ctx *c, int status)
 {
-    if (c->at == AT_SYSCALL) {
-        long r = pt(PTRACE_INTERRUPT, c->tid, 0, 0);
-        if (r == 0)
-            r = pt(PTRACE_CONT, c->tid, 0, 0);
-        enum stop st = r < 0 ? ST_ERROR : wait_stop(c);
-        if (st == ST_GROUP && status == TTI_OK)
-            status = TTI_GROUP_STOPPED;
-        if (c->at == AT_SYSCALL || st == ST_ERROR) {
-            c->res->err = r < 0 ? (int)-r : c->res->err;
-            status = TTI_RESTORE_FAILED;
-        }
-    }
+    /* A group stop on the way (SIGSTOP meanwhile) is such a stop too, and stays after. */
+    if (c->at == AT_SYSCALL &&
+        (interrupt_and_go(c, 0) || wait_stop(c) == ST_ERROR || c->at == AT_SYSCALL))
+        status = TTI_RESTORE_FAILED;
     if (c->at == AT_GONE)
         return TTI_GONE;
     if (put_back(c))
@@ -376,6 +390,7 @@ struct job {
     struct tti_timer *timers;
     int n;
     struct tti_result *res;
+    cpu_set_t wide; /* the caller's affinity */
 };
 
 /* SEIZE .. DETACH, in the thread that is the tracer. */
@@ -386,6 +401,7 @@ static void attached_window(struct job *j)
     c.tid = j->tid;
     c.res = j->res;
     c.spin_ns = j->flags & TTI_SAME_CPU ? 0 : SPIN_NS;
+    c.wide = j->flags & TTI_SAME_CPU ? &j->wide : NULL;
     unsigned long opts = PTRACE_O_TRACESYSGOOD;
     if (j->flags & TTI_SUSPEND_SECCOMP)
         opts |= PTRACE_O_SUSPEND_SECCOMP;
@@ -409,11 +425,14 @@ static void attached_window(struct job *j)
 
 static void *window_thread(void *arg)
 {
+    struct job *j = arg;
     struct sched_param sp = {0};
     /* glibc's thread attributes know no SCHED_IDLE; the thread ends with the window anyway */
-    if (sched_setscheduler(0, SCHED_IDLE, &sp))
-        ((struct job *)arg)->flags &= ~TTI_SAME_CPU;
-    attached_window(arg);
+    if (sched_setscheduler(0, SCHED_IDLE, &sp)) {
+        j->flags &= ~TTI_SAME_CPU;
+        sched_setaffinity(0, sizeof(j->wide), &j->wide);
+    }
+    attached_window(j);
     return NULL;
 }
 
@@ -441,7 +460,7 @@ static int run_on_cpu(struct job *j, int cpu)
 int tti_capture(int tid, unsigned long long vdso_syscall, unsigned int flags, int cpu,
                 struct tti_timer *timers, int n, struct tti_result *res)
 {
-    struct job j = {tid, flags, timers, n, res};
+    struct job j = {tid, flags, timers, n, res, {{0}}};
     sigset_t all, old;
     memset(res, 0, sizeof(*res));
     res->dumpable = -1;
@@ -451,7 +470,8 @@ int tti_capture(int tid, unsigned long long vdso_syscall, unsigned int flags, in
      * end or divert the tracer until it has detached (a helper thread inherits this mask). */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    if (!(flags & TTI_SAME_CPU) || cpu < 0 || !run_on_cpu(&j, cpu)) {
+    if (!(flags & TTI_SAME_CPU) || cpu < 0 || sched_getaffinity(0, sizeof(j.wide), &j.wide) ||
+        !run_on_cpu(&j, cpu)) {
         j.flags &= ~TTI_SAME_CPU;
         attached_window(&j);
     }

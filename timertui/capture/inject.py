@@ -36,6 +36,7 @@ from timertui.model import INT_MAX, Access, TimerValues
 
 _PROC = proc_timers.PROC_ROOT
 _AT_SYSINFO_EHDR = 33
+CHUNK = 32  # timers read per stop: about 0.4 ms of the target's time at most
 _ELFCLASS32 = 1
 
 # Syscalls that return EINTR, rather than restart, when their thread is stopped and resumed (as
@@ -93,8 +94,9 @@ class DeepCapture:
     """What one deep capture read. `values` and `errors` (the errno timer_gettime or
     timer_getoverrun gave, e.g. EINVAL for a timer deleted meanwhile) are keyed by timer ID;
     `read_ns` is the capturer's CLOCK_MONOTONIC when each timer was read, so a remaining time
-    can be counted down from there. `stopped_ns` is how long the target thread `tid` was held;
-    `note` says when that stop was visible to the process (a syscall that returns EINTR)."""
+    can be counted down from there. Thread `tid` was held `stops` times (one per CHUNK timers),
+    the longest for `stopped_ns`; `note` says when a stop was visible to the process (a syscall
+    that returns EINTR)."""
 
     pid: int
     values: Mapping[int, TimerValues] = field(default_factory=lambda: MappingProxyType({}))
@@ -102,6 +104,7 @@ class DeepCapture:
     read_ns: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
     tid: int | None = None
     stopped_ns: int = 0
+    stops: int = 0
     signals: int = 0  # signals handed on to the thread while it was held
     refused: CaptureRefused | None = None
     detail: str = ""
@@ -311,39 +314,48 @@ def _machine_idle() -> bool:
 
 
 def _capture(pid: int, thread: _Thread, ids: tuple[int, ...], allow_seccomp: bool) -> DeepCapture:
+    """One stop per CHUNK timers, so no single stop grows with the number of timers."""
     flags = lib.TTI_CHECK_DUMPABLE
     if allow_seccomp:
         flags |= lib.TTI_SUSPEND_SECCOMP
     # A thread running user code is on its CPU already: a SCHED_IDLE tracer there would wait.
     if thread.state == "S" and _machine_idle():
         flags |= lib.TTI_SAME_CPU
-    timers = ffi.new("struct tti_timer[]", len(ids))
-    for slot, timer_id in zip(timers, ids, strict=True):
-        slot.id = timer_id
+    vdso = _vdso_syscall(pid)
     res = ffi.new("struct tti_result *")
-    lib.tti_capture(thread.tid, _vdso_syscall(pid), flags, thread.cpu, timers, len(ids), res)
-    if res.status != lib.TTI_OK:
-        why, detail = _failure(pid, res, allow_seccomp)
-        return DeepCapture(
-            pid, tid=thread.tid, stopped_ns=res.stopped_ns, signals=res.signals, refused=why,
-            detail=detail,
-        )  # fmt: skip
     values, errors, read_ns = {}, {}, {}
-    for t in timers:
-        if t.err:
-            errors[t.id] = t.err
-        else:
-            values[t.id] = TimerValues(t.value_ns, t.interval_ns, t.overrun)
-            read_ns[t.id] = t.read_ns
+    longest = signals = stops = 0
+    note = ""
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        timers = ffi.new("struct tti_timer[]", len(part))
+        for slot, timer_id in zip(timers, part, strict=True):
+            slot.id = timer_id
+        lib.tti_capture(thread.tid, vdso, flags, thread.cpu, timers, len(part), res)
+        longest, signals, stops = max(longest, res.stopped_ns), signals + res.signals, stops + 1
+        if res.status != lib.TTI_OK:
+            why, detail = _failure(pid, res, allow_seccomp)
+            return DeepCapture(
+                pid, tid=thread.tid, stopped_ns=longest, stops=stops, signals=signals,
+                refused=why, detail=detail,
+            )  # fmt: skip
+        note = note or _eintr_note(thread.tid, res.syscall_nr, res.syscall_ret)
+        for t in timers:
+            if t.err:
+                errors[t.id] = t.err
+            else:
+                values[t.id] = TimerValues(t.value_ns, t.interval_ns, t.overrun)
+                read_ns[t.id] = t.read_ns
     return DeepCapture(
         pid,
         MappingProxyType(values),
         MappingProxyType(errors),
         MappingProxyType(read_ns),
         tid=thread.tid,
-        stopped_ns=res.stopped_ns,
-        signals=res.signals,
-        note=_eintr_note(thread.tid, res.syscall_nr, res.syscall_ret),
+        stopped_ns=longest,
+        stops=stops,
+        signals=signals,
+        note=note,
     )
 
 
