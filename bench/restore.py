@@ -212,23 +212,16 @@ def _per_create_ref(result: dict[str, int]) -> float:
     return result["ns"] / result["creates"]
 
 
-def _fmt(ns: float) -> str:
-    if ns < 10_000:
-        return f"{ns:,.0f} ns"
-    if ns < 10_000_000:
-        return f"{ns / 1e3:,.1f} us"
-    return f"{ns / 1e6:,.1f} ms"
-
-
 def report(rows: Sequence[Row], floors: dict[str, float]) -> str:
     from timertui.commands.output import format_table
+    from timertui.commands.restore import duration_text
 
     table = [
         (
             r.case,
             r.measure,
-            _fmt(r.ours_ns),
-            _fmt(r.ref_ns),
+            duration_text(r.ours_ns),
+            duration_text(r.ref_ns),
             f"{r.ours_ns / r.ref_ns:.2f}x",
             r.goal,
             "" if r.met is None else ("met" if r.met else "MISSED"),
@@ -237,8 +230,8 @@ def report(rows: Sequence[Row], floors: dict[str, float]) -> str:
     ]
     headers = ("CASE", "MEASURE", "TIMERTUI", "C REF", "RATIO", "GOAL", "")
     lines = [format_table(headers, table, right="TIMERTUI,C REF,RATIO")]
-    lines += [f"floor: {name}: {_fmt(ns)}" for name, ns in floors.items()]
-    lines.append(f"CRIU 4.2 whole restore of the seed process: {_fmt(CRIU_RESTORE_NS)}")
+    lines += [f"floor: {name}: {duration_text(ns)}" for name, ns in floors.items()]
+    lines.append(f"CRIU 4.2 whole restore of the seed process: {duration_text(CRIU_RESTORE_NS)}")
     return "\n".join(lines)
 
 
