@@ -23,7 +23,7 @@ from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, TimerValues
 from timertui.restore import events as ev
 from timertui.restore import run
 from timertui.restore.native import RestoreRun, local_facts
-from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
+from timertui.restore.plan import RestorePlan, StartMethod, TargetSpec, build_plan
 
 E = TypeVar("E", bound=ev.Event)
 
@@ -256,7 +256,8 @@ def test_closing_the_generator_kills_and_reaps() -> None:
     assert list(stream) == []
 
 
-def test_hold_reports_expirations_per_timer_then_is_reaped() -> None:
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_hold_reports_expirations_per_timer_then_is_reaped(start: StartMethod) -> None:
     plan = build_plan(
         process(
             [
@@ -266,7 +267,7 @@ def test_hold_reports_expirations_per_timer_then_is_reaped() -> None:
             tids=(PID, HELPER),
         )
     )
-    stream = run(plan, hold=True)
+    stream = run(plan, hold=True, start=start)
     assert isinstance(stream, RestoreRun)
     totals: dict[int, int] = {}
     deadline = None
