@@ -24,7 +24,7 @@ from timertui.tui.palette import TimerCommands
 from timertui.tui.restorer import BackendRestorer, Restorer
 from timertui.tui.screens.base import ReportsWorkerErrors
 from timertui.tui.screens.help import HelpScreen
-from timertui.tui.screens.processes import ProcessesScreen
+from timertui.tui.screens.processes import DEFAULT_INTERVAL, ProcessesScreen
 from timertui.tui.screens.race import RaceScreen
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.screens.snapshots import SnapshotsScreen, default_snapshot_dir
@@ -48,15 +48,17 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         restorer: Restorer | None = None,
         snapshot_dir: Path | None = None,
         focus_pid: int | None = None,
+        interval: float = DEFAULT_INTERVAL,
     ) -> None:
         super().__init__()
         self.source = source
         self.focus_pid = focus_pid
+        self.interval = interval
         self.restorer: Restorer = restorer or BackendRestorer()
         self.snapshot_dir = snapshot_dir or default_snapshot_dir()
 
     def get_default_screen(self) -> Screen[None]:
-        return ProcessesScreen(self.source, focus_pid=self.focus_pid)
+        return ProcessesScreen(self.source, focus_pid=self.focus_pid, interval=self.interval)
 
     def deep_unavailable(self) -> str | None:
         """Why the snapshot dialog cannot offer deep capture, or None when it can."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Generator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol
@@ -43,9 +43,9 @@ class Restorer(Protocol):
         """The simulator's playback pacings (empty without a simulator)."""
         ...
 
-    def start(self, process: ProcessTimers, request: RunRequest) -> Generator[Event, None, None]:
-        """The restore's events. The stream may have a thread-safe `cancel()`; closing it always
-        stops the restore and leaves nothing running."""
+    def start(self, process: ProcessTimers, request: RunRequest) -> Iterator[Event]:
+        """The restore's events. The stream may have a thread-safe `cancel()` and a `close()`;
+        closing it stops the restore and leaves nothing running."""
         ...
 
 
@@ -71,7 +71,7 @@ class BackendRestorer:
         sim = _simulator()
         return () if sim is None else tuple(sim.PACES)
 
-    def start(self, process: ProcessTimers, request: RunRequest) -> Generator[Event, None, None]:
+    def start(self, process: ProcessTimers, request: RunRequest) -> Iterator[Event]:
         from timertui import restore
         from timertui.restore import native
         from timertui.restore.plan import build_plan

@@ -39,6 +39,7 @@ class ProcessRow:
 
     pid: int
     user: str
+    comm: str
     command: str
     threads: int
     timers: int | None
@@ -73,6 +74,7 @@ def process_row(process: ProcessTimers) -> ProcessRow:
     return ProcessRow(
         pid=process.pid,
         user=process.user or str(process.uid),
+        comm=process.comm,
         command=process.command,
         threads=len(process.tids),
         timers=len(process.timers) if readable else None,
@@ -104,6 +106,7 @@ class Term:
     def matches(self, row: ProcessRow) -> bool:
         hit = (
             self.text == str(row.pid)
+            or self.text in row.comm.casefold()
             or self.text in row.command.casefold()
             or self.text in row.user.casefold()
         )

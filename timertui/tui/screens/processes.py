@@ -55,19 +55,24 @@ class ProcessesScreen(AppScreen):
         Binding("I", "invert_sort", "Invert sort", show=False, tooltip="Reverse the sort order"),
     ]
 
-    def __init__(self, source: ProcessSource, focus_pid: int | None = None) -> None:
+    def __init__(
+        self,
+        source: ProcessSource,
+        focus_pid: int | None = None,
+        interval: float = DEFAULT_INTERVAL,
+    ) -> None:
         super().__init__()
         self.source = source
         self.focus_pid = focus_pid  # where the cursor starts, once the process shows up
         self.include_all = False
         self.paused = False
-        self.interval = DEFAULT_INTERVAL
+        self.interval = interval
         self._generation = 0
         self._next_poll: Timer | None = None
         self._filter_text = ""
 
     def compose(self) -> ComposeResult:
-        yield HostBar(self.source.label, self.source.live, id="host-bar")
+        yield HostBar(self.source.label, self.source.live, self.interval, id="host-bar")
         yield Input(placeholder="filter: name, pid or user; !word excludes", id="filter")
         yield ProcessTable(id="processes")
         with Horizontal(id="detail"):
@@ -216,8 +221,11 @@ class ProcessesScreen(AppScreen):
             self._poll()
 
     def _set_interval(self, step: int) -> None:
-        index = INTERVALS.index(self.interval) + step
-        self.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, index))]
+        # The next step from wherever the rate is, even one given on the command line.
+        if step < 0:
+            self.interval = max((i for i in INTERVALS if i < self.interval), default=INTERVALS[0])
+        else:
+            self.interval = min((i for i in INTERVALS if i > self.interval), default=INTERVALS[-1])
         self.query_one(HostBar).interval = self.interval
         if not self.paused:
             self._poll()

@@ -18,7 +18,7 @@ from timertui.tui.rows import gap_report
 from timertui.tui.run_view import RunView
 from timertui.tui.screens.runs import RunsScreen
 from timertui.tui.widgets.gap_map import GapMap
-from timertui.tui.widgets.run_panels import RunProgress, TimingPanel
+from timertui.tui.widgets.run_panels import RunProgress, TimingPanel, at
 
 # The simulator models the kernels before exact IDs, where a restore has to walk.
 WALK_KERNEL = "3.10-6.14"
@@ -36,6 +36,7 @@ class RaceLane(Vertical):
         super().__init__(id=f"lane-{lane.key}", classes="lane")
         self.lane = lane
         self.unavailable = unavailable
+        self._decisions = -1
 
     def compose(self) -> ComposeResult:
         yield Static(self.lane.title, classes="lane-title", markup=False)
@@ -45,6 +46,7 @@ class RaceLane(Vertical):
         yield RunProgress()
         yield GapMap(stats=False)
         yield TimingPanel()
+        yield Static(classes="lane-decisions", markup=False)
 
     def show(self, process: ProcessTimers, view: RunView) -> None:
         if self.unavailable is not None:
@@ -52,6 +54,10 @@ class RaceLane(Vertical):
         self.query_one(RunProgress).show(view)
         self.query_one(GapMap).show(gap_report(process), view.states, view.walked)
         self.query_one(TimingPanel).show(view)
+        if len(view.decisions) != self._decisions:
+            self._decisions = len(view.decisions)
+            lines = ["decisions", *(f"{at(d.t_ns):>10} {d.code}" for d in view.decisions)]
+            self.query_one(".lane-decisions", Static).update("\n".join(lines))
 
 
 class RaceScreen(RunsScreen):

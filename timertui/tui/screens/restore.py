@@ -158,6 +158,7 @@ class RestoreScreen(RunsScreen):
         self.view = RunView(self.view.ids)
         self.prediction = None
         self.running = True
+        self.query_one("#start", Button).disabled = True
         self.query_one(RunTimersTable).load(self.process.timers, self.view)
         self.query_one(DecisionsLog).reset()
         self.query_one(VerifyTable).clear()
@@ -166,12 +167,10 @@ class RestoreScreen(RunsScreen):
         self.refresh_bindings()
         self.stream(run, request)
         if request.backend == NATIVE and self.restorer.unavailable(SIM) is None:
-            # The simulator's prediction for this kernel, shown beside the measurement.
-            kernels = self.restorer.kernels()
-            if kernels:
-                self.prediction = RunView(self.view.ids)
-                predicted = RunRequest(SIM, request.mode, False, kernels[0], "instant")
-                self.stream(f"{run}-prediction", predicted)
+            # The simulator's prediction for this host's kernel ("" picks its profile), shown
+            # beside the measurement.
+            self.prediction = RunView(self.view.ids)
+            self.stream(f"{run}-prediction", RunRequest(SIM, request.mode, False, "", "instant"))
 
     def on_restore_event(self, message: RestoreEvent) -> None:
         current = f"run-{self._run}"
@@ -200,6 +199,7 @@ class RestoreScreen(RunsScreen):
 
     def _finished(self) -> None:
         self.running = False
+        self.query_one("#start", Button).disabled = False
         self.refresh_bindings()
         view = self.view
         ok = view.done is not None and view.done.ok

@@ -115,19 +115,13 @@ class GapMap(Widget):
     def _stat_lines(self, report: gaps.GapReport) -> list[Text]:
         note = self._style("gapmap--note")
         first, last = report.ids[0], report.ids[-1]
-        lines = [Text(f"IDs {first:,}..{last:,} · {len(report.ids):,} timers", style=note)]
         largest = report.largest_gap
-        if largest is None:
-            lines.append(Text("no gaps: the IDs are dense from 0", style=note))
-        else:
-            lines.append(
-                Text(
-                    f"largest gap {largest.length:,} IDs ({largest.start:,}..{largest.end:,}) · "
-                    f"{len(report.gaps):,} gaps",
-                    style=note,
-                )
-            )
-        walk = report.walk
-        lines.append(Text(f"walk: {walk.creates:,} creates, {walk.deletes:,} deletes", style=note))
-        lines.append(Text(f"exact IDs: {len(report.ids):,} creates", style=note))
-        return lines
+        lines = [
+            f"IDs {first:,}..{last:,} · {len(report.ids):,} timers · {len(report.gaps):,} gaps",
+            "no gaps: dense from 0"
+            if largest is None
+            else f"largest gap {largest.length:,} ({largest.start:,}..{largest.end:,})",
+            f"legacy walk: {report.walk.creates:,} creates",
+            f"exact IDs: {len(report.ids):,} creates",
+        ]
+        return [Text(line, style=note) for line in lines]

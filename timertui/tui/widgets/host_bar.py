@@ -31,10 +31,13 @@ class HostBar(Vertical):
     scan_ns: reactive[int | None] = reactive(None)
     shown: reactive[int] = reactive(0)
 
-    def __init__(self, source_label: str, live: bool, *, id: str | None = None) -> None:
+    def __init__(
+        self, source_label: str, live: bool, interval: float, *, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.source_label = source_label
         self.live = live
+        self.set_reactive(HostBar.interval, interval)
 
     def compose(self) -> ComposeResult:
         yield Static("reading host facts…", id="host-facts", markup=False)

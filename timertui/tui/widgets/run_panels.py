@@ -20,6 +20,7 @@ from timertui.tui import look
 from timertui.tui.run_view import RunView, diff_text
 
 _SEVERITY_MARK = {"info": "·", "warning": "!", "error": "✗", "fatal": "✗✗"}
+_MIN_REASON = 30
 _SEVERITY_CLASS = {
     "warning": "decision--warning",
     "error": "decision--error",
@@ -43,15 +44,14 @@ class RunProgress(Vertical):
         yield ProgressBar(total=1.0, show_eta=False).data_bind(progress=RunProgress.fraction)
 
     def watch_label(self, label: str) -> None:
-        self.query_one(".progress-label", Static).update(label)
+        # One line whatever it says: no layout pass (a walk updates this 50 times a second).
+        self.query_one(".progress-label", Static).update(label, layout=False)
 
     def show(self, view: RunView) -> None:
         self.fraction = view.fraction
         top = view.ids[-1] if view.ids else 0
-        self.label = (
-            f"{view.outcome} · {view.mode or '…'} · ID {max(view.reached, 0):,} of {top:,} · "
-            f"{view.creates:,} creates · {look.duration(view.elapsed_ns)}"
-        )
+        reached = max(view.reached, 0)
+        self.label = f"{view.outcome} · {view.mode or '…'} · ID {reached:,}/{top:,}"
 
 
 STATE_CLASSES = frozenset(f"state--{s}" for s in look.STATE_MARKERS)
@@ -105,25 +105,40 @@ class DecisionsLog(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row")
-        self._shown = 0
+        self._added: list[ev.Decision] = []
 
     def on_mount(self) -> None:
-        self.add_column("TIME", key="time")
-        self.add_column("", key="severity")
-        self.add_column("CODE", key="code")
-        self.add_column("TIMER", key="timer")
-        self.add_column("REASON", key="reason")
+        self.add_column("TIME", key="time", width=10)
+        self.add_column("", key="severity", width=2)
+        self.add_column("CODE", key="code", width=18)
+        self.add_column("TIMER", key="timer", width=13)
+        self.add_column("REASON", key="reason", width=_MIN_REASON)
+
+    def on_resize(self) -> None:
+        # Reasons wrap in whatever width the fixed columns leave (CRIU's texts are long).
+        used = sum(c.get_render_width(self) for c in self.ordered_columns[:-1])
+        reason = self.ordered_columns[-1]
+        width = max(
+            _MIN_REASON, self.scrollable_content_region.width - used - 2 * self.cell_padding - 1
+        )
+        if reason.width != width:
+            reason.width = width
+            # Row heights were measured for the old width: lay the rows out again.
+            added, self._added = self._added, []
+            self.clear()
+            for decision in added:
+                self._add(decision)
 
     def reset(self) -> None:
         self.clear()
-        self._shown = 0
+        self._added = []
 
     def show(self, view: RunView) -> None:
-        for decision in view.decisions[self._shown :]:
-            self.add(decision)
-        self._shown = len(view.decisions)
+        for decision in view.decisions[len(self._added) :]:
+            self._add(decision)
 
-    def add(self, d: ev.Decision) -> None:
+    def _add(self, d: ev.Decision) -> None:
+        self._added.append(d)
         name = {
             "warning": "decision--warning",
             "error": "decision--error",
@@ -140,46 +155,45 @@ class DecisionsLog(DataTable[Text]):
             Text(d.code, style=style),
             Text("" if d.timer_id is None else f"{d.timer_id:,}", justify="right"),
             Text(d.reason),
+            height=None,
         )
         self.move_cursor(row=self.row_count - 1, animate=False)
 
 
 class TimingPanel(Static):
     """Elapsed time, per-phase times, creates and deletes, rate and ETA; with a prediction of the
-    same run beside it when one is given."""
+    same run beside each phase when one is given. Lines stay short enough for a race lane."""
+
+    _lines = 0
 
     def show(self, view: RunView, prediction: RunView | None = None) -> None:
+        start = view.start
+        where = f"{start.backend} {start.kernel}".strip() if start else "…"
         lines = [
-            f"mode      {view.mode or '…'}   backend {view.start.backend if view.start else '…'}"
-            + (f" ({view.start.kernel})" if view.start and view.start.kernel else ""),
-            f"elapsed   {look.duration(view.elapsed_ns)}",
-            f"creates   {view.creates:,}   deletes {view.deletes:,}"
-            + (f"   syscalls {view.done.syscalls:,}" if view.done else ""),
+            f"mode     {view.mode or '…'} · {where}",
+            f"elapsed  {look.duration(view.elapsed_ns)}",
+            f"creates  {view.creates:,}",
+            f"deletes  {view.deletes:,}",
         ]
         progress = view.progress
         if progress is not None and not view.finished:
             eta = look.duration(progress.eta_ns) if progress.eta_ns >= 0 else "unknown"
-            lines.append(f"rate      {look.rate(progress.rate)}   ETA {eta}")
-        if view.phases:
-            lines.append("phases")
-            for name, ns in view.phases.items():
-                predicted = prediction.phases.get(name) if prediction else None
-                guess = f"   predicted {look.duration(predicted)}" if predicted is not None else ""
-                lines.append(f"  {name:<9}{look.duration(ns):>10}{guess}")
+            lines.append(f"rate     {look.rate(progress.rate)} · ETA {eta}")
+        for name, ns in view.phases.items():
+            predicted = prediction.phases.get(name) if prediction else None
+            guess = f" (sim {look.duration(predicted)})" if predicted is not None else ""
+            lines.append(f"{name:<9}{look.duration(ns)}{guess}")
         if prediction is not None and prediction.done is not None:
-            lines.append(
-                f"simulator {prediction.start.kernel if prediction.start else ''}: "
-                f"{prediction.creates:,} creates, {look.duration(prediction.done.wall_ns)}"
-            )
+            kernel = prediction.start.kernel if prediction.start else ""
+            lines.append(f"sim {kernel}: {prediction.creates:,} creates")
         if view.done is not None:
             d = view.done
-            lines.append(
-                f"result    {view.outcome} · {d.verified:,} verified · {d.failed:,} failed · "
-                f"wall {look.duration(d.wall_ns)}"
-            )
+            lines.append(f"result   {view.outcome} {d.verified:,}/{d.verified + d.failed:,}")
         if view.error is not None:
-            lines.append(f"error     {view.error.code}: {view.error.message}")
-        self.update(Text("\n".join(lines)))
+            lines.append(f"error    {view.error.code}: {view.error.message}")
+        # A layout pass only when the panel grows or shrinks, not for every new figure.
+        self.update(Text("\n".join(lines)), layout=len(lines) != self._lines)
+        self._lines = len(lines)
 
 
 class VerifyTable(DataTable[Text]):

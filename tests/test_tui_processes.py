@@ -1,0 +1,338 @@
+"""The processes screen driven as a person would (Pilot) on deterministic sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+from tui_scenes import DEMO_PID, HOST, ScriptedSource, frozen_source, processes, snapshot
+
+from timertui import snapshot as snapshot_file
+from timertui.model import Access, ProcessTimers
+from timertui.tui.app import TimerTuiApp
+from timertui.tui.screens.help import HelpScreen
+from timertui.tui.screens.processes import ProcessesScreen
+from timertui.tui.screens.snapshot_dialog import SnapshotDialog
+from timertui.tui.source import FrozenSource
+from timertui.tui.widgets.gap_map import GapMap
+from timertui.tui.widgets.host_bar import HostBar
+from timertui.tui.widgets.process_table import FADE_SECONDS, ProcessTable
+from timertui.tui.widgets.timers_table import TimersTable
+
+SIZE = (120, 40)
+
+
+def table(app: TimerTuiApp) -> ProcessTable:
+    return app.screen.query_one(ProcessTable)
+
+
+def shown_pids(app: TimerTuiApp) -> list[int]:
+    t = table(app)
+    return [int(t.get_row_at(i)[1].plain) for i in range(t.row_count)]
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def app_on(source: object, **kw: object) -> TimerTuiApp:
+    return TimerTuiApp(source, **kw)  # type: ignore[arg-type]
+
+
+async def test_lists_processes_with_timers_and_the_unreadable(tmp_path: Path) -> None:
+    app = app_on(frozen_source(), snapshot_dir=tmp_path, focus_pid=DEMO_PID)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert shown_pids(app) == [1, 812, 1500, 2210, 3001, DEMO_PID, 5150]
+        t = table(app)
+        assert t.get_row("1")[5].plain == "no access"
+        demo_row = [c.plain for c in t.get_row(str(DEMO_PID))]
+        # pid, user, ..., threads, timers, highest, gaps, walk cost
+        assert demo_row[1:3] == [str(DEMO_PID), "alice"]
+        assert demo_row[4:] == ["2", "12", "2,000,000", "4", "2,000,001"]
+        assert t.highlighted_pid == DEMO_PID
+        timers = app.screen.query_one(TimersTable)
+        assert timers.row_count == 12
+        assert timers.get_row("1500004")[1].plain == f"CPU PROF of tid {DEMO_PID + 2}"
+        gap_map = app.screen.query_one(GapMap)
+        assert gap_map.report is not None and gap_map.report.walk.creates == 2_000_001
+        bar = app.screen.query_one(HostBar)
+        assert bar.host == HOST
+        assert "scene.ttsnap (offline)" in str(bar.query_one("#host-source").render())
+
+
+async def test_filter_matches_name_pid_user_and_negates(tmp_path: Path) -> None:
+    app = app_on(frozen_source(), snapshot_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"nginx")
+        assert shown_pids(app) == [5150]
+        box = app.screen.query_one("#filter", Input)
+        box.value = "!nginx !systemd"
+        await pilot.pause()
+        assert shown_pids(app) == [812, 1500, 2210, 3001, DEMO_PID]
+        box.value = "alice"
+        await pilot.pause()
+        assert shown_pids(app) == [DEMO_PID]
+        box.value = "2210"
+        await pilot.pause()
+        assert shown_pids(app) == [2210]
+        await pilot.press("enter")  # keeps the filter, back to the table
+        assert app.screen.focused is table(app)
+        assert shown_pids(app) == [2210]
+        await pilot.press("escape")
+        assert len(shown_pids(app)) == 7
+        assert not box.display
+
+
+async def test_space_marks_and_U_unmarks(tmp_path: Path) -> None:
+    app = app_on(frozen_source(), snapshot_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "U" not in app.screen.active_bindings  # nothing marked: hidden
+        await pilot.press("down", "space", "space")
+        t = table(app)
+        assert t.marked == {812, 1500}
+        assert t.get_row("812")[0].plain == "●"
+        assert t.highlighted_pid == 2210  # each mark moves down, as in htop
+        assert "U" in app.screen.active_bindings
+        await pilot.press("U")
+        assert t.marked == set()
+        assert t.get_row("812")[0].plain == " "
+
+
+async def test_sort_keys_and_header_click(tmp_path: Path) -> None:
+    app = app_on(frozen_source(), snapshot_dir=tmp_path, focus_pid=2210)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("greater_than_sign")  # pid -> user
+        t = table(app)
+        assert t.sort_column == "user"
+        users = [t.get_row_at(i)[2].plain for i in range(t.row_count)]
+        assert users == sorted(users, key=str.casefold)
+        assert t.highlighted_pid == 2210  # the cursor follows its process
+        # Click the WALK COST header: sort by it; click again: reversed.
+        x = sum(c.get_render_width(t) for c in t.ordered_columns[:-1]) + 2
+        await pilot.click(ProcessTable, offset=(x, 0))
+        assert (t.sort_column, t.sort_reverse) == ("walk", False)
+        await pilot.click(ProcessTable, offset=(x, 0))
+        assert (t.sort_column, t.sort_reverse) == ("walk", True)
+        order = shown_pids(app)
+        assert order[0] == DEMO_PID  # the 2,000,001-create walk first
+        assert order[-1] == 1  # no access has no cost: last either way
+        assert "▼" in str(t.ordered_columns[-1].label)
+        await pilot.press("less_than_sign", "I")
+        assert (t.sort_column, t.sort_reverse) == ("gaps", False)
+
+
+async def test_a_toggles_every_process(tmp_path: Path) -> None:
+    idle = ProcessTimers(77, 1, "sleep", ("sleep", "1000"), 1000, "bob", "sleeping", (77,), ())
+    app = app_on(FrozenSource(snapshot([*processes(), idle]), "x"), snapshot_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert 77 not in shown_pids(app)
+        await pilot.press("a")
+        await settle(pilot)
+        assert 77 in shown_pids(app)
+        assert table(app).get_row("77")[5].plain == "0"
+
+
+async def test_pause_stops_polling_and_shows_the_banner(tmp_path: Path) -> None:
+    source = ScriptedSource([processes()])
+    app = app_on(source, snapshot_dir=tmp_path, interval=0.25)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.6)
+        assert source.calls >= 2  # it polls on its own
+        banner = app.screen.query_one("#paused-banner")
+        assert not banner.display
+        await pilot.press("p")
+        assert banner.display
+        assert "PAUSED" in str(banner.render())
+        calls = source.calls
+        await pilot.pause(0.8)
+        assert source.calls == calls
+        await pilot.press("p")
+        await settle(pilot)
+        assert source.calls == calls + 1
+        assert not banner.display
+
+
+async def test_plus_minus_change_the_refresh_rate(tmp_path: Path) -> None:
+    app = app_on(ScriptedSource([processes()]), snapshot_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ProcessesScreen)
+        await pilot.press("minus")
+        assert screen.interval == 2.0
+        await pilot.press("plus", "plus", "plus", "plus", "plus")
+        assert screen.interval == 0.25  # the fastest step, not beyond
+        source_line = str(screen.query_one("#host-source").render())
+        assert "refresh every 0.25 s" in source_line
+
+
+async def test_frozen_source_hides_live_only_keys(tmp_path: Path) -> None:
+    app = app_on(frozen_source(), snapshot_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        keys = app.screen.active_bindings
+        assert "p" not in keys and "plus" not in keys
+        assert "s" in keys and "slash" in keys
+
+
+async def test_vanished_process_fades_then_goes_and_cursor_stays(tmp_path: Path) -> None:
+    procs = processes()
+    newcomer = ProcessTimers(
+        600, 1, "cron", ("cron",), 0, "root", "sleeping", (600,), procs[1].timers
+    )
+    scans = [procs, [p for p in procs if p.pid != 2210] + [newcomer]]
+    app = app_on(ScriptedSource(scans), snapshot_dir=tmp_path, focus_pid=3001, interval=10)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        t = table(app)
+        assert t.highlighted_pid == 3001
+        row_before = t.cursor_row
+        screen = app.screen
+        assert isinstance(screen, ProcessesScreen)
+        screen._poll()
+        await settle(pilot)
+        # 2210 exited: still shown, marked gone; 600 appeared above the cursor.
+        assert 2210 in shown_pids(app) and 600 in shown_pids(app)
+        assert t.get_row("2210")[0].plain == "✕"
+        assert t.get_row("2210")[5].plain == "gone"
+        assert t.highlighted_pid == 3001
+        assert t.cursor_row == row_before + 1
+        # Once the fade is over the next scan removes it.
+        t.update_processes(screen.source.scan(False), now=10**9 + FADE_SECONDS)  # type: ignore[attr-defined]
+        t.update_processes(screen.source.scan(False), now=10**9 + 2 * FADE_SECONDS + 1)  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert 2210 not in shown_pids(app)
+        assert t.highlighted_pid == 3001
+
+
+async def test_snapshot_of_marked_processes_is_written(tmp_path: Path) -> None:
+    app = app_on(ScriptedSource([processes()]), snapshot_dir=tmp_path / "snaps", focus_pid=1500)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("space")
+        table(app).select_pid(DEMO_PID)
+        await pilot.press("space", "s")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, SnapshotDialog)
+        assert dialog.pids == (1500, DEMO_PID)
+        name = dialog.query_one("#snap-name", Input)
+        name.value = "pair"
+        await pilot.press("enter")
+        await settle(pilot)
+        path = tmp_path / "snaps" / "pair.ttsnap"
+        saved = snapshot_file.load(path)
+        assert [p.pid for p in saved.processes] == [1500, DEMO_PID]
+        assert saved.processes[1] == next(p for p in processes() if p.pid == DEMO_PID)
+        assert any(str(path) in n.message for n in app._notifications)
+
+
+async def test_snapshot_dialog_escape_writes_nothing(tmp_path: Path) -> None:
+    app = app_on(frozen_source(), snapshot_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, SnapshotDialog)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ProcessesScreen)
+        assert list(tmp_path.iterdir()) == []
+
+
+async def test_help_lists_the_screen_keys(tmp_path: Path) -> None:
+    app = app_on(frozen_source(), snapshot_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = app.screen.query_one("#help-keys", DataTable)
+        described = {keys.get_row_at(i)[1].plain for i in range(keys.row_count)}
+        assert {"Filter", "Mark", "Snapshot", "Sort →", "Help", "Quit"} <= described
+        assert "Pause" not in described  # a frozen source has nothing to pause
+        await pilot.press("escape")
+        assert isinstance(app.screen, ProcessesScreen)
+
+
+async def test_palette_opens_a_snapshot_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a short relative path: typing it key by key is slow
+    path = tmp_path / "one.ttsnap"
+    demo_only = [p for p in processes() if p.pid == DEMO_PID]
+    snapshot_file.save(snapshot(demo_only), path)
+    app = app_on(frozen_source(), snapshot_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"./one.ttsnap")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ProcessesScreen)
+        assert screen.source.label == "one.ttsnap"
+        assert shown_pids(app) == [DEMO_PID]
+
+
+async def test_palette_runs_screen_commands(tmp_path: Path) -> None:
+    app = app_on(frozen_source(), snapshot_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"All")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ProcessesScreen)
+        assert screen.include_all
+
+
+async def test_a_failing_scan_becomes_a_notification(tmp_path: Path) -> None:
+    class Broken(ScriptedSource):
+        def scan(self, include_all: bool) -> list[ProcessTimers]:
+            raise PermissionError(13, "Permission denied", "/proc")
+
+    app = app_on(Broken([[]]), snapshot_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        notes = list(app._notifications)
+        assert any("PermissionError" in n.message and "/proc" in n.message for n in notes)
+        assert any(n.severity == "error" and "process scan failed" in n.title for n in notes)
+
+
+async def test_no_color_keeps_states_readable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = app_on(frozen_source(), snapshot_dir=tmp_path, focus_pid=DEMO_PID)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        await pilot.press("space", "up")
+        t = table(app)
+        # Marks and access are text, not only colour.
+        assert t.get_row(str(DEMO_PID))[0].plain == "●"
+        assert t.get_row("1")[5].plain == "no access"
+
+
+async def test_unreadable_process_is_listed_not_hidden(tmp_path: Path) -> None:
+    hidden = ProcessTimers(99, 1, "secret", (), 0, "root", "", (), (), access=Access.NO_TIMERS_FILE)
+    app = app_on(FrozenSource(snapshot([hidden]), "x"), snapshot_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert table(app).get_row("99")[5].plain == "no timers file"
+        assert "r" not in app.screen.active_bindings  # nothing to restore

@@ -1,0 +1,115 @@
+"""The race view: exact, walk and the simulator side by side, live."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from test_tui_restore import _process
+from textual.pilot import Pilot
+from tui_scenes import (
+    DEMO_PID,
+    ScriptedRestorer,
+    exact_events,
+    frozen_source,
+    snapshot,
+    walk_events,
+)
+
+from timertui.model import ProcessTimers
+from timertui.restore import events as ev
+from timertui.tui.app import TimerTuiApp
+from timertui.tui.restorer import BackendRestorer, RunRequest
+from timertui.tui.screens.processes import ProcessesScreen
+from timertui.tui.screens.race import RaceLane, RaceScreen
+from timertui.tui.source import FrozenSource
+from timertui.tui.widgets.run_panels import RunProgress
+
+SIZE = (120, 40)
+
+
+def exact_done_walk_hangs(process: ProcessTimers, request: RunRequest) -> list[ev.Event]:
+    if request.mode == "exact":
+        return exact_events(process)
+    return walk_events(process, 0.4, finish=False)
+
+
+async def wait_for(pilot: Pilot[None], done: object, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the race")
+        await pilot.pause(0.02)
+
+
+async def open_race(pilot: Pilot[None], key: bool = True) -> RaceScreen:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    if key:
+        await pilot.press("R")
+    else:
+        # What R does, without press()'s wait for an idle CPU: that would wait for the walk's end.
+        await pilot.app.run_action("race", pilot.app.screen)
+    await pilot.pause(0.01)
+    screen = pilot.app.screen
+    assert isinstance(screen, RaceScreen)
+    return screen
+
+
+async def test_scripted_race_exact_done_while_walk_runs(tmp_path: Path) -> None:
+    restorer = ScriptedRestorer(exact_done_walk_hangs)
+    app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_race(pilot)
+        await wait_for(
+            pilot, lambda: screen.views["exact"].finished and screen.views["walk"].progress
+        )
+        assert [r.mode for r in restorer.requests] == ["exact", "walk"]  # no simulator lane run
+        assert screen.views["exact"].outcome == "✓ verified"
+        assert screen.views["walk"].outcome == "running"
+        sim_lane = screen.query_one("#lane-sim", RaceLane)
+        assert sim_lane.unavailable is not None
+        assert "not available" in str(sim_lane.query_one(".note").render())
+        walk_label = str(screen.query_one("#lane-walk").query_one(RunProgress).label)
+        assert "running · walk" in walk_label
+        assert "escape" in screen.active_bindings and "s" not in screen.active_bindings
+        await pilot.press("escape")  # cancels every lane
+        await wait_for(pilot, lambda: not screen.running)
+        assert screen.views["walk"].outcome == "✗ cancelled"
+        await pilot.press("escape")  # now back
+        await pilot.pause()
+        assert isinstance(app.screen, ProcessesScreen)
+
+
+async def test_scripted_race_with_a_simulator_runs_three_lanes(tmp_path: Path) -> None:
+    restorer = ScriptedRestorer(exact_done_walk_hangs, sim=True)
+    app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_race(pilot)
+        await wait_for(pilot, lambda: len(restorer.requests) == 3)
+        assert restorer.requests[2] == RunRequest("sim", "auto", False, "3.10-6.14", "real")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not screen.running)
+
+
+@pytest.mark.kernel
+async def test_native_race_walk_keeps_moving_after_exact_is_done(
+    needs_exact_ids: None, tmp_path: Path
+) -> None:
+    proc = _process([0, 1_000_000, 2_000_000])
+    app = TimerTuiApp(
+        FrozenSource(snapshot([proc]), "seed"), restorer=BackendRestorer(), snapshot_dir=tmp_path
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_race(pilot, key=False)
+        await wait_for(pilot, lambda: screen.views["exact"].finished)
+        walk = screen.views["walk"]
+        assert not walk.finished  # exact is done; the walk is still walking
+        seen = walk.reached
+        await wait_for(pilot, lambda: walk.finished)
+        assert walk.reached > seen
+        exact = screen.views["exact"]
+        assert exact.done is not None and exact.done.ok and exact.creates == 3
+        assert walk.done is not None and walk.done.ok and walk.creates == 2_000_001
+        assert exact.phases["create"] * 100 < walk.phases["create"]

@@ -1,0 +1,189 @@
+"""The restore screen: scripted event streams for the flows, the real native backend for the
+end-to-end runs (restore, walk, cancel) on this kernel."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Select, TabbedContent
+from textual.widgets.select import InvalidSelectValueError
+from tui_scenes import DEMO_PID, ScriptedRestorer, frozen_source, snapshot, walk_events
+
+from timertui.model import SIGEV_SIGNAL, ProcessTimers, Timer
+from timertui.restore import events as ev
+from timertui.tui.app import TimerTuiApp
+from timertui.tui.restorer import BackendRestorer, RunRequest
+from timertui.tui.screens.processes import ProcessesScreen
+from timertui.tui.screens.restore import RestoreScreen
+from timertui.tui.source import FrozenSource
+from timertui.tui.widgets.gap_map import GapMap
+from timertui.tui.widgets.run_panels import DecisionsLog, RunTimersTable, VerifyTable
+
+SIZE = (120, 40)
+
+
+def finished_walk(process: ProcessTimers, request: RunRequest) -> list[ev.Event]:
+    return walk_events(process, 1.0, finish=True)
+
+
+def hanging_walk(process: ProcessTimers, request: RunRequest) -> list[ev.Event]:
+    return walk_events(process, 0.4, finish=False)
+
+
+async def wait_for(pilot: Pilot[None], done: object, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the run")
+        await pilot.pause(0.05)
+
+
+async def open_restore(pilot: Pilot[None]) -> RestoreScreen:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.press("r")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, RestoreScreen)
+    return screen
+
+
+async def test_scripted_walk_fills_states_decisions_and_verification(tmp_path: Path) -> None:
+    restorer = ScriptedRestorer(finished_walk)
+    app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_restore(pilot)
+        timers = screen.query_one(RunTimersTable)
+        assert {timers.get_row_at(i)[2].plain for i in range(timers.row_count)} == {"· pending"}
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.view.finished)
+        await pilot.pause()
+        assert restorer.requests == [RunRequest("native", "auto", False, "", "")]
+        states = {timers.get_row_at(i)[2].plain for i in range(timers.row_count)}
+        assert states == {"✓ verified"}
+        log = screen.query_one(DecisionsLog)
+        codes = [log.get_row_at(i)[2].plain for i in range(log.row_count)]
+        assert "walk-mode" in codes and "cpu-clock-remapped" in codes
+        assert screen.query_one(TabbedContent).active == "verify"
+        verify = screen.query_one(VerifyTable)
+        assert verify.row_count == 12
+        gap_map = screen.query_one(GapMap)
+        assert gap_map.walked == 2_000_000
+        assert "s" in screen.active_bindings  # can run again
+        assert any("verified" in n.message for n in app._notifications)
+
+
+async def test_escape_cancels_a_running_walk_then_goes_back(tmp_path: Path) -> None:
+    app = TimerTuiApp(
+        frozen_source(),
+        restorer=ScriptedRestorer(hanging_walk),
+        snapshot_dir=tmp_path,
+        focus_pid=DEMO_PID,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_restore(pilot)
+        await pilot.press("s")
+        await wait_for(
+            pilot,
+            lambda: screen.view.progress is not None and screen.view.progress.current_id >= 800_000,
+        )
+        assert screen.running
+        assert "s" not in screen.active_bindings  # no second run while one runs
+        gap_map = screen.query_one(GapMap)
+        assert gap_map.walked == 800_000
+        assert gap_map.states is not None and gap_map.states[1_000_000] == "pending"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not screen.running)
+        assert screen.view.error is not None and screen.view.error.code == "cancelled"
+        assert screen.view.outcome == "✗ cancelled"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ProcessesScreen)
+
+
+async def test_sim_choices_appear_only_with_the_simulator(tmp_path: Path) -> None:
+    app = TimerTuiApp(
+        frozen_source(),
+        restorer=ScriptedRestorer(finished_walk, sim=True),
+        snapshot_dir=tmp_path,
+        focus_pid=DEMO_PID,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_restore(pilot)
+        assert not screen.query_one("#kernel").display
+        screen.query_one("#backend", Select).value = "sim"
+        await pilot.pause()
+        assert screen.query_one("#kernel").display and screen.query_one("#pace").display
+        screen.query_one("#kernel", Select).value = "3.10-6.14"
+        screen.query_one("#pace", Select).value = "real"
+        assert screen.request() == RunRequest("sim", "auto", False, "3.10-6.14", "real")
+
+
+# -- the real native backend --------------------------------------------------------------------
+
+
+def _process(ids: list[int]) -> ProcessTimers:
+    pid = os.getpid()
+    timers = tuple(Timer(i, 1, SIGEV_SIGNAL, pid, 34, 0xAB00 + i) for i in ids)
+    return ProcessTimers(pid, 1, "subject", ("subject",), 0, "root", "sleeping", (pid,), timers)
+
+
+def _app(ids: list[int], tmp_path: Path) -> TimerTuiApp:
+    proc = _process(ids)
+    return TimerTuiApp(
+        FrozenSource(snapshot([proc]), "native"), restorer=BackendRestorer(), snapshot_dir=tmp_path
+    )
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize(("mode", "creates"), [("exact", 3), ("walk", 40_001)])
+async def test_native_restore_verifies(
+    needs_exact_ids: None, tmp_path: Path, mode: str, creates: int
+) -> None:
+    app = _app([0, 3_000, 40_000], tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_restore(pilot)
+        screen.query_one("#mode", Select).value = mode
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.view.finished)
+        view = screen.view
+        assert view.done is not None and view.done.ok, view.error
+        assert (view.mode, view.creates) == (mode, creates)
+        assert set(view.states.values()) == {"verified"}
+        assert view.phases["create"] > 0
+
+
+@pytest.mark.kernel
+async def test_native_walk_cancel_kills_the_worker(needs_exact_ids: None, tmp_path: Path) -> None:
+    app = _app([0, 2_000_000_000], tmp_path)  # a walk of ~2 s: cancelled long before its end
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_restore(pilot)
+        screen.query_one("#mode", Select).value = "walk"
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.view.progress is not None)
+        assert screen.view.start is not None
+        worker_pid = screen.view.start.pid
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not screen.running, timeout=5)
+        assert screen.view.error is not None and screen.view.error.code == "cancelled"
+        assert screen.view.creates < 2_000_000_001
+        with pytest.raises(ProcessLookupError):
+            os.kill(worker_pid, 0)  # killed and reaped: not even a zombie
+
+
+async def test_native_simulator_lane_says_why_when_missing(tmp_path: Path) -> None:
+    restorer = BackendRestorer()
+    missing = restorer.unavailable("sim")
+    if missing is None:
+        pytest.skip("the simulator exists: its runs are tested in test_tui_race")
+    app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_restore(pilot)
+        backend = screen.query_one("#backend", Select)
+        with pytest.raises(InvalidSelectValueError):
+            backend.value = "sim"
+        assert missing in str(screen.query_one(".note").render())
