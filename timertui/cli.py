@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from timertui.errors import InputError
 
-COMMANDS = ("ps", "show", "snapshot", "inspect", "check", "demo_workload")
+COMMANDS = ("ps", "show", "snapshot", "inspect", "check", "restore", "demo_workload")
 
 
 class _Parser(argparse.ArgumentParser):
