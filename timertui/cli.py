@@ -24,25 +24,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that subcommand's (a command's start time counts)."""
     parser = _Parser(
         prog="timertui",
         description="See, snapshot and replay the restore of POSIX timers of Linux processes.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in (only,) if only else COMMANDS:
         module = importlib.import_module(f"timertui.commands.{name}")
         module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    name = argv[0].replace("-", "_") if argv else ""
+    parser = build_parser(name if name in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
         if args.command is None:
             # Until the app lands, the bare command lists what `ps` lists.
-            args = parser.parse_args(["ps", *(argv or [])])
+            args = build_parser("ps").parse_args(["ps", *argv])
         status: int = args.func(args)
         return status
     except InputError as exc:

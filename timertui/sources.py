@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from timertui import criu, snapshot
+from timertui import snapshot
 from timertui.errors import InputError
 from timertui.model import Snapshot
 
@@ -21,9 +21,12 @@ def open_source(path: str | os.PathLike[str]) -> Snapshot:
     """The snapshot in `path`: a timertui snapshot file, a CRIU image directory (pstree.img),
     a directory of *.crit.json files, or one crit JSON file. Raises an InputError subclass
     with one line naming the path and the problem."""
+    # criu is imported only when needed: `restore FILE` counts its start-up time.
     src = Path(path)
     try:
         if src.is_dir():
+            from timertui import criu
+
             next(src.iterdir(), None)  # a directory we may not list fails here, plainly
             return criu.import_criu(src)
         with src.open("rb") as f:
@@ -36,6 +39,8 @@ def open_source(path: str | os.PathLike[str]) -> Snapshot:
         raise SourceError(f"{src}: cannot read: {exc.strerror or exc}") from None
     if head.startswith(snapshot.MAGIC):
         return snapshot.load(src)
+    from timertui import criu
+
     if head.lstrip().startswith(b"{") or criu.is_image_header(head):
         return criu.import_criu(src)  # crit JSON, or an image it explains is not enough alone
     if not head:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import os
 import resource
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,7 +78,7 @@ def host_facts(probe: bool = True) -> HostFacts:
     return HostFacts(
         kernel_release=kernel_release(),
         boot_id=boot_id(),
-        hostname=socket.gethostname(),
+        hostname=os.uname().nodename,
         machine=os.uname().machine,
         exact_ids=probe_exact_ids().ok if probe else None,
         sigpending_soft=soft,
