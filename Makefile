@@ -8,7 +8,8 @@ PYTHON ?= python3
 
 $(STAMP): pyproject.toml setup.py $(wildcard timertui/_native/*.c timertui/_native/*.h timertui/_native/build*.py)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]' \
+		--config-settings editable_mode=compat
 	@touch $@
 
 setup: $(STAMP)

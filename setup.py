@@ -1,5 +1,10 @@
-"""Only here for cffi: it builds timertui._native._timers when the package installs."""
+"""Only here for cffi: it builds the compiled modules when the package installs."""
 
 from setuptools import setup
 
-setup(cffi_modules=["timertui/_native/build.py:ffibuilder"])
+setup(
+    cffi_modules=[
+        "timertui/_native/build.py:ffibuilder",
+        "timertui/_native/build_inject.py:ffibuilder",
+    ]
+)
