@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Select, TabbedContent
+from textual.widgets import Checkbox, Select, TabbedContent
 from textual.widgets.select import InvalidSelectValueError
-from tui_scenes import DEMO_PID, ScriptedRestorer, frozen_source, snapshot, walk_events
+from tui_scenes import (
+    DEMO_PID,
+    MS,
+    ScriptedRestorer,
+    exact_events,
+    frozen_source,
+    snapshot,
+    walk_events,
+)
 
 from timertui.model import SIGEV_SIGNAL, ProcessTimers, Timer
 from timertui.restore import events as ev
@@ -103,6 +112,35 @@ async def test_escape_cancels_a_running_walk_then_goes_back(tmp_path: Path) -> N
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ProcessesScreen)
+
+
+def held(process: ProcessTimers, request: RunRequest) -> list[ev.Event]:
+    events = exact_events(process)
+    done = events.pop()
+    assert isinstance(done, ev.Done)
+    t = done.t_ns
+    return [*events, replace(done, holding=True), ev.Expiration(t + MS, 0, 2, 2, 0)]
+
+
+async def test_hold_shows_expirations_and_escape_releases(tmp_path: Path) -> None:
+    restorer = ScriptedRestorer(held)
+    app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_restore(pilot)
+        await pilot.click("#hold")
+        assert str(screen.query_one("#hold", Checkbox).label) == "hold: on"
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.view.expirations)
+        assert restorer.requests[0].hold
+        assert screen.view.holding and screen.running
+        timers = screen.query_one(RunTimersTable)
+        assert timers.get_row("0")[3].plain == "fired 2 times"
+        assert "escape" in screen.active_bindings
+        assert screen.active_bindings["escape"].binding.description == "Release"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not screen.running)
+        assert screen.view.outcome == "✓ released"
+        assert screen.active_bindings["escape"].binding.description == "Back"
 
 
 async def test_sim_choices_appear_only_with_the_simulator(tmp_path: Path) -> None:

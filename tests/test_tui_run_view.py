@@ -52,5 +52,7 @@ def test_hold_is_not_finished_until_released() -> None:
     view = RunView((0,))
     view.apply(ev.Done(1, True, "exact", 1, 0, 3, {}, 1, 1, 0, True))
     assert view.holding and not view.finished and view.outcome == "✓ holding"
-    view.apply(ev.Expiration(2, 0, 3, 3, 0))
-    assert view.expirations == {0: 3}
+    assert view.apply(ev.Expiration(2, 0, 3, 3, 0)) == {0}
+    assert view.expirations == {0: 3} and view.details[0] == "fired 3 times"
+    view.apply(ev.Error(3, "cancelled", "restore cancelled in the hold phase"))
+    assert view.finished and view.released and view.ok and view.outcome == "✓ released"

@@ -21,7 +21,7 @@ from timertui.model import (
 from timertui.restore import events as ev
 from timertui.restore.plan import build_plan
 from timertui.tui.restorer import SIM, RunRequest
-from timertui.tui.source import FrozenSource
+from timertui.tui.source import Captured, FrozenSource
 
 HOST = HostFacts(
     kernel_release="6.18.0-demo",
@@ -118,9 +118,9 @@ class ScriptedSource:
         self.calls += 1
         return [p for p in scan if include_all or p.timers or p.access is not Access.OK]
 
-    def capture(self, pids: Sequence[int]) -> Snapshot:
+    def capture(self, pids: Sequence[int], deep: bool = False) -> Captured:
         last = self.scans[min(self.calls, len(self.scans)) - 1]
-        return snapshot([p for p in last if p.pid in set(pids)])
+        return Captured(snapshot([p for p in last if p.pid in set(pids)]))
 
 
 # -- a scripted restore -------------------------------------------------------------------------

@@ -97,7 +97,10 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
             (self.open_restore if then == "restore" else self.open_race)(process, origin)
             return
         if then != "browse":
-            self.notify(f"{name} holds {len(with_timers)} processes with timers: pick one, press r")
+            self.notify(
+                f"{name} holds {len(with_timers)} processes with timers: pick one, press r",
+                markup=False,
+            )
         self.push_screen(ProcessesScreen(FrozenSource(snap, name)))
 
     # -- actions --------------------------------------------------------------------------------

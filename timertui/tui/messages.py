@@ -10,6 +10,7 @@ from textual.worker import get_current_worker
 
 from timertui.model import HostFacts, ProcessTimers
 from timertui.restore.events import Error, Event, Progress
+from timertui.tui.widgets.timers_table import LiveValues
 
 
 class HostRead(Message):
@@ -27,6 +28,16 @@ class ScanDone(Message):
         self.processes = processes
         self.elapsed_ns = elapsed_ns
         self.generation = generation
+
+
+class ValuesRead(Message):
+    """A deep capture of one process's timers: the values, or `refused` with the reason."""
+
+    def __init__(self, pid: int, live: LiveValues | None, refused: str | None) -> None:
+        super().__init__()
+        self.pid = pid
+        self.live = live
+        self.refused = refused
 
 
 class RestoreEvent(Message):

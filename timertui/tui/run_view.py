@@ -65,6 +65,9 @@ class RunView:
                 self.elapsed_ns = max(self.elapsed_ns, event.wall_ns)
             case ev.Expiration():
                 self.expirations[event.timer_id] = event.total
+                if self.states.get(event.timer_id) != "failed":
+                    self.details[event.timer_id] = f"fired {event.total:,} times"
+                    changed.add(event.timer_id)
             case ev.Error():
                 self.error = event
         return changed
@@ -76,6 +79,16 @@ class RunView:
     @property
     def holding(self) -> bool:
         return self.done is not None and self.done.holding and self.error is None
+
+    @property
+    def released(self) -> bool:
+        """A held target was let go (its run "cancelled" after it had restored)."""
+        held = self.done is not None and self.done.holding
+        return held and self.error is not None and self.error.code == "cancelled"
+
+    @property
+    def ok(self) -> bool:
+        return self.done is not None and self.done.ok and (self.error is None or self.released)
 
     @property
     def mode(self) -> str:
@@ -127,6 +140,8 @@ class RunView:
 
     @property
     def outcome(self) -> str:
+        if self.released:
+            return "✓ released" if self.ok else "✗ released"
         if self.error is not None:
             return f"✗ {self.error.code}"
         if self.done is None:

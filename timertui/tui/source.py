@@ -8,10 +8,18 @@ Every method may block (it reads /proc or forks a probe): the app calls them fro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from timertui.model import Access, HostFacts, ProcessTimers, Snapshot
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A snapshot taken for saving, and what the user should know about it (one line each)."""
+
+    snapshot: Snapshot
+    notes: tuple[str, ...] = ()
 
 
 class ProcessSource(Protocol):
@@ -33,8 +41,9 @@ class ProcessSource(Protocol):
         """Processes with timers, or every process with `include_all`, in pid order."""
         ...
 
-    def capture(self, pids: Sequence[int]) -> Snapshot:
-        """A snapshot of these processes, read afresh where the source is live."""
+    def capture(self, pids: Sequence[int], deep: bool = False) -> Captured:
+        """A snapshot of these processes, read afresh where the source is live; with `deep`,
+        each timer's armed values too (a live source only)."""
         ...
 
 
@@ -60,14 +69,25 @@ class LiveSource:
 
         return processes.scan(include_all, include_unreadable=True)
 
-    def capture(self, pids: Sequence[int]) -> Snapshot:
+    def capture(self, pids: Sequence[int], deep: bool = False) -> Captured:
         from timertui.capture import processes
         from timertui.capture.host import capture_times
 
         times = capture_times()
         read = (processes.read_process(pid) for pid in pids)
-        kept = tuple(p for p in read if p.access is not Access.GONE)
-        return Snapshot(host=self.host(), times=times, processes=kept)
+        kept = [p for p in read if p.access is not Access.GONE]
+        notes = [
+            f"pid {pid}: gone before the snapshot" for pid in set(pids) - {p.pid for p in kept}
+        ]
+        if deep:
+            from timertui.commands.deep import attach_values
+
+            for index, proc in enumerate(kept):
+                kept[index], refused = attach_values(proc)
+                if refused is not None:
+                    notes.append(f"pid {proc.pid}: no deep values: {refused}")
+        snap = Snapshot(host=self.host(), times=times, processes=tuple(kept))
+        return Captured(snap, tuple(sorted(notes)))
 
 
 class FrozenSource:
@@ -86,7 +106,8 @@ class FrozenSource:
         procs = sorted(self.snapshot.processes, key=lambda p: p.pid)
         return [p for p in procs if include_all or p.timers or p.access is not Access.OK]
 
-    def capture(self, pids: Sequence[int]) -> Snapshot:
+    def capture(self, pids: Sequence[int], deep: bool = False) -> Captured:
+        # A frozen source has only the values it was saved with; `deep` adds none.
         wanted = set(pids)
         kept = tuple(p for p in self.snapshot.processes if p.pid in wanted)
-        return replace(self.snapshot, processes=kept)
+        return Captured(replace(self.snapshot, processes=kept))

@@ -32,6 +32,7 @@ class ReportsWorkerErrors:
                 title=f"{worker.name or 'background task'} failed",
                 severity="error",
                 timeout=10,
+                markup=False,
             )
 
 

@@ -18,7 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from timertui.model import ProcessTimers
-from timertui.tui.messages import HostRead, ScanDone
+from timertui.tui.messages import HostRead, ScanDone, ValuesRead
 from timertui.tui.rows import gap_report, parse_filter
 from timertui.tui.screens.base import AppScreen
 from timertui.tui.screens.snapshot_dialog import SnapshotDialog, SnapshotRequest
@@ -26,11 +26,12 @@ from timertui.tui.source import ProcessSource
 from timertui.tui.widgets.gap_map import GapMap
 from timertui.tui.widgets.host_bar import HostBar
 from timertui.tui.widgets.process_table import ProcessTable
-from timertui.tui.widgets.timers_table import TimersTable
+from timertui.tui.widgets.timers_table import LiveValues, TimersTable
 
 INTERVALS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 DEFAULT_INTERVAL = 1.0
-_LIVE_ONLY = frozenset({"pause", "faster", "slower"})
+_LIVE_ONLY = frozenset({"pause", "faster", "slower", "values"})
+_TICK_SECONDS = 0.1  # how often live values count down on screen
 
 
 class ProcessesScreen(AppScreen):
@@ -44,6 +45,13 @@ class ProcessesScreen(AppScreen):
         Binding("r", "restore", "Restore", tooltip="Replay the restore of this process"),
         Binding("R", "race", "Race", tooltip="Exact against walk (and simulator), side by side"),
         Binding("p", "pause", "Pause", tooltip="Freeze the table (p again resumes)"),
+        Binding(
+            "v",
+            "values",
+            "Values",
+            tooltip="Read the timers' remaining time, interval and overrun live (ptrace: the "
+            "process stops for a fraction of a millisecond per read)",
+        ),
         Binding("plus", "faster", "Faster", show=False, tooltip="Refresh more often"),
         Binding("minus", "slower", "Slower", show=False, tooltip="Refresh less often"),
         Binding(
@@ -70,6 +78,9 @@ class ProcessesScreen(AppScreen):
         self._generation = 0
         self._next_poll: Timer | None = None
         self._filter_text = ""
+        self.deep_values = False
+        self._values: tuple[int, LiveValues | None, str | None] | None = None  # pid, read, refusal
+        self._ticker: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield HostBar(self.source.label, self.source.live, self.interval, id="host-bar")
@@ -123,6 +134,7 @@ class ProcessesScreen(AppScreen):
         bar.scan_ns = message.elapsed_ns
         bar.shown = table.row_count
         self._show_timers(table.highlighted_pid)
+        self._request_values(table.highlighted_pid)
         if self.source.live and not self.paused:
             self._next_poll = self.set_timer(self.interval, self._poll)
 
@@ -131,6 +143,30 @@ class ProcessesScreen(AppScreen):
     @on(ProcessTable.Highlighted)
     def _highlighted(self, message: ProcessTable.Highlighted) -> None:
         self._show_timers(message.pid)
+        self._request_values(message.pid)
+
+    def _request_values(self, pid: int | None) -> None:
+        if not self.deep_values or pid is None:
+            return
+        process = self.query_one(ProcessTable).processes.get(pid)
+        if process is not None and process.timers and process.access.value == "ok":
+            self._read_values(pid, tuple(t.id for t in process.timers))
+
+    @work(thread=True, exclusive=True, group="values", exit_on_error=False, name="deep capture")
+    def _read_values(self, pid: int, ids: tuple[int, ...]) -> None:
+        from timertui.capture.inject import capture_values
+
+        capture = capture_values(pid, ids)
+        live = None if capture.refused else LiveValues(capture.values, capture.read_ns)
+        self.post_message(ValuesRead(pid, live, capture.reason))
+
+    def on_values_read(self, message: ValuesRead) -> None:
+        if self.deep_values:
+            self._values = (message.pid, message.live, message.refused)
+            self._show_timers(self.query_one(ProcessTable).highlighted_pid)
+
+    def _tick(self) -> None:
+        self.query_one(TimersTable).tick()
 
     def _show_timers(self, pid: int | None) -> None:
         table = self.query_one(ProcessTable)
@@ -143,9 +179,22 @@ class ProcessesScreen(AppScreen):
             timers_table.show(())
             gap_map.show(None)
             return
-        title.update(f"timers of {process.pid} · {process.comm} · {self._access_note(process)}")
-        timers_table.show(process.timers)
+        live, values_note = self._live_values(process.pid)
+        note = f"timers of {process.pid} · {process.comm} · {self._access_note(process)}"
+        title.update(note + values_note)
+        timers_table.show(process.timers, live)
         gap_map.show(gap_report(process))
+
+    def _live_values(self, pid: int) -> tuple[LiveValues | None, str]:
+        """The deep capture to show for `pid`, and what the title says about it."""
+        if not self.deep_values:
+            return None, ""
+        if self._values is None or self._values[0] != pid:
+            return None, " · values: reading…"
+        _, live, refused = self._values
+        if refused is not None:
+            return None, f" · values refused: {refused}"
+        return live, " · values: live"
 
     @staticmethod
     def _access_note(process: ProcessTimers) -> str:
@@ -158,6 +207,8 @@ class ProcessesScreen(AppScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in _LIVE_ONLY and not self.source.live:
             return False
+        if action == "values":
+            return self.timer_app.deep_unavailable() is None
         if action == "clear_filter":
             return bool(self._filter_text) or self.query_one("#filter").display
         if action in ("restore", "race"):
@@ -210,9 +261,25 @@ class ProcessesScreen(AppScreen):
         self.query_one(ProcessTable).unmark_all()
         self.refresh_bindings()
 
+    def action_values(self) -> None:
+        self.deep_values = not self.deep_values
+        self._values = None
+        if self._ticker is None:
+            self._ticker = self.set_interval(_TICK_SECONDS, self._tick, pause=True)
+        if self.deep_values and not self.paused:
+            self._ticker.resume()
+        else:
+            self._ticker.pause()
+        pid = self.query_one(ProcessTable).highlighted_pid
+        self._show_timers(pid)
+        self._request_values(pid)
+
     def action_pause(self) -> None:
         self.paused = not self.paused
         self.query_one(HostBar).paused = self.paused
+        if self._ticker is not None and self.deep_values:
+            # Frozen means frozen: the countdown stops with the table.
+            (self._ticker.pause if self.paused else self._ticker.resume)()
         if self.paused:
             self._generation += 1  # a scan under way when pausing must not change the table
             if self._next_poll is not None:
@@ -262,14 +329,18 @@ class ProcessesScreen(AppScreen):
     def _write_snapshot(self, request: SnapshotRequest) -> None:
         from timertui import snapshot
 
-        snap = self.source.capture(request.pids)
+        captured = self.source.capture(request.pids, request.deep)
+        snap = captured.snapshot
         request.path.parent.mkdir(parents=True, exist_ok=True)
         snapshot.save(snap, request.path)
         timers = sum(len(p.timers) for p in snap.processes)
+        lines = [f"{len(snap.processes)} processes, {timers:,} timers → {request.path}"]
         self.app.call_from_thread(
             self.app.notify,
-            f"{len(snap.processes)} processes, {timers:,} timers → {request.path}",
+            "\n".join([*lines, *captured.notes]),
             title="snapshot saved",
+            severity="warning" if captured.notes else "information",
+            markup=False,
         )
 
     def action_restore(self) -> None:

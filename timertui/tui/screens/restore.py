@@ -47,6 +47,7 @@ class RestoreScreen(RunsScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", tooltip="Run the restore with these choices"),
         Binding("escape", "cancel", "Cancel", tooltip="Stop the restore; the worker is killed"),
+        Binding("escape", "release", "Release", tooltip="Let the held target go (it is killed)"),
         Binding("escape", "back", "Back", tooltip="Back to the previous screen"),
         Binding("d", "show_tab('decisions')", "Decisions", tooltip="The decisions log"),
         Binding("v", "show_tab('verify')", "Verification", tooltip="The verification table"),
@@ -185,6 +186,14 @@ class RestoreScreen(RunsScreen):
         if isinstance(message.event, ev.Verify):
             self.query_one(VerifyTable).show(self.view)
             self.query_one(TabbedContent).active = "verify"
+        if isinstance(message.event, ev.Done) and message.event.holding:
+            self.refresh_bindings()
+            self.notify(
+                f"target {self.view.start.pid if self.view.start else ''} holds the timers and "
+                "counts their expirations; esc releases it",
+                title="holding",
+                markup=False,
+            )
         if self.view.finished and self.running:
             self._finished()
 
@@ -202,11 +211,19 @@ class RestoreScreen(RunsScreen):
         self.query_one("#start", Button).disabled = False
         self.refresh_bindings()
         view = self.view
-        ok = view.done is not None and view.done.ok
-        detail = view.error.message if view.error else view.outcome
-        self.notify(detail, title="restore finished", severity="information" if ok else "error")
+        ok = view.ok
+        detail = view.error.message if view.error and not view.released else view.outcome
+        self.notify(
+            detail,
+            title="restore finished",
+            severity="information" if ok else "error",
+            markup=False,
+        )
 
     def action_cancel(self) -> None:
+        self.cancel_runs()
+
+    def action_release(self) -> None:
         self.cancel_runs()
 
     def action_show_tab(self, tab: str) -> None:
@@ -216,7 +233,9 @@ class RestoreScreen(RunsScreen):
         if action == "start":
             return not self.running
         if action == "cancel":
-            return self.running or self.view.holding
+            return self.running and not self.view.holding
+        if action == "release":
+            return self.view.holding
         if action == "back":
             return not (self.running or self.view.holding)
         return True

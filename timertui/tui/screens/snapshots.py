@@ -118,7 +118,10 @@ class SnapshotsScreen(AppScreen):
             cells = (Text(e.path.name), Text(stamp), Text(size, justify="right"))
             table.add_row(*cells, Text("…"), Text("…"), Text(""), key=str(e.path))
         if not message.entries:
-            self.notify(f"no snapshots in {self.directory} yet: press s on the processes screen")
+            self.notify(
+                f"no snapshots in {self.directory} yet: press s on the processes screen",
+                markup=False,
+            )
 
     def on_summarised(self, message: Summarised) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
