@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml setup.py $(wildcard timertui/_native/*.c timertui/_nati
 setup: $(STAMP)
 
 run: setup
-	@$(PY) -m timertui.demo_run
+	@$(PY) -m timertui --demo
 
 lint: setup
 	$(VENV)/bin/ruff check timertui tests bench

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from timertui.commands import app as app_command
 from timertui.errors import InputError
 
 COMMANDS = ("ps", "show", "snapshot", "inspect", "check", "restore", "demo_workload")
@@ -30,6 +31,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="timertui",
         description="See, snapshot and replay the restore of POSIX timers of Linux processes.",
     )
+    app_command.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in (only,) if only else COMMANDS:
         module = importlib.import_module(f"timertui.commands.{name}")
@@ -44,8 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            # Until the app lands, the bare command lists what `ps` lists.
-            args = build_parser("ps").parse_args(["ps", *argv])
+            return app_command.run_app(args)
         status: int = args.func(args)
         return status
     except InputError as exc:
