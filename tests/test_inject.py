@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -93,10 +94,22 @@ class Target:
 
     def ticks_on_schedule(self) -> None:
         """The second thread's signals (with their overruns) kept time, and its own checked
-        nanosleep loop saw no fault."""
-        _, ticks, elapsed, period, sleeps = self.ask("stats").split()
-        assert abs(int(ticks) - int(elapsed) // int(period)) <= 3, (ticks, elapsed, period)
-        assert sleeps == "ok"
+        nanosleep loop saw no fault. A thread kept off the CPU by other load owes the ticks of
+        its pending signal for a while: it must catch up, never run ahead."""
+
+        def stats() -> tuple[int, int, str]:
+            _, ticks, elapsed, period, sleeps = self.ask("stats").split()
+            return int(ticks), int(elapsed) // int(period), sleeps
+
+        ticks, due, sleeps = stats()
+        first_due = due
+        for _ in range(100):
+            assert ticks <= due + 3 and sleeps == "ok", (ticks, due, sleeps)
+            if ticks >= first_due - 3:
+                return
+            time.sleep(0.01)
+            ticks, due, sleeps = stats()
+        raise AssertionError(f"signals lost: {ticks} ticks, {first_due} due")
 
     def assert_running(self) -> None:
         assert self.proc.poll() is None, f"target died: {self.proc.returncode}"
@@ -292,6 +305,20 @@ def test_seccomp_filtered_target_is_refused_unless_allowed(spawn: Spawn) -> None
     t.assert_running()  # the injected timer_gettime never met the filter
 
 
+def test_syscall_user_dispatch_allows_only_its_own_range(spawn: Spawn) -> None:
+    t = spawn("--sud")  # the main thread may make syscalls from libc's code only
+    while Path(f"/proc/{t.pid}/task/{t.pid}/syscall").read_text().split()[0] != "0":
+        os.sched_yield()  # until it blocks in read(), inside libc
+    _assert_ok(capture_values(t.pid, tid=t.pid))  # its own syscall instruction is allowed
+    assert t.ask("spin") == "spinning"
+    for _ in range(20):  # running user code, only the vDSO's instruction is at hand
+        cap = capture_values(t.pid, tid=t.pid)
+        assert cap.refused is CaptureRefused.SYSCALL_DISPATCH, cap
+    t.send("stop")
+    assert t.line().split()[-1] == "ok"  # no SIGSYS reached it, registers and stack kept
+    t.assert_running()
+
+
 def test_non_dumpable_target_is_refused(spawn: Spawn) -> None:
     t = spawn("--single", "--nondumpable")
     cap = _refused(t, CaptureRefused.NON_DUMPABLE)
@@ -353,7 +380,9 @@ def test_32_bit_target_is_refused_and_left_running(tmp_path: Path, needs_ptrace:
         assert isinstance(thread, inject._Thread)
         cap = inject._capture(proc.pid, thread, (0,), allow_seccomp=False)
         assert cap.refused is CaptureRefused.NOT_64BIT
-        assert proc.poll() is None and _states(proc.pid) == "S"
+        assert proc.poll() is None and _states(proc.pid) in ("R", "S")  # running, or back
+        while _states(proc.pid) != "S":  # in its pause(), which restarted
+            os.sched_yield()
     finally:
         proc.kill()
         proc.wait()

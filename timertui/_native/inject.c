@@ -28,6 +28,12 @@
 #define SPIN_NS 50000LL     /* poll waitpid this long before blocking in it (not TTI_SAME_CPU) */
 #define SLOW_NS 200000LL    /* a stop this late under TTI_SAME_CPU: someone else has the CPU */
 #define TTI_INTERRUPTED (-1) /* internal: a signal stop came while our registers were in */
+#define PTRACE_GET_SUD_CONFIG 0x4211 /* PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG, Linux 6.4 */
+#define SUD_ON 1
+
+struct sud_config { /* struct ptrace_sud_config */
+    unsigned long long mode, selector, offset, len;
+};
 
 enum stop { ST_INTERRUPT, ST_SIGNAL, ST_GROUP, ST_SYSCALL, ST_GONE, ST_ERROR };
 enum where { AT_SIGNAL, AT_SYSCALL, AT_GONE };
@@ -43,7 +49,6 @@ struct ctx {
     unsigned long scratch;
     unsigned char scratch_saved[SCRATCH];
     unsigned long sysaddr;
-    long last_nr;              /* the syscall we last ran, to know our own SIGSYS */
     long long spin_ns;
     const cpu_set_t *wide;     /* TTI_SAME_CPU: the caller's CPUs, to go back to when starved */
     struct tti_result *res;
@@ -199,6 +204,13 @@ static int prepare(struct ctx *c, int first)
         c->sysaddr = c->res->syscall_addr;
     if (!c->sysaddr)
         return TTI_NO_SYSCALL_INSN;
+    /* Under syscall user dispatch a syscall from outside the thread's allowed range raises a
+     * forced SIGSYS, and forcing resets a blocked SIGSYS handler to the default: never run one
+     * there. (Kernels 5.11 to 6.3 have dispatch but cannot tell us.) */
+    struct sud_config sud;
+    if (pt(PTRACE_GET_SUD_CONFIG, c->tid, sizeof(sud), (unsigned long)&sud) == 0 &&
+        sud.mode == SUD_ON && c->sysaddr - sud.offset >= sud.len)
+        return TTI_TRAPPED;
     /* Below the red zone nothing of the thread's is live; the bytes still go back exactly. */
     c->scratch = (c->saved.rsp - RED_ZONE - SCRATCH) & ~15UL;
     if (mem_rw(c->tid, c->scratch, c->scratch_saved, SCRATCH, 0))
@@ -242,7 +254,6 @@ static int inject(struct ctx *c, long nr, unsigned long a0, unsigned long a1, lo
         return TTI_PTRACE_FAILED;
     }
     c->dirty = 1;
-    c->last_nr = nr;
     for (int leg = 0; leg < 2; leg++) {
         long long t = now_ns();
         r = pt(PTRACE_SYSCALL, c->tid, 0, 0);
@@ -293,15 +304,6 @@ static int read_timer(struct ctx *c, struct tti_timer *t)
     return TTI_OK;
 }
 
-/* Was the SIGSYS of this signal stop raised by our own syscall (syscall user dispatch)? */
-static int own_sigsys(struct ctx *c)
-{
-    siginfo_t si;
-    if (c->sig != SIGSYS || pt(PTRACE_GETSIGINFO, c->tid, 0, (unsigned long)&si) < 0)
-        return 0;
-    return si.si_syscall == c->last_nr && (unsigned long)si.si_call_addr == c->sysaddr + 2;
-}
-
 static int run(struct ctx *c, unsigned int flags, struct tti_timer *timers, int n)
 {
     int st = reach_interrupt(c);
@@ -330,10 +332,6 @@ static int run(struct ctx *c, unsigned int flags, struct tti_timer *timers, int 
             return st;
         /* A signal came in while our registers were there: it goes to the thread as if we had
          * never been there, then we interrupt again and go on with the timers left. */
-        if (own_sigsys(c)) {
-            c->sig = 0;
-            return TTI_TRAPPED;
-        }
         if (put_back(c))
             return TTI_RESTORE_FAILED;
         if (++c->res->signals > MAX_SIGNALS)

@@ -15,7 +15,7 @@ enum tti_status {
     TTI_NO_SYSCALL_INSN = 5,   /* no `syscall` at rip-2 and none in the vDSO */
     TTI_STACK_UNREADABLE = 6,  /* the scratch slot below the red zone is not mapped */
     TTI_NOT_DUMPABLE = 7,      /* dumpable: what PR_GET_DUMPABLE gave */
-    TTI_TRAPPED = 8,           /* the injected syscall raised SIGSYS (syscall user dispatch) */
+    TTI_TRAPPED = 8,           /* syscall user dispatch would trap the borrowed syscall */
     TTI_BUSY = 9,              /* signals kept arriving while attached */
     TTI_PTRACE_FAILED = 10,    /* err: the failing call's errno */
     TTI_RESTORE_FAILED = 11,   /* registers or stack bytes could not be written back */

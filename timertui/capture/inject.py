@@ -79,7 +79,7 @@ class CaptureRefused(enum.Enum):
     PERMISSION = "ptrace not permitted"
     NO_SYSCALL_INSN = "no syscall instruction to borrow"
     STACK = "thread stack not accessible"
-    TRAPPED = "injected syscall trapped"
+    SYSCALL_DISPATCH = "syscall user dispatch on"
     BUSY = "signals kept interrupting the capture"
     FAILED = "ptrace failed"
     RESTORE_FAILED = "could not put the thread's registers or stack back"
@@ -384,11 +384,15 @@ def _failure(pid: int, res: Any, allow_seccomp: bool) -> tuple[CaptureRefused, s
         return CaptureRefused.STOPPED, f"signal {res.stop_signal} stopped it during the capture"
     if status == lib.TTI_NOT_DUMPABLE:
         return CaptureRefused.NON_DUMPABLE, f"PR_GET_DUMPABLE is {res.dumpable}"
+    if status == lib.TTI_TRAPPED:
+        return CaptureRefused.SYSCALL_DISPATCH, (
+            "the only syscall instruction at hand is outside its allowed range (a SIGSYS there "
+            "would reach the process)"
+        )
     simple = {
         lib.TTI_NOT_64BIT: CaptureRefused.NOT_64BIT,
         lib.TTI_NO_SYSCALL_INSN: CaptureRefused.NO_SYSCALL_INSN,
         lib.TTI_STACK_UNREADABLE: CaptureRefused.STACK,
-        lib.TTI_TRAPPED: CaptureRefused.TRAPPED,
         lib.TTI_BUSY: CaptureRefused.BUSY,
         lib.TTI_RESTORE_FAILED: CaptureRefused.RESTORE_FAILED,
         lib.TTI_UNSUPPORTED_ARCH: CaptureRefused.UNSUPPORTED_ARCH,
