@@ -53,9 +53,9 @@ def target_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _states(pid: int) -> str:
-    """The stat state letter of every thread of `pid`."""
+    """The stat state letter of every thread of `pid`, in thread ID order."""
     letters = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir(), key=lambda p: int(p.name)):
         stat = (task / "stat").read_text()
         letters.append(stat[stat.rindex(")") + 2])
     return "".join(letters)
@@ -383,6 +383,36 @@ def test_32_bit_target_is_refused_and_left_running(tmp_path: Path, needs_ptrace:
         assert proc.poll() is None and _states(proc.pid) in ("R", "S")  # running, or back
         while _states(proc.pid) != "S":  # in its pause(), which restarted
             os.sched_yield()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_process_whose_main_thread_exited_is_read_through_another(
+    tmp_path: Path, needs_ptrace: None
+) -> None:
+    source = tmp_path / "leaderless.c"
+    source.write_text(
+        "#include <pthread.h>\n#include <signal.h>\n#include <time.h>\n#include <unistd.h>\n"
+        "static void *idle(void *a) { for (;;) pause(); return a; }\n"
+        "int main(void) {\n"
+        "    timer_t t; struct sigevent ev = {.sigev_notify = SIGEV_NONE};\n"
+        "    struct itimerspec its = {{1, 0}, {60, 0}}; pthread_t th;\n"
+        "    timer_create(CLOCK_MONOTONIC, &ev, &t); timer_settime(t, 0, &its, 0);\n"
+        "    pthread_create(&th, 0, idle, 0); pthread_exit(0);\n"
+        "}\n"
+    )
+    binary = tmp_path / "leaderless"
+    _compile(binary, "-pthread", source=source)
+    proc = subprocess.Popen([str(binary)])
+    try:
+        while _states(proc.pid) != "ZS":  # the leader a zombie, its thread in pause()
+            os.sched_yield()
+        cap = capture_values(proc.pid)
+        assert cap.refused is None and cap.tid != proc.pid, cap
+        assert cap.values[0].interval_ns == 1_000 * MS
+        assert cap.values[0].remaining_ns > 50_000 * MS
+        assert _states(proc.pid) in ("ZS", "ZR")
     finally:
         proc.kill()
         proc.wait()

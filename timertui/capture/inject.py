@@ -200,8 +200,12 @@ def _precheck(pid: int, allow_seccomp: bool) -> DeepCapture | None:
     if pid == os.getpid():
         return _refuse(pid, CaptureRefused.OWN_PROCESS)
     status = _status(pid)
-    if status is None or status.get("State", "X")[0] in "ZXx":
+    # A zombie leader can still have live threads (it called pthread_exit); those are chosen
+    # from in _pick_thread.
+    if status is None or status.get("State", "X")[0] in "Xx" or status.get("Threads") == "0":
         return _refuse(pid, CaptureRefused.GONE)
+    if status["State"][0] == "Z" and status.get("Threads") == "1":
+        return _refuse(pid, CaptureRefused.GONE, "a zombie")
     uids = {int(u) for u in status["Uid"].split()}
     gids = {int(g) for g in status["Gid"].split()}
     if uids != {os.geteuid()} or gids != {os.getegid()}:
