@@ -185,17 +185,27 @@ def test_a_timer_that_is_gone_is_an_error_not_a_refusal(spawn: Spawn) -> None:
 
 
 @pytest.mark.parametrize(
-    ("wait", "ack", "end"),
+    ("wait", "ack", "end", "idle"),
     [
-        ("sleep", "sleeping", "stop"),  # raw nanosleep: returns 0, never early, registers kept
-        ("spin", "spinning", "stop"),  # busy loop: every register and the stack below kept
-        ("read", "reading", "stop"),  # blocking read: no EINTR, gets exactly the line
-        ("pause", "pausing", None),  # pause: returns only for the SIGUSR1 sent after
+        # raw nanosleep: returns 0, never early, registers kept; traced from the target's own
+        # CPU (as on an idle machine) and from another (as on a busy one), whatever the load
+        ("sleep", "sleeping", "stop", True),
+        ("sleep", "sleeping", "stop", False),
+        ("spin", "spinning", "stop", None),  # busy loop: every register and the stack kept
+        ("read", "reading", "stop", None),  # blocking read: no EINTR, gets exactly the line
+        ("pause", "pausing", None, None),  # pause: returns only for the SIGUSR1 sent after
     ],
 )
 def test_a_thousand_captures_leave_the_wait_undisturbed(
-    spawn: Spawn, wait: str, ack: str, end: str | None
+    spawn: Spawn,
+    monkeypatch: pytest.MonkeyPatch,
+    wait: str,
+    ack: str,
+    end: str | None,
+    idle: bool | None,
 ) -> None:
+    if idle is not None:
+        monkeypatch.setattr(inject, "_machine_idle", lambda: idle)
     t = spawn()
     assert t.ask(wait) == ack
     stopped = []
