@@ -39,8 +39,9 @@ def _bare_cycle(pid: int) -> Callable[[], float]:
     def cycle() -> float:
         thread = inject._pick_thread(pid, None)
         assert isinstance(thread, inject._Thread), thread
-        same_cpu = thread.state == "S" and inject._machine_idle()
-        flags = lib.TTI_SAME_CPU if same_cpu else 0
+        running = thread.state == "R"
+        same_cpu = thread.state in "SR" and inject._machine_idle(running)
+        flags = lib.TTI_SAME_CPU | (lib.TTI_RUNNING if running else 0) if same_cpu else 0
         lib.tti_capture(thread.tid, 0, flags, thread.cpu, ffi.NULL, 0, res)
         assert res.status == lib.TTI_OK, res.status
         return float(res.stopped_ns)

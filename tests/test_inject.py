@@ -191,7 +191,9 @@ def test_a_timer_that_is_gone_is_an_error_not_a_refusal(spawn: Spawn) -> None:
         # CPU (as on an idle machine) and from another (as on a busy one), whatever the load
         ("sleep", "sleeping", "stop", True),
         ("sleep", "sleeping", "stop", False),
-        ("spin", "spinning", "stop", None),  # busy loop: every register and the stack kept
+        # busy loop: every register and the stack below kept; both ways too
+        ("spin", "spinning", "stop", True),
+        ("spin", "spinning", "stop", False),
         ("read", "reading", "stop", None),  # blocking read: no EINTR, gets exactly the line
         ("pause", "pausing", None, None),  # pause: returns only for the SIGUSR1 sent after
     ],
@@ -205,7 +207,7 @@ def test_a_thousand_captures_leave_the_wait_undisturbed(
     idle: bool | None,
 ) -> None:
     if idle is not None:
-        monkeypatch.setattr(inject, "_machine_idle", lambda: idle)
+        monkeypatch.setattr(inject, "_machine_idle", lambda running: idle)
     t = spawn()
     assert t.ask(wait) == ack
     stopped = []

@@ -51,6 +51,7 @@ struct ctx {
     unsigned long sysaddr;
     long long spin_ns;
     const cpu_set_t *wide;     /* TTI_SAME_CPU: the caller's CPUs, to go back to when starved */
+    int idle_later;            /* TTI_RUNNING: become SCHED_IDLE once the thread has stopped */
     struct tti_result *res;
 };
 
@@ -74,6 +75,12 @@ static int mem_rw(pid_t tid, unsigned long addr, void *buf, size_t len, int writ
     ssize_t r = write ? process_vm_writev(tid, &local, 1, &remote, 1, 0)
                       : process_vm_readv(tid, &local, 1, &remote, 1, 0);
     return r == (ssize_t)len ? 0 : -1;
+}
+
+static int become_idle(void)
+{
+    struct sched_param sp = {0};
+    return sched_setscheduler(0, SCHED_IDLE, &sp);
 }
 
 /* The target's CPU is busy after all: a SCHED_IDLE tracer there would wait behind every other
@@ -307,6 +314,8 @@ static int read_timer(struct ctx *c, struct tti_timer *t)
 static int run(struct ctx *c, unsigned int flags, struct tti_timer *timers, int n)
 {
     int st = reach_interrupt(c);
+    if (st == TTI_OK && c->idle_later && c->wide && become_idle())
+        leave_cpu(c);
     int first = 1, next = 0, want_dumpable = flags & TTI_CHECK_DUMPABLE;
     while (st == TTI_OK) {
         st = prepare(c, first);
@@ -400,6 +409,7 @@ static void attached_window(struct job *j)
     c.res = j->res;
     c.spin_ns = j->flags & TTI_SAME_CPU ? 0 : SPIN_NS;
     c.wide = j->flags & TTI_SAME_CPU ? &j->wide : NULL;
+    c.idle_later = (j->flags & TTI_RUNNING) != 0;
     unsigned long opts = PTRACE_O_TRACESYSGOOD;
     if (j->flags & TTI_SUSPEND_SECCOMP)
         opts |= PTRACE_O_SUSPEND_SECCOMP;
@@ -421,12 +431,13 @@ static void attached_window(struct job *j)
     j->res->stopped_ns = now_ns() - t0;
 }
 
+/* glibc's thread attributes know no SCHED_IDLE; the thread ends with the window anyway. A
+ * thread that is running must first be stopped on its CPU by an ordinary thread (a SCHED_IDLE
+ * one would wait for it to sleep), which turns idle after (run()). */
 static void *window_thread(void *arg)
 {
     struct job *j = arg;
-    struct sched_param sp = {0};
-    /* glibc's thread attributes know no SCHED_IDLE; the thread ends with the window anyway */
-    if (sched_setscheduler(0, SCHED_IDLE, &sp)) {
+    if (!(j->flags & TTI_RUNNING) && become_idle()) {
         j->flags &= ~TTI_SAME_CPU;
         sched_setaffinity(0, sizeof(j->wide), &j->wide);
     }

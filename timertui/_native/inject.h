@@ -5,6 +5,7 @@
 #define TTI_SUSPEND_SECCOMP 1 /* seize with PTRACE_O_SUSPEND_SECCOMP (needs CAP_SYS_ADMIN) */
 #define TTI_CHECK_DUMPABLE 2  /* read PR_GET_DUMPABLE in the target first; stop unless it is 1 */
 #define TTI_SAME_CPU 4        /* trace from a SCHED_IDLE thread on `cpu` (see inject.c) */
+#define TTI_RUNNING 8         /* with TTI_SAME_CPU: the thread is running on `cpu` */
 
 enum tti_status {
     TTI_OK = 0,

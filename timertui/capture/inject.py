@@ -307,12 +307,12 @@ def _vdso_syscall(pid: int) -> int:
     return 0
 
 
-def _machine_idle() -> bool:
-    """Nothing runnable but us (/proc/loadavg's running count): then a SCHED_IDLE tracer on the
-    target's CPU cannot be starved while the target waits on it."""
+def _machine_idle(target_running: bool) -> bool:
+    """Nothing runnable but us and the target (/proc/loadavg's running count): then a
+    SCHED_IDLE tracer on the target's CPU cannot be starved while the target waits on it."""
     text = _read_text(f"{_PROC}/loadavg")
     try:
-        return text is not None and int(text.split()[3].split("/")[0]) <= 1
+        return text is not None and int(text.split()[3].split("/")[0]) <= 1 + target_running
     except (IndexError, ValueError):
         return False
 
@@ -322,9 +322,10 @@ def _capture(pid: int, thread: _Thread, ids: tuple[int, ...], allow_seccomp: boo
     flags = lib.TTI_CHECK_DUMPABLE
     if allow_seccomp:
         flags |= lib.TTI_SUSPEND_SECCOMP
-    # A thread running user code is on its CPU already: a SCHED_IDLE tracer there would wait.
-    if thread.state == "S" and _machine_idle():
-        flags |= lib.TTI_SAME_CPU
+    # Trace from the thread's own CPU when nothing else wants it (see inject.c).
+    running = thread.state == "R"
+    if thread.state in "SR" and _machine_idle(running):
+        flags |= lib.TTI_SAME_CPU | (lib.TTI_RUNNING if running else 0)
     vdso = _vdso_syscall(pid)
     res = ffi.new("struct tti_result *")
     values, errors, read_ns = {}, {}, {}
