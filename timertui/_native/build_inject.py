@@ -22,6 +22,7 @@ ffibuilder.set_source(
     sources=[str(ROOT / "timertui/_native/inject.c")],
     include_dirs=[str(ROOT / "timertui/_native")],
     extra_compile_args=["-O2", "-Wall"],
+    py_limited_api=True,  # what setup.py builds too: a direct run replaces the same file
 )
 
 if __name__ == "__main__":
