@@ -24,6 +24,7 @@ from timertui.tui.palette import TimerCommands
 from timertui.tui.restorer import BackendRestorer, Restorer
 from timertui.tui.screens.base import ReportsWorkerErrors
 from timertui.tui.screens.help import HelpScreen
+from timertui.tui.screens.open_dialog import OpenDialog
 from timertui.tui.screens.processes import DEFAULT_INTERVAL, ProcessesScreen
 from timertui.tui.screens.race import RaceScreen
 from timertui.tui.screens.restore import RestoreScreen
@@ -38,6 +39,7 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", tooltip="Keys of this screen and the markers"),
         Binding("S", "snapshots", "Snapshots", tooltip="The snapshot folder"),
+        Binding("o", "open", "Open", tooltip="Open a snapshot file or CRIU image directory"),
         Binding("q", "quit", "Quit", tooltip="Leave timertui"),
     ]
 
@@ -107,16 +109,22 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
 
     def action_help(self) -> None:
         screen = self.screen
+        # The screen's and the app's keys; the focused widget's (cursor moves) go without saying.
         keys = [
-            (
-                b.binding.key_display or self.get_key_display(b.binding),
-                b.binding.description,
-                b.binding.tooltip,
-            )
+            (self.get_key_display(b.binding), b.binding.description, b.binding.tooltip)
             for b in screen.active_bindings.values()
-            if b.binding.description
+            if b.binding.description and isinstance(b.node, Screen | App)
         ]
         self.push_screen(HelpScreen(keys, type(screen).__name__.removesuffix("Screen").lower()))
+
+    def action_open(self) -> None:
+        """Ask for a path, then browse what it holds."""
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.open_path(path)
+
+        self.push_screen(OpenDialog(), chosen)
 
     def action_snapshots(self) -> None:
         if not isinstance(self.screen, SnapshotsScreen):

@@ -3,12 +3,14 @@ footer never disagree), and "open" for any snapshot file or CRIU image directory
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
+from rich.text import Text
+from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 
 if TYPE_CHECKING:
     from timertui.tui.app import TimerTuiApp
@@ -16,42 +18,38 @@ if TYPE_CHECKING:
 _PATH_STARTS = ("/", "~", "./", "../")
 
 
-@dataclass(frozen=True)
-class _Command:
-    name: str
-    help: str
-    action: str
-
-
 def looks_like_path(query: str) -> bool:
     return query.strip().startswith(_PATH_STARTS)
 
 
 class TimerCommands(Provider):
-    def _commands(self) -> Iterator[tuple[_Command, object]]:
+    def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+        """(name, help, run) for each key the calling screen and the app offer now; the focused
+        widget's keys (cursor moves) are not commands."""
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
             binding = active.binding
-            # Keys without a description are plumbing (cursor moves), not commands.
-            if not active.enabled or not binding.description or binding.action in seen:
+            if not (active.enabled and binding.description) or binding.action in seen:
+                continue
+            if not isinstance(active.node, Screen | App):
                 continue
             seen.add(binding.action)
-            help_text = binding.tooltip or binding.description
-            command = _Command(
+            key = self.app.get_key_display(binding)
+            help_text = f"{binding.tooltip or binding.description} · key {key}"
+            yield (
                 binding.description,
-                f"{help_text}  [{binding.key_display or binding.key}]",
-                binding.action,
+                help_text,
+                partial(self.app.run_action, binding.action, active.node),
             )
-            yield command, partial(self.app.run_action, binding.action, active.node)
 
     async def discover(self) -> Hits:
         yield DiscoveryHit(
             "Open a snapshot…",
-            self._hint_open,
-            help="type a path (/…, ~/…, ./…) to open a snapshot file or a CRIU image directory",
+            self._ask_path,
+            help="a snapshot file, CRIU image directory or crit JSON (or type its path here)",
         )
-        for command, run in self._commands():
-            yield DiscoveryHit(command.name, run, help=command.help)  # type: ignore[arg-type]
+        for name, help_text, run in self._commands():
+            yield DiscoveryHit(name, run, help=help_text)
 
     async def search(self, query: str) -> Hits:
         if looks_like_path(query):
@@ -59,17 +57,17 @@ class TimerCommands(Provider):
             app = cast("TimerTuiApp", self.app)
             yield Hit(
                 1.0,
-                f"Open {path}",
+                Text(f"Open {path}"),  # not markup: a path may hold brackets
                 partial(app.open_path, path),
                 text=f"Open {path}",
                 help="browse it offline (snapshot file, CRIU image directory or crit JSON)",
             )
             return
         matcher = self.matcher(query)
-        for command, run in self._commands():
-            score = matcher.match(command.name)
+        for name, help_text, run in self._commands():
+            score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(command.name), run, help=command.help)  # type: ignore[arg-type]
+                yield Hit(score, matcher.highlight(name), run, help=help_text)
 
-    def _hint_open(self) -> None:
-        self.app.notify("open the palette again and type the path, starting with / ~ or ./")
+    def _ask_path(self) -> None:
+        cast("TimerTuiApp", self.app).action_open()

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
 from timertui.model import ProcessTimers
+from timertui.restore import events as ev
 from timertui.tui.messages import RestoreEvent
 from timertui.tui.restorer import NATIVE, SIM, Restorer, RunRequest
 from timertui.tui.rows import gap_report
@@ -123,9 +124,16 @@ class RaceScreen(RunsScreen):
             return
         view = self.views[key]
         view.apply(message.event)
-        self.query_one(f"#lane-{key}", RaceLane).show(self.process, view)
+        if isinstance(message.event, ev.Progress):
+            self.redraw_soon(self._draw_lanes)
+        else:
+            self._draw_lanes()
         if not self.running:
             self.refresh_bindings()
+
+    def _draw_lanes(self) -> None:
+        for key, view in self.views.items():
+            self.query_one(f"#lane-{key}", RaceLane).show(self.process, view)
 
     def action_cancel(self) -> None:
         self.cancel_runs()

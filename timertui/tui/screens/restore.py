@@ -59,6 +59,7 @@ class RestoreScreen(RunsScreen):
         self.prediction: RunView | None = None
         self.running = False
         self._run = 0
+        self._changed: set[int] = set()  # timers whose state the table has not shown yet
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -120,7 +121,7 @@ class RestoreScreen(RunsScreen):
     def on_mount(self) -> None:
         self._sim_controls()
         self.query_one(RunTimersTable).load(self.process.timers, self.view)
-        self._draw(set())
+        self._draw()
         self.query_one("#start", Button).focus()
 
     @on(Checkbox.Changed, "#hold")
@@ -164,7 +165,7 @@ class RestoreScreen(RunsScreen):
         self.query_one(DecisionsLog).reset()
         self.query_one(VerifyTable).clear()
         self.query_one(TabbedContent).active = "decisions"
-        self._draw(set())
+        self._draw()
         self.refresh_bindings()
         self.stream(run, request)
         if request.backend == NATIVE and self.restorer.unavailable(SIM) is None:
@@ -177,12 +178,15 @@ class RestoreScreen(RunsScreen):
         current = f"run-{self._run}"
         if message.run == f"{current}-prediction" and self.prediction is not None:
             self.prediction.apply(message.event)
-            self.query_one(TimingPanel).show(self.view, self.prediction)
+            self.redraw_soon(self._draw)
             return
         if message.run != current:
             return  # a cancelled run's last events
-        changed = self.view.apply(message.event)
-        self._draw(changed)
+        self._changed |= self.view.apply(message.event)
+        if isinstance(message.event, ev.Progress):
+            self.redraw_soon(self._draw)
+        else:
+            self._draw()
         if isinstance(message.event, ev.Verify):
             self.query_one(VerifyTable).show(self.view)
             self.query_one(TabbedContent).active = "verify"
@@ -197,11 +201,12 @@ class RestoreScreen(RunsScreen):
         if self.view.finished and self.running:
             self._finished()
 
-    def _draw(self, changed: set[int]) -> None:
+    def _draw(self) -> None:
         view = self.view
         self.query_one(RunProgress).show(view)
-        if changed:
-            self.query_one(RunTimersTable).update_states(view, changed)
+        if self._changed:
+            self.query_one(RunTimersTable).update_states(view, self._changed)
+            self._changed = set()
         self.query_one(GapMap).show(gap_report(self.process), view.states, view.walked)
         self.query_one(DecisionsLog).show(view)
         self.query_one(TimingPanel).show(view, self.prediction)

@@ -3,13 +3,18 @@ stopping them all when asked or when the screen goes away (no worker process out
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
+
+from textual.timer import Timer
 
 from timertui.model import ProcessTimers
 from timertui.tui.messages import pump
 from timertui.tui.restorer import Restorer, RunRequest
 from timertui.tui.screens.base import AppScreen
+
+REDRAW_SECONDS = 0.1
 
 
 class RunsScreen(AppScreen):
@@ -19,6 +24,17 @@ class RunsScreen(AppScreen):
         self.origin = origin
         self.restorer = restorer
         self._streams: dict[str, Any] = {}
+        self._redraw: Timer | None = None
+
+    def redraw_soon(self, draw: Callable[[], None]) -> None:
+        """Draw at most REDRAW_SECONDS apart. This VM's CPUs share a core: every cycle the UI
+        spends drawing a walk's 50 progress events a second slows the walk it shows."""
+        if self._redraw is None:
+            self._redraw = self.set_timer(REDRAW_SECONDS, partial(self._redrawn, draw))
+
+    def _redrawn(self, draw: Callable[[], None]) -> None:
+        self._redraw = None
+        draw()
 
     def stream(self, run: str, request: RunRequest) -> None:
         """Start a restore; its events arrive as RestoreEvent messages tagged with `run`."""

@@ -148,6 +148,10 @@ class SnapshotsScreen(AppScreen):
     def action_browse(self) -> None:
         self._open("browse")
 
+    def on_data_table_row_selected(self) -> None:
+        # Enter on the table (which takes the key before the screen's binding) browses too.
+        self.action_browse()
+
     def action_restore(self) -> None:
         self._open("restore")
 

@@ -7,6 +7,7 @@ has already run through turn from `·` to `░`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import ClassVar
 
@@ -48,6 +49,7 @@ class GapMap(Widget):
         self.report: gaps.GapReport | None = None
         self.states: Mapping[int, str] | None = None
         self.walked = -1
+        self._styles: dict[str, Style] = {}
 
     def show(
         self,
@@ -61,7 +63,14 @@ class GapMap(Widget):
         self.refresh()
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        # Looked up once per stylesheet: a lookup costs more than drawing a row of the map.
+        if name not in self._styles:
+            self._styles[name] = self.get_component_rich_style(name, partial=True)
+        return self._styles[name]
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
 
     def render(self) -> Text:
         report = self.report
@@ -85,8 +94,9 @@ class GapMap(Widget):
                 out.append("\n")
             if axis:
                 out.append(f"{start * width:>{axis},}│", style=self._style("gapmap--axis"))
-            for char, style in cells[start : start + columns]:
-                out.append(char, style=self._style(style))
+            # Runs of equal cells go in as one span: a walk redraws this map ten times a second.
+            for (char, style), run in itertools.groupby(cells[start : start + columns]):
+                out.append(char * len(list(run)), style=self._style(style))
         for line in stat_lines:
             out.append("\n")
             out.append_text(line)

@@ -40,12 +40,14 @@ class RunProgress(Vertical):
     label: reactive[str] = reactive("not started")
 
     def compose(self) -> ComposeResult:
-        yield Static(classes="progress-label", markup=False)
+        yield Static(self.label, classes="progress-label", markup=False)
         yield ProgressBar(total=1.0, show_eta=False).data_bind(progress=RunProgress.fraction)
 
     def watch_label(self, label: str) -> None:
-        # One line whatever it says: no layout pass (a walk updates this 50 times a second).
-        self.query_one(".progress-label", Static).update(label, layout=False)
+        # Before compose the label goes in with the Static; after, one line whatever it says:
+        # no layout pass (a walk updates this 50 times a second).
+        for line in self.query(".progress-label").results(Static):
+            line.update(label, layout=False)
 
     def show(self, view: RunView) -> None:
         self.fraction = view.fraction
