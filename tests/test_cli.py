@@ -141,3 +141,33 @@ def test_inspect_criu_fixture(stress_ng_dir: Path) -> None:
         19876,
     )
     assert timer["values"]["interval_ns"] == 10_000_000
+
+
+def test_show_deep_gives_the_armed_intervals(workload: int, needs_ptrace: None) -> None:
+    out = timertui("show", str(workload), "--deep", "--json")
+    assert out.returncode == 0, out.stderr
+    view = json.loads(out.stdout)
+    assert view["deep"] == {"refused": None}
+    planned = {p.timer.id: p for p in demo.plan_timers(demo.DEFAULT_IDS, True, workload)}
+    for t in view["timers"]:
+        values = t["values"]
+        assert values is not None, t["id"]
+        assert values["interval_ns"] == planned[t["id"]].interval_ns
+        # CPU clocks of a sleeper barely advance, so their remaining time can be long.
+        assert 0 <= values["remaining_ns"] <= max(values["interval_ns"], 10**10)
+
+
+def test_snapshot_deep_saves_values(workload: int, needs_ptrace: None, tmp_path: Path) -> None:
+    path = tmp_path / "deep.tts"
+    out = timertui("snapshot", str(workload), "--deep", "-o", str(path))
+    assert out.returncode == 0, out.stderr
+    (proc,) = snapshot.load(path).processes
+    assert all(t.values is not None and t.values.interval_ns > 0 for t in proc.timers)
+
+
+def test_show_unreadable_process_says_so() -> None:
+    out = timertui("show", "1")
+    if "no access" not in out.stdout:
+        pytest.skip("pid 1's timers are readable here; no unreadable process to show")
+    assert out.returncode == 1
+    assert "timers unreadable: no access" in out.stdout

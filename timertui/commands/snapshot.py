@@ -10,6 +10,11 @@ def register(sub: Any) -> None:
     p = sub.add_parser("snapshot", help="save processes' timers to a snapshot file")
     p.add_argument("pids", type=int, nargs="+", metavar="PID", help="processes to capture")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file to write")
+    p.add_argument(
+        "--deep",
+        action="store_true",
+        help="also save each timer's remaining time, interval and overrun (ptrace injection)",
+    )
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
     p.set_defaults(func=run)
 
@@ -21,6 +26,17 @@ def run(args: argparse.Namespace) -> int:
     from timertui.model import Access, Snapshot
 
     procs = tuple(processes.read_process(pid) for pid in dict.fromkeys(args.pids))
+    refusals: dict[int, str] = {}
+    if args.deep:
+        from timertui.commands.deep import attach_values
+
+        captured = []
+        for read in procs:
+            deep, refused = attach_values(read)
+            captured.append(deep)
+            if refused:
+                refusals[read.pid] = refused
+        procs = tuple(captured)
     unreadable = [p for p in procs if p.access is not Access.OK]
     snap = Snapshot(host=host.host_facts(), times=host.capture_times(), processes=procs)
     snapshot.save(snap, args.output)
@@ -30,7 +46,13 @@ def run(args: argparse.Namespace) -> int:
             {
                 "file": args.output,
                 "processes": [
-                    {"pid": p.pid, "timers": len(p.timers), "access": p.access.value} for p in procs
+                    {
+                        "pid": p.pid,
+                        "timers": len(p.timers),
+                        "access": p.access.value,
+                        "deep_refused": refusals.get(p.pid),
+                    }
+                    for p in procs
                 ],
                 "timers": timers,
             }
@@ -39,4 +61,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}: {len(procs)} process(es), {timers} timer(s)")
         for p in unreadable:
             print(f"  pid {p.pid}: {p.access.value} (saved without timers)")
-    return 1 if unreadable else 0
+        for pid, reason in refusals.items():
+            print(f"  pid {pid}: deep capture refused: {reason} (saved without values)")
+    return 1 if unreadable or refusals else 0
