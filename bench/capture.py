@@ -11,6 +11,7 @@ spaced a millisecond apart, as a poller would spread them. Goals: at most 1 ms p
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -79,7 +80,8 @@ def _fit(points: list[tuple[int, float]]) -> tuple[float, float]:
 
 
 def main() -> None:
-    print(f"demo workload, {CAPTURES} captures per row, {GAP_S * 1e3:g} ms apart")
+    load = os.getloadavg()[0]  # other work on the machine shows in the p99s
+    print(f"demo workload, {CAPTURES} captures per row, {GAP_S * 1e3:g} ms apart; load {load:.2f}")
     header = f"{'':34} {'capture us':>18} {'longest stop us':>20}"
     print(header)
     print(f"{'timers':34} {'median':>9} {'p99':>8} {'median':>10} {'p99':>9} {'x ref':>7}")
