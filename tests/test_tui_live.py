@@ -4,13 +4,12 @@ restored — the issue's "done when", end to end (Pilot instead of a person in t
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Input, Switch
+from tui_scenes import until
 
 from timertui import demo
 from timertui import snapshot as snapshot_file
@@ -33,13 +32,6 @@ def workload() -> Iterator[int]:
         yield demo.read_ready_pid(proc)
     finally:
         demo.stop_workload(proc)
-
-
-async def until(pilot: Pilot[None], done: object, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 async def test_demo_workload_shown_read_deep_saved_and_restored(

@@ -38,6 +38,17 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def run_in_palette(pilot: Pilot[None], text: str) -> None:
+    """Open the command palette, type `text`, run the best hit."""
+    await settle(pilot)
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*text)
+    await pilot.pause(0.3)  # the palette searches in a worker of its own
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 def app_on(source: object, **kw: object) -> TimerTuiApp:
     return TimerTuiApp(source, **kw)  # type: ignore[arg-type]
 
@@ -272,13 +283,7 @@ async def test_palette_opens_a_snapshot_path(
     snapshot_file.save(snapshot(demo_only), path)
     app = app_on(frozen_source(), snapshot_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"./one.ttsnap")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await settle(pilot)
+        await run_in_palette(pilot, "./one.ttsnap")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ProcessesScreen)
@@ -289,13 +294,7 @@ async def test_palette_opens_a_snapshot_path(
 async def test_palette_runs_screen_commands(tmp_path: Path) -> None:
     app = app_on(frozen_source(), snapshot_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"All")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await settle(pilot)
+        await run_in_palette(pilot, "All")
         screen = app.screen
         assert isinstance(screen, ProcessesScreen)
         assert screen.include_all

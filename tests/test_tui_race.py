@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from tui_scenes import (
     exact_events,
     frozen_source,
     snapshot,
+    until,
     walk_events,
 )
 
@@ -35,14 +35,6 @@ def exact_done_walk_hangs(process: ProcessTimers, request: RunRequest) -> list[e
     return walk_events(process, 0.4, finish=False)
 
 
-async def wait_for(pilot: Pilot[None], done: object, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the race")
-        await pilot.pause(0.02)
-
-
 async def open_race(pilot: Pilot[None], key: bool = True) -> RaceScreen:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
@@ -62,9 +54,7 @@ async def test_scripted_race_exact_done_while_walk_runs(tmp_path: Path) -> None:
     app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_race(pilot)
-        await wait_for(
-            pilot, lambda: screen.views["exact"].finished and screen.views["walk"].progress
-        )
+        await until(pilot, lambda: screen.views["exact"].finished and screen.views["walk"].progress)
         assert [r.mode for r in restorer.requests] == ["exact", "walk"]  # no simulator lane run
         assert screen.views["exact"].outcome == "✓ verified"
         assert screen.views["walk"].outcome == "running"
@@ -75,7 +65,7 @@ async def test_scripted_race_exact_done_while_walk_runs(tmp_path: Path) -> None:
         assert "running · walk" in walk_label
         assert "escape" in screen.active_bindings and "s" not in screen.active_bindings
         await pilot.press("escape")  # cancels every lane
-        await wait_for(pilot, lambda: not screen.running)
+        await until(pilot, lambda: not screen.running)
         assert screen.views["walk"].outcome == "✗ cancelled"
         await pilot.press("escape")  # now back
         await pilot.pause()
@@ -87,10 +77,10 @@ async def test_scripted_race_with_a_simulator_runs_three_lanes(tmp_path: Path) -
     app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_race(pilot)
-        await wait_for(pilot, lambda: len(restorer.requests) == 3)
+        await until(pilot, lambda: len(restorer.requests) == 3)
         assert restorer.requests[2] == RunRequest("sim", "auto", False, "3.10-6.14", "real")
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not screen.running)
+        await until(pilot, lambda: not screen.running)
 
 
 @pytest.mark.kernel
@@ -103,11 +93,11 @@ async def test_native_race_walk_keeps_moving_after_exact_is_done(
     )
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_race(pilot, key=False)
-        await wait_for(pilot, lambda: screen.views["exact"].finished)
+        await until(pilot, lambda: screen.views["exact"].finished)
         walk = screen.views["walk"]
         assert not walk.finished  # exact is done; the walk is still walking
         seen = walk.reached
-        await wait_for(pilot, lambda: walk.finished)
+        await until(pilot, lambda: walk.finished)
         assert walk.reached > seen
         exact = screen.views["exact"]
         assert exact.done is not None and exact.done.ok and exact.creates == 3

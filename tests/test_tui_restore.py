@@ -4,7 +4,6 @@ end-to-end runs (restore, walk, cancel) on this kernel."""
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from tui_scenes import (
     exact_events,
     frozen_source,
     snapshot,
+    until,
     walk_events,
 )
 
@@ -43,14 +43,6 @@ def hanging_walk(process: ProcessTimers, request: RunRequest) -> list[ev.Event]:
     return walk_events(process, 0.4, finish=False)
 
 
-async def wait_for(pilot: Pilot[None], done: object, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the run")
-        await pilot.pause(0.05)
-
-
 async def open_restore(pilot: Pilot[None]) -> RestoreScreen:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
@@ -69,7 +61,7 @@ async def test_scripted_walk_fills_states_decisions_and_verification(tmp_path: P
         timers = screen.query_one(RunTimersTable)
         assert {timers.get_row_at(i)[2].plain for i in range(timers.row_count)} == {"· pending"}
         await pilot.press("s")
-        await wait_for(pilot, lambda: screen.view.finished)
+        await until(pilot, lambda: screen.view.finished)
         await pilot.pause()
         assert restorer.requests == [RunRequest("native", "auto", False, "", "")]
         states = {timers.get_row_at(i)[2].plain for i in range(timers.row_count)}
@@ -96,7 +88,7 @@ async def test_escape_cancels_a_running_walk_then_goes_back(tmp_path: Path) -> N
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_restore(pilot)
         await pilot.press("s")
-        await wait_for(
+        await until(
             pilot,
             lambda: screen.view.progress is not None and screen.view.progress.current_id >= 800_000,
         )
@@ -106,7 +98,7 @@ async def test_escape_cancels_a_running_walk_then_goes_back(tmp_path: Path) -> N
         assert gap_map.walked == 800_000
         assert gap_map.states is not None and gap_map.states[1_000_000] == "pending"
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not screen.running)
+        await until(pilot, lambda: not screen.running)
         assert screen.view.error is not None and screen.view.error.code == "cancelled"
         assert screen.view.outcome == "✗ cancelled"
         await pilot.press("escape")
@@ -130,7 +122,7 @@ async def test_hold_shows_expirations_and_escape_releases(tmp_path: Path) -> Non
         await pilot.click("#hold")
         assert str(screen.query_one("#hold", Checkbox).label) == "hold: on"
         await pilot.press("s")
-        await wait_for(pilot, lambda: screen.view.expirations)
+        await until(pilot, lambda: screen.view.expirations)
         assert restorer.requests[0].hold
         assert screen.view.holding and screen.running
         timers = screen.query_one(RunTimersTable)
@@ -138,7 +130,7 @@ async def test_hold_shows_expirations_and_escape_releases(tmp_path: Path) -> Non
         assert "escape" in screen.active_bindings
         assert screen.active_bindings["escape"].binding.description == "Release"
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not screen.running)
+        await until(pilot, lambda: not screen.running)
         assert screen.view.outcome == "✓ released"
         assert screen.active_bindings["escape"].binding.description == "Back"
 
@@ -187,7 +179,7 @@ async def test_native_restore_verifies(
         screen = await open_restore(pilot)
         screen.query_one("#mode", Select).value = mode
         await pilot.press("s")
-        await wait_for(pilot, lambda: screen.view.finished)
+        await until(pilot, lambda: screen.view.finished)
         view = screen.view
         assert view.done is not None and view.done.ok, view.error
         assert (view.mode, view.creates) == (mode, creates)
@@ -202,11 +194,11 @@ async def test_native_walk_cancel_kills_the_worker(needs_exact_ids: None, tmp_pa
         screen = await open_restore(pilot)
         screen.query_one("#mode", Select).value = "walk"
         await pilot.press("s")
-        await wait_for(pilot, lambda: screen.view.progress is not None)
+        await until(pilot, lambda: screen.view.progress is not None)
         assert screen.view.start is not None
         worker_pid = screen.view.start.pid
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not screen.running, timeout=5)
+        await until(pilot, lambda: not screen.running, timeout=5)
         assert screen.view.error is not None and screen.view.error.code == "cancelled"
         assert screen.view.creates < 2_000_000_001
         with pytest.raises(ProcessLookupError):

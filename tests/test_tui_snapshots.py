@@ -4,14 +4,13 @@ review the SVGs under tests/__snapshots__/."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input
-from tui_scenes import DEMO_PID, ScriptedRestorer, exact_events, frozen_source, walk_events
+from tui_scenes import DEMO_PID, ScriptedRestorer, exact_events, frozen_source, until, walk_events
 
 from timertui.model import ProcessTimers
 from timertui.restore import events as ev
@@ -47,14 +46,6 @@ async def ready(pilot: Pilot[None]) -> None:
     await pilot.pause()
     for box in pilot.app.screen.query(Input):
         box.cursor_blink = False
-
-
-async def until(pilot: Pilot[None], done: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 10
-    while not done():
-        assert time.monotonic() < deadline, "the scripted run did not get there"
-        await pilot.pause(0.02)
-    await pilot.pause(0.1)
 
 
 def view_of(pilot: Pilot[None], key: str = "") -> RunView:

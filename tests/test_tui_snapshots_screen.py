@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
-from textual.pilot import Pilot
 from textual.widgets import DataTable
-from tui_scenes import DEMO_PID, ScriptedRestorer, frozen_source, processes, snapshot, walk_events
+from tui_scenes import (
+    DEMO_PID,
+    ScriptedRestorer,
+    frozen_source,
+    processes,
+    snapshot,
+    until,
+    walk_events,
+)
 
 from timertui import snapshot as snapshot_file
 from timertui.tui.app import TimerTuiApp
@@ -30,13 +36,6 @@ def fill(folder: Path) -> None:
         stamp = 1_700_000_000 - age * 60  # newest first in the list
         os.utime(folder / name, (stamp, stamp))
     (folder / ".demo.ttsnap.tmp").write_bytes(b"")  # a save under way: not listed
-
-
-async def until(pilot: Pilot[None], done: object) -> None:
-    deadline = time.monotonic() + 10
-    while not done():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 def test_default_folder_follows_xdg(monkeypatch: object, tmp_path: Path) -> None:

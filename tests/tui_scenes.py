@@ -5,8 +5,12 @@ back a fixed event script, so Pilot tests and SVG snapshots do not depend on thi
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from typing import Any
+
+from textual.pilot import Pilot
 
 from timertui import demo
 from timertui.model import (
@@ -121,6 +125,15 @@ class ScriptedSource:
     def capture(self, pids: Sequence[int], deep: bool = False) -> Captured:
         last = self.scans[min(self.calls, len(self.scans)) - 1]
         return Captured(snapshot([p for p in last if p.pid in set(pids)]))
+
+
+async def until(pilot: Pilot[Any], done: Callable[[], object], timeout: float = 15.0) -> None:
+    """Let the app run until `done()` holds. pause(delay), never a bare pause(): that one waits
+    for an idle CPU, which a running walk does not give."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out waiting for the app"
+        await pilot.pause(0.02)
 
 
 # -- a scripted restore -------------------------------------------------------------------------

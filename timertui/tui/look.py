@@ -3,6 +3,8 @@ well as a colour, so the app reads the same under NO_COLOR and on a monochrome t
 
 from __future__ import annotations
 
+from timertui.commands.restore import duration_text
+
 MARKED = "●"
 GONE = "✕"
 NO_VALUE = "-"
@@ -30,16 +32,9 @@ def count(value: int | None) -> str:
 
 
 def duration(ns: int | None) -> str:
-    """A duration in the unit that keeps three significant figures readable."""
     if ns is None or ns < 0:
         return NO_VALUE
-    if ns < 1_000:
-        return f"{ns} ns"
-    if ns < 1_000_000:
-        return f"{ns / 1_000:.1f} µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1_000_000:.1f} ms"
-    return f"{ns / 1_000_000_000:.2f} s"
+    return duration_text(ns)
 
 
 def rate(per_second: float) -> str:

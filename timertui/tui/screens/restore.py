@@ -43,6 +43,11 @@ from timertui.tui.widgets.run_panels import (
 )
 
 
+def _choice(options: list[tuple[str, str]], id: str, tooltip: str) -> Select[str]:
+    """A one-line choice; the first option is the default ("-" when there is none)."""
+    return Select(options or [("-", "")], allow_blank=False, compact=True, id=id, tooltip=tooltip)
+
+
 class RestoreScreen(RunsScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", tooltip="Run the restore with these choices"),
@@ -77,24 +82,14 @@ class RestoreScreen(RunsScreen):
             backends.append(("simulator", SIM))
         with Horizontal(id="controls"):
             yield Label("backend")
-            yield Select(backends, value=NATIVE, allow_blank=False, id="backend", compact=True)
-            yield Select(
-                [(k, k) for k in self.restorer.kernels()] or [("-", "")],
-                allow_blank=False,
-                compact=True,
-                id="kernel",
-                tooltip="the kernel the simulator models",
-            )
-            yield Select(
-                [(k, k) for k in self.restorer.paces()] or [("-", "")],
-                allow_blank=False,
-                compact=True,
-                id="pace",
-                tooltip="how fast the simulator plays its events back",
-            )
+            yield _choice(backends, "backend", "native: this kernel; simulator: a model of one")
+            kernels = [(k, k) for k in self.restorer.kernels()]
+            yield _choice(kernels, "kernel", "the kernel the simulator models")
+            paces = [(p, p) for p in self.restorer.paces()]
+            yield _choice(paces, "pace", "how fast the simulator plays its events back")
             yield Label("mode")
-            yield Select(
-                [(m, m) for m in MODES], value="auto", allow_blank=False, id="mode", compact=True
+            yield _choice(
+                [(m, m) for m in MODES], "mode", "auto probes the prctl; exact or walk force one"
             )
             yield Checkbox(
                 "hold: off",
