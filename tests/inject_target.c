@@ -6,7 +6,7 @@
  * blocked (one sigwaitinfo gives it a fixed overrun); 2 BOOTTIME/none disarmed; 3 (not with
  * --single) MONOTONIC/SIGALRM every 10 ms (--tick-us) to the second thread, which counts its
  * ticks.
- * Commands on stdin, one per line: get, stats, sleep, spin, pause, read, epoll, quit.
+ * Commands on stdin, one per line: get, stats, sleep, spin, rseq, pause, read, epoll, quit.
  * Flags: --single (no second thread), --seccomp, --nondumpable, --traced, --setuid UID, --sud
  * (syscall user dispatch in the main thread), --tick-us N. */
 #define _GNU_SOURCE
@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/rseq.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -84,7 +85,24 @@ __asm__(".text\n.globl sleep_check\nsleep_check:\n"
         "3: cmp %rdx, (%rcx)\nje 4f\ninc %rax\n4: add $8, %rcx\ncmp %rsp, %rcx\njb 3b\n"
         "pop %r15\npop %r14\npop %r13\npop %r12\npop %rbp\npop %rbx\nret\n");
 
+/* Busy loop inside an rseq critical section until *flag, counting the kernel's aborts (every
+ * preemption sends the thread to the abort handler, which enters the section again). Returns 1
+ * if, still inside, it ever found the section unregistered (the kernel clears rseq->rseq_cs
+ * only for a thread outside) or itself on another CPU (a migration must abort the section). */
+__asm__(".pushsection __rseq_cs, \"aw\"\n.balign 32\nrseq_spin_cs:\n"
+        ".long 0, 0\n.quad 1f, 2f - 1f, 4f\n.popsection\n"
+        ".text\n.globl rseq_spin\nrseq_spin:\n"
+        "3: lea rseq_spin_cs(%rip), %rax\nmov %rax, 8(%rsi)\n"
+        "1: mov 4(%rsi), %r8d\n" /* the CPU it started on */
+        "6: mov 8(%rsi), %rax\ntest %rax, %rax\njz 5f\ncmp 4(%rsi), %r8d\njne 5f\n"
+        "cmpl $0, (%rdi)\nje 6b\n"
+        "2: xor %eax, %eax\nret\n"
+        "5: mov $1, %eax\nret\n"
+        ".long 0x53053053\n" /* RSEQ_SIG, as glibc registered it */
+        "4: incq (%rdx)\njmp 3b\n");
+
 long spin_check(volatile int *flag);
+long rseq_spin(volatile int *flag, void *rseq_area, long *aborts);
 long sleep_check(const struct timespec *ts);
 
 static const char *reg_names[15] = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8",
@@ -301,6 +319,24 @@ static void do_spin(void)
     say("spin %ld %s\n", count, bad);
 }
 
+static void do_rseq(void)
+{
+    long bad = 0, aborts = 0, count = 0;
+    if (__rseq_size == 0) {
+        say("rseq unregistered\n");
+        return;
+    }
+    say("rseq-spinning\n");
+    while (!stdin_ready()) {
+        spin_flag = 0;
+        bad |= rseq_spin(&spin_flag, (char *)__builtin_thread_pointer() + __rseq_offset, &aborts);
+        count++;
+    }
+    char line[64];
+    read_line(line, sizeof(line));
+    say("rseq %ld %ld %s\n", count, aborts, bad ? "bad" : "ok");
+}
+
 static void do_pause(void)
 {
     int before = usr1_count;
@@ -476,6 +512,8 @@ int main(int argc, char **argv)
             do_sleep();
         else if (!strcmp(line, "spin") && !single)
             do_spin();
+        else if (!strcmp(line, "rseq") && !single)
+            do_rseq();
         else if (!strcmp(line, "pause"))
             do_pause();
         else if (!strcmp(line, "read"))

@@ -34,6 +34,12 @@
 struct sud_config { /* struct ptrace_sud_config */
     unsigned long long mode, selector, offset, len;
 };
+#define RSEQ_CS_OFFSET 8 /* struct rseq: cpu_id_start, cpu_id, then rseq_cs */
+
+struct rseq_cs_desc { /* struct rseq_cs */
+    unsigned int version, flags;
+    unsigned long long start_ip, post_commit_offset, abort_ip;
+};
 
 enum stop { ST_INTERRUPT, ST_SIGNAL, ST_GROUP, ST_SYSCALL, ST_GONE, ST_ERROR };
 enum where { AT_SIGNAL, AT_SYSCALL, AT_GONE };
@@ -49,6 +55,8 @@ struct ctx {
     unsigned long scratch;
     unsigned char scratch_saved[SCRATCH];
     unsigned long sysaddr;
+    unsigned long rseq_cs_addr;     /* the thread's rseq->rseq_cs ... */
+    unsigned long long rseq_abort;  /* ... and its section's abort_ip when stopped inside one */
     long long spin_ns;
     const cpu_set_t *wide;     /* TTI_SAME_CPU: the caller's CPUs, to go back to when starved */
     int idle_later;            /* TTI_RUNNING: become SCHED_IDLE once the thread has stopped */
@@ -187,6 +195,31 @@ static int reach_interrupt(struct ctx *c)
     }
 }
 
+/* Stopped in user code, the thread may be inside an rseq critical section. Resuming it there
+ * after our syscalls would not abort the section (the kernel aborts on the first return to
+ * user space after the preemption, which is ours, outside it; it even clears rseq->rseq_cs),
+ * so note the abort to do what the kernel would have: resume at abort_ip, the section cleared.
+ * (Blocked in a syscall it cannot be inside one.) */
+static void rseq_section(struct ctx *c)
+{
+    struct __ptrace_rseq_configuration rc;
+    unsigned long long cs_ptr;
+    struct rseq_cs_desc cs;
+    unsigned int sig;
+    c->rseq_abort = 0;
+    if ((long)c->saved.orig_rax >= 0 ||
+        pt(PTRACE_GET_RSEQ_CONFIGURATION, c->tid, sizeof(rc), (unsigned long)&rc) < 0 ||
+        !rc.rseq_abi_pointer)
+        return;
+    c->rseq_cs_addr = rc.rseq_abi_pointer + RSEQ_CS_OFFSET;
+    if (mem_rw(c->tid, c->rseq_cs_addr, &cs_ptr, sizeof(cs_ptr), 0) || !cs_ptr ||
+        mem_rw(c->tid, cs_ptr, &cs, sizeof(cs), 0) ||
+        c->saved.rip - cs.start_ip >= cs.post_commit_offset ||
+        mem_rw(c->tid, cs.abort_ip - sizeof(sig), &sig, sizeof(sig), 0) || sig != rc.signature)
+        return; /* not inside, or a section the kernel itself would refuse (SIGSEGV) */
+    c->rseq_abort = cs.abort_ip;
+}
+
 /* At a stop inside get_signal(): keep the thread's registers and find what to borrow. */
 static int prepare(struct ctx *c, int first)
 {
@@ -222,13 +255,24 @@ static int prepare(struct ctx *c, int first)
     c->scratch = (c->saved.rsp - RED_ZONE - SCRATCH) & ~15UL;
     if (mem_rw(c->tid, c->scratch, c->scratch_saved, SCRATCH, 0))
         return TTI_STACK_UNREADABLE;
+    rseq_section(c);
     return TTI_OK;
 }
 
-/* Put the thread's stack bytes and registers back, each on its own. 0 when both are back. */
+/* Put the thread's stack bytes and registers back, each on its own (and abort an rseq section
+ * it was stopped in). 0 when all are back. */
 static int put_back(struct ctx *c)
 {
     int bad = 0;
+    static const unsigned long long none = 0;
+    if (c->dirty && c->rseq_abort) {
+        if (mem_rw(c->tid, c->rseq_cs_addr, (void *)&none, sizeof(none), 1) == 0) {
+            c->saved.rip = c->rseq_abort;
+            c->rseq_abort = 0;
+        } else {
+            bad = 1;
+        }
+    }
     if (c->scratch_dirty) {
         if (mem_rw(c->tid, c->scratch, c->scratch_saved, SCRATCH, 1) == 0)
             c->scratch_dirty = 0;
