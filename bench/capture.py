@@ -43,7 +43,7 @@ def _bare_cycle(pid: int) -> Callable[[], float]:
         running = thread.state == "R"
         same_cpu = thread.state in "SR" and inject._machine_idle(running)
         flags = lib.TTI_SAME_CPU | (lib.TTI_RUNNING if running else 0) if same_cpu else 0
-        lib.tti_capture(thread.tid, 0, flags, thread.cpu, ffi.NULL, 0, res)
+        lib.tti_capture(thread.tid, inject._vdso_syscall(pid), flags, thread.cpu, ffi.NULL, 0, res)
         assert res.status == lib.TTI_OK, res.status
         return float(res.stopped_ns)
 
