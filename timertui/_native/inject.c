@@ -25,16 +25,17 @@
 #define RED_ZONE 128
 #define SCRATCH 32           /* struct itimerspec */
 #define MAX_SIGNALS 16       /* signals handed on before giving up with TTI_BUSY */
-#define SPIN_NS 50000LL     /* poll waitpid this long before blocking in it (not TTI_SAME_CPU) */
-#define SLOW_NS 200000LL    /* a stop this late under TTI_SAME_CPU: someone else has the CPU */
+#define SPIN_NS 50000LL      /* poll waitpid this long before blocking in it (not TTI_SAME_CPU) */
+#define SLOW_NS 200000LL     /* a stop this late under TTI_SAME_CPU: someone else has the CPU */
 #define TTI_INTERRUPTED (-1) /* internal: a signal stop came while our registers were in */
+
 #define PTRACE_GET_SUD_CONFIG 0x4211 /* PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG, Linux 6.4 */
 #define SUD_ON 1
+#define RSEQ_CS_OFFSET 8 /* struct rseq: cpu_id_start, cpu_id, then rseq_cs */
 
 struct sud_config { /* struct ptrace_sud_config */
     unsigned long long mode, selector, offset, len;
 };
-#define RSEQ_CS_OFFSET 8 /* struct rseq: cpu_id_start, cpu_id, then rseq_cs */
 
 struct rseq_cs_desc { /* struct rseq_cs */
     unsigned int version, flags;
@@ -55,8 +56,8 @@ struct ctx {
     unsigned long scratch;
     unsigned char scratch_saved[SCRATCH];
     unsigned long sysaddr;
-    unsigned long rseq_cs_addr;     /* the thread's rseq->rseq_cs ... */
-    unsigned long long rseq_abort;  /* ... and its section's abort_ip when stopped inside one */
+    unsigned long rseq_cs_addr;    /* the thread's rseq->rseq_cs ... */
+    unsigned long long rseq_abort; /* ... and its section's abort_ip when stopped inside one */
     long long spin_ns;
     const cpu_set_t *wide;     /* TTI_SAME_CPU: the caller's CPUs, to go back to when starved */
     int idle_later;            /* TTI_RUNNING: become SCHED_IDLE once the thread has stopped */
@@ -264,9 +265,9 @@ static int prepare(struct ctx *c, int first)
 static int put_back(struct ctx *c)
 {
     int bad = 0;
-    static const unsigned long long none = 0;
+    unsigned long long none = 0;
     if (c->dirty && c->rseq_abort) {
-        if (mem_rw(c->tid, c->rseq_cs_addr, (void *)&none, sizeof(none), 1) == 0) {
+        if (mem_rw(c->tid, c->rseq_cs_addr, &none, sizeof(none), 1) == 0) {
             c->saved.rip = c->rseq_abort;
             c->rseq_abort = 0;
         } else {
