@@ -432,6 +432,8 @@ class Allocator:
         before, after = create_errors(clock, notify, signo, self.alarm)
         if before or not self.room():
             return Walk("failed", 0, 0, None, errno=before or errno.EAGAIN)
+        if self.exact:
+            return self._walk_exact(want, after)
         if after:
             got = self._next_id()  # taken and given back: only the counter moves
             return Walk("failed", 0, 0, None, errno=errno.EAGAIN if got is None else after)
@@ -471,6 +473,18 @@ class Allocator:
     def _first_free(self, start: int) -> int:
         got = self.busy.next_free(start)
         return start if got is None else got
+
+    def _walk_exact(self, want: int, after: int) -> Walk:
+        """The walk with exact IDs on: its ID slot holds 0, so every create asks for ID 0."""
+        if 0 in self.busy:
+            return Walk("failed", 0, 0, None, errno=errno.EBUSY)
+        self.counter = 1
+        if after:
+            return Walk("failed", 0, 0, None, errno=after)
+        if want == 0:
+            self.take(0)
+            return Walk("done", 1, 0, 0, (Leg(0, 0, 1),))
+        return Walk("stuck", 2, 2, 0, (Leg(0, 0, 2),))
 
     def _walk_lowest_free(self, want: int) -> Walk:
         low = self.busy.next_free(0)

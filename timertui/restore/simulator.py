@@ -544,12 +544,15 @@ class _Sim:
         self, w: Walk, done: int, started: float, with_deletes: bool
     ) -> Iterator[ev.Event]:
         """Advance the clock over a walk's legs, with progress wherever a report falls due."""
-        per = self.costs.create_ns + (self.costs.delete_ns if with_deletes else 0.0)
+        costs = self.costs
+        per = costs.create_ns + (costs.delete_ns if with_deletes else 0.0)
         creates, deletes = self.creates, self.deletes
+        finish = self.t + w.creates * costs.create_ns + w.deletes * costs.delete_ns
         so_far = 0
-        for leg in w.legs:
+        for index, leg in enumerate(w.legs):
             begin = self.t
-            end = begin + leg.creates * per
+            # Every step a create and a delete, but the kept last one: the walk's total.
+            end = finish if index == len(w.legs) - 1 else min(begin + leg.creates * per, finish)
             every = self.report_every
             if self.speed is None:
                 every = max(every, (end - begin) / PROGRESS_PER_LEG)
@@ -565,8 +568,9 @@ class _Sim:
                 self.next_report += every
             self.t = end
             so_far += leg.creates
+        self.t = finish
         if w.result == "failed":
-            self.t += self.costs.create_ns
+            self.t += costs.create_ns
         self.creates = creates + w.creates
         self.deletes = deletes + w.deletes
 
