@@ -13,6 +13,7 @@ creds.proto (uid=1) and inventory.proto (dump_uptime=8).
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ INVENTORY_MAGIC = 0x58313116
 PSTREE_MAGIC = 0x50273030
 CORE_MAGIC = 0x55053847
 
+# pstree, core and inventory images hold a few KiB (a core with 100,000 timers about 5 MB, its
+# crit JSON about 25 MB): anything larger is not one of them.
+_MAX_FILE_BYTES = 64 << 20
 RLIMIT_SIGPENDING = 11  # index into task_rlimits_entry.rlimits, as in <asm-generic/resource.h>
 _NS = 1_000_000_000
 
@@ -471,10 +475,24 @@ def is_image_header(head: bytes) -> bool:
 
 
 def _read(path: Path) -> bytes:
+    """The file's bytes, up to _MAX_FILE_BYTES: a sparse file or a device such as /dev/zero in
+    an image directory must not be read until memory runs out."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            data = b""
+            if size <= _MAX_FILE_BYTES:
+                # st_size is 0 for devices and pipes, which may never end: read one byte past
+                # the limit at most
+                data = f.read() if size else f.read(_MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise CriuError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if max(size, len(data)) > _MAX_FILE_BYTES:
+        raise CriuError(
+            f"{path}: larger than {_MAX_FILE_BYTES >> 20} MiB, more than any pstree, core or "
+            "inventory image (or its crit JSON) holds"
+        )
+    return data
 
 
 def _image(path: Path, magic: int, kind: str) -> list[_Fields]:

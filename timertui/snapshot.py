@@ -23,9 +23,12 @@ decoding 10,000 timers to a few milliseconds.
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import os
+import secrets
+import stat
 import struct
 import tempfile
 import zlib
@@ -162,30 +165,64 @@ def _pack_process(proc: ProcessTimers) -> dict[str, Any]:
 def save(snap: Snapshot, path: str | os.PathLike[str]) -> None:
     """Write `snap` to `path` atomically, mode 0600: a temp file in the same directory, fsync,
     rename, fsync of the directory. If anything fails, a file already at `path` stays intact
-    and the temp file is removed."""
+    and the temp file is removed. The temp file is unnamed (O_TMPFILE) until just before the
+    rename, so a writer killed meanwhile leaves nothing behind either."""
     dest = Path(path)
     data = encode(snap)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        fd, tmp = _open_temp(dest)
     except OSError as exc:
         raise SnapshotError(f"{dest}: cannot write: {exc.strerror or exc}") from None
     try:
         try:
-            os.fchmod(fd, 0o600)  # mkstemp gives 0600 already; say so rather than rely on it
+            os.fchmod(fd, 0o600)  # the temp file is 0600 already; say so rather than rely on it
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
             os.fsync(fd)
+            if tmp is None:
+                tmp = _name_temp(fd, dest)
         finally:
             os.close(fd)
-        Path(tmp_name).replace(dest)
+        tmp.replace(dest)
     except OSError as exc:
-        Path(tmp_name).unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise SnapshotError(f"{dest}: cannot write: {exc.strerror or exc}") from None
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(dest.parent)
+
+
+def _open_temp(dest: Path) -> tuple[int, Path | None]:
+    """An unnamed file in dest's directory (None for its name), or a named one where the
+    filesystem has no O_TMPFILE."""
+    try:
+        return os.open(dest.parent, os.O_TMPFILE | os.O_WRONLY, 0o600), None
+    except OSError as exc:
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR):
+            raise
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    return fd, Path(name)
+
+
+def _name_temp(fd: int, dest: Path) -> Path:
+    """Give the unnamed file `fd` a temporary name beside `dest`, for the rename."""
+    # A directory fd makes os.link use linkat(AT_SYMLINK_FOLLOW): the /proc link is followed
+    # to the file instead of being linked itself.
+    dfd = os.open(dest.parent, os.O_PATH | os.O_DIRECTORY)
+    try:
+        while True:
+            name = f".{dest.name}.{secrets.token_hex(4)}.tmp"
+            try:
+                os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=dfd, follow_symlinks=True)
+            except FileExistsError:
+                continue
+            return dest.parent / name
+    finally:
+        os.close(dfd)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -216,10 +253,14 @@ def load(path: str | os.PathLike[str]) -> Snapshot:
     src = Path(path)
     try:
         with src.open("rb") as f:
-            head = f.read(len(MAGIC))
-            if not head or not MAGIC.startswith(head):
+            head = f.read(HEADER_SIZE)
+            if not head or not MAGIC.startswith(head[: len(MAGIC)]):
                 # Checked before reading the rest, so a huge unrelated file is not read whole.
                 raise SnapshotError(f"{src}: not a timertui snapshot (no snapshot magic)")
+            info = os.fstat(f.fileno())
+            if len(head) == HEADER_SIZE and stat.S_ISREG(info.st_mode):
+                # The same: a (sparse) file far longer than its header says is not read.
+                _check_header(head, info.st_size - HEADER_SIZE, str(src))
             data = head + f.read()
     except IsADirectoryError:
         raise SnapshotError(f"{src}: is a directory, not a snapshot file") from None
@@ -234,22 +275,8 @@ def decode(data: bytes, name: str = "<bytes>") -> Snapshot:
         raise SnapshotError(f"{name}: not a timertui snapshot (no snapshot magic)")
     if len(data) < HEADER_SIZE:
         raise SnapshotError(f"{name}: truncated: {len(data)} bytes, shorter than the header")
-    _, major, minor, crc = _PREAMBLE.unpack_from(data)
-    if zlib.crc32(data[:_CRC_SPAN]) != crc:
-        raise SnapshotError(f"{name}: damaged: the version header fails its checksum")
-    if major > FORMAT_MAJOR:
-        raise SnapshotError(
-            f"{name}: snapshot format {major}.x is newer than this timertui "
-            f"({FORMAT_MAJOR}.x); upgrade"
-        )
-    if major < FORMAT_MAJOR:
-        raise SnapshotError(f"{name}: snapshot format {major}.{minor} is not supported")
-    length, digest = _HEADER.unpack_from(data, _PREAMBLE.size)
-    if length != len(data) - HEADER_SIZE:
-        raise SnapshotError(
-            f"{name}: damaged or truncated: the header says {length} payload bytes, "
-            f"the file holds {len(data) - HEADER_SIZE}"
-        )
+    _check_header(data, len(data) - HEADER_SIZE, name)
+    digest = _HEADER.unpack_from(data, _PREAMBLE.size)[1]
     view = memoryview(data)
     check = hashlib.sha256(view[: _PREAMBLE.size + 8])
     check.update(view[HEADER_SIZE:])
@@ -263,6 +290,27 @@ def decode(data: bytes, name: str = "<bytes>") -> Snapshot:
         return _unpack_snapshot(tree)
     except _Bad as exc:
         raise SnapshotError(f"{name}: {exc}") from None
+
+
+def _check_header(head: bytes, held: int, name: str) -> None:
+    """The version header's checksum and version, and its payload length against the `held`
+    bytes that follow the header."""
+    _, major, minor, crc = _PREAMBLE.unpack_from(head)
+    if zlib.crc32(head[:_CRC_SPAN]) != crc:
+        raise SnapshotError(f"{name}: damaged: the version header fails its checksum")
+    if major > FORMAT_MAJOR:
+        raise SnapshotError(
+            f"{name}: snapshot format {major}.x is newer than this timertui "
+            f"({FORMAT_MAJOR}.x); upgrade"
+        )
+    if major < FORMAT_MAJOR:
+        raise SnapshotError(f"{name}: snapshot format {major}.{minor} is not supported")
+    length = _HEADER.unpack_from(head, _PREAMBLE.size)[0]
+    if length != held:
+        raise SnapshotError(
+            f"{name}: damaged or truncated: the header says {length} payload bytes, "
+            f"the file holds {held}"
+        )
 
 
 def _need(obj: dict[str, Any], key: str, path: str) -> Any:
