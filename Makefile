@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench screenshots clean
 
 $(STAMP): pyproject.toml setup.py $(wildcard timertui/_native/*.c timertui/_native/*.h timertui/_native/build*.py)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: setup lint
 
 bench: setup
 	$(PY) -m bench
+
+screenshots: setup
+	$(PY) -m timertui.tui.screenshots screenshots
 
 clean:
 	rm -rf $(VENV) build *.egg-info timertui/_native/*.so

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -47,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             return app_command.run_app(args)
+        # SIGTERM/SIGHUP end a command the way Ctrl-C does, through its finally blocks: a
+        # ptrace window or a held restore target is never left behind by them.
+        for signo in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signo, _terminate)
         status: int = args.func(args)
         return status
     except InputError as exc:
@@ -58,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (e.g. `| head`): not an error of ours.
         sys.stderr.close()
         return 0
+
+
+def _terminate(signo: int, _frame: object) -> NoReturn:
+    raise SystemExit(128 + signo)
 
 
 def entry() -> NoReturn:
