@@ -41,8 +41,13 @@ COSTS = Costs(
     prctl_ns=200.0,
     process_start_ns=1_000_000.0,
     spawn_start_ns=40_000_000.0,
+    start_timer_ns=100.0,
     setup_ns=100_000.0,
+    setup_timer_ns=1000.0,
+    probe_ns=50_000.0,
+    create_phase_ns=70_000.0,
     walk_timer_ns=2000.0,
+    arm_ns=30_000.0,
     verify_ns=50_000.0,
     verify_timer_ns=1000.0,
     source="calibrated",
@@ -86,7 +91,7 @@ def test_seed_on_3_10_walks_two_million_creates_in_the_predicted_time() -> None:
     assert end.ok and end.mode == "walk"
     assert (end.creates, end.deletes) == (2_000_001, 1_999_999)
     assert end.syscalls == 1 + 2_000_001 + 1_999_999 + 2 + 2  # probe, walk, arm, verify
-    walk_ns = 2_000_001 * 400 + 1_999_999 * 500 + 2 * 2000
+    walk_ns = 70_000 + 2_000_001 * 400 + 1_999_999 * 500 + 2 * 2000
     assert end.phases["create"] == walk_ns  # about 1.8 s, as measured natively
     assert list(end.phases) == ["spawn", "setup", "probe", "create", "arm", "verify"]
     assert end.wall_ns == sum(end.phases.values())
@@ -107,7 +112,8 @@ def test_seed_on_6_15_creates_two_timers_at_their_ids() -> None:
     end = done(events)
     assert end.ok and end.mode == "exact"
     assert (end.creates, end.deletes) == (2, 0)
-    assert end.phases["create"] == 2 * 1000
+    assert end.phases["create"] == 70_000 + 2 * 1000
+    assert end.phases["arm"] == 30_000 + 2 * 300
     assert list(end.phases) == ["spawn", "setup", "probe", "create", "arm", "prctl-off", "verify"]
     assert decision(events, "exact-mode").severity == "info"
 
@@ -204,7 +210,7 @@ def test_lowest_free_with_fillers_and_room_restores_holding_them_all() -> None:
     end = done(events)
     assert end.ok
     assert (end.creates, end.deletes) == (2_000_001, 1_999_999)
-    assert end.phases["create"] == 2_000_001 * 400 + 1_999_999 * 500 + 2 * 2000
+    assert end.phases["create"] == 70_000 + 2_000_001 * 400 + 1_999_999 * 500 + 2 * 2000
 
 
 def test_pre_3_10_shares_ids_with_other_processes() -> None:
@@ -235,8 +241,8 @@ def test_sim_events_use_the_common_schema() -> None:
 
 def test_spawned_worker_start_is_predicted_from_its_own_cost() -> None:
     events = simulate(seed(), "6.15+", start="spawn")
-    assert events[0].t_ns == 40_000_000
-    assert done(events).phases["spawn"] == 40_000_000
+    assert events[0].t_ns == 40_000_000 + 2 * 100
+    assert done(events).phases["spawn"] == 40_000_000 + 2 * 100
 
 
 def test_the_cost_model_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,7 +28,7 @@ from timertui.errors import InputError
 
 BUILT_IN = "built-in defaults"
 CALIBRATED = "calibrated"
-_WALK_PAIRS = 200_000  # per sample of the walk step: about 0.2 s
+_WALK_PAIRS = 400_000  # per sample of the walk step: about 0.3 s
 _BATCH = 1000  # timers per sample of the batch loops
 _SAMPLES = 5
 _DENSE = 2000  # timers of the native restores that time the per-timer work
@@ -41,8 +41,9 @@ class CalibrationError(InputError):
 
 @dataclass(frozen=True)
 class Costs:
-    """Nanoseconds per step. The first six are what DESIGN.md names; the rest are the native
-    worker's own work around the syscalls, so predicted phases match a native run's."""
+    """Nanoseconds per step. create, delete and prctl are the kernel's (timed in C); the rest
+    are the native worker's phases as a fixed part plus a part per timer, fitted from restores
+    of 1 and of 2,000 timers, so predicted phases match a native run's."""
 
     create_ns: float  # timer_create through the ID counter (a walk step's create)
     delete_ns: float  # timer_delete (a walk step's delete)
@@ -51,10 +52,15 @@ class Costs:
     prctl_ns: float  # one prctl(PR_TIMER_CREATE_RESTORE_IDS)
     process_start_ns: float  # a forked worker: run start to its first event
     spawn_start_ns: float  # a worker started as a fresh interpreter (the TUI's way)
-    setup_ns: float  # the worker's set-up phase
+    start_timer_ns: float  # either start, per timer of the plan
+    setup_ns: float  # the set-up phase
+    setup_timer_ns: float  # the set-up phase, per timer
+    probe_ns: float  # the probe phase (the prctl and its reporting)
+    create_phase_ns: float  # the create phase's fixed part
     walk_timer_ns: float  # the walk's work per wanted timer beyond its creates and deletes
+    arm_ns: float  # the arm phase's fixed part
     verify_ns: float  # the verify phase's fixed part
-    verify_timer_ns: float  # per timer verified
+    verify_timer_ns: float  # the verify phase, per timer
     source: str = BUILT_IN
     release: str = ""
     measured_at: str = ""  # ISO 8601, UTC
@@ -80,25 +86,35 @@ MEASURES: tuple[tuple[str, str], ...] = (
     ("prctl_ns", "prctl(PR_TIMER_CREATE_RESTORE_IDS)"),
     ("process_start_ns", "restore worker start (fork)"),
     ("spawn_start_ns", "restore worker start (fresh interpreter)"),
-    ("setup_ns", "worker set-up phase"),
+    ("start_timer_ns", "worker start, per timer of the plan"),
+    ("setup_ns", "set-up phase, fixed part"),
+    ("setup_timer_ns", "set-up phase, per timer"),
+    ("probe_ns", "probe phase"),
+    ("create_phase_ns", "create phase, fixed part"),
     ("walk_timer_ns", "walk: worker work per wanted timer"),
+    ("arm_ns", "arm phase, fixed part"),
     ("verify_ns", "verify phase, fixed part"),
     ("verify_timer_ns", "verify phase, per timer"),
 )
 
 # About what this project's development machine measured (Linux 6.18, x86_64).
 DEFAULT_COSTS = Costs(
-    create_ns=380.0,
-    delete_ns=490.0,
+    create_ns=400.0,
+    delete_ns=300.0,
     exact_create_ns=700.0,
-    settime_ns=250.0,
-    prctl_ns=150.0,
+    settime_ns=900.0,
+    prctl_ns=270.0,
     process_start_ns=1_500_000.0,
-    spawn_start_ns=40_000_000.0,
-    setup_ns=150_000.0,
-    walk_timer_ns=300.0,
+    spawn_start_ns=45_000_000.0,
+    start_timer_ns=200.0,
+    setup_ns=550_000.0,
+    setup_timer_ns=1_800.0,
+    probe_ns=100_000.0,
+    create_phase_ns=120_000.0,
+    walk_timer_ns=250.0,
+    arm_ns=40_000.0,
     verify_ns=150_000.0,
-    verify_timer_ns=2_000.0,
+    verify_timer_ns=9_000.0,
 )
 
 
@@ -228,7 +244,8 @@ def _syscall_costs() -> dict[str, float]:
 
 
 def _worker_costs(create_ns: float) -> dict[str, float]:
-    """Native restores (worker children of this process) of small plans, by phase."""
+    """Native restores (worker children of this process) of 1 and of _DENSE timers: each
+    phase fitted as a fixed part plus a part per timer."""
     from timertui.capture.host import probe_exact_ids
     from timertui.model import SIGEV_NONE, ProcessTimers, Timer, TimerValues
     from timertui.restore import events as ev
@@ -237,7 +254,7 @@ def _worker_costs(create_ns: float) -> dict[str, float]:
 
     values = TimerValues(_MINUTE_NS, 0, 0)
 
-    def phases(count: int, mode: Mode, start: StartMethod) -> dict[str, float]:
+    def phases(count: int, mode: Mode, start: StartMethod = "fork") -> dict[str, float]:
         """Median ns per phase over a few restores of timers 0..count-1."""
         timers = tuple(Timer(i, 1, SIGEV_NONE, 1, 0, 0, values) for i in range(count))
         plan = build_plan(ProcessTimers(1, 0, "calibrate", (), 0, "", "S", (1,), timers))
@@ -249,20 +266,31 @@ def _worker_costs(create_ns: float) -> dict[str, float]:
             runs.append(done[0].phases)
         return {name: statistics.median(r.get(name, 0) for r in runs) for name in runs[0]}
 
+    def per_timer(one: dict[str, float], many: dict[str, float], name: str) -> float:
+        return max(many[name] - one[name], 0.0) / (_DENSE - 1)
+
     mode: Mode = "exact" if probe_exact_ids().ok else "walk"
-    one = phases(1, mode, "fork")
-    dense = phases(_DENSE, mode, "fork")
-    walk = phases(_DENSE, "walk", "fork")
+    one, many = phases(1, mode), phases(_DENSE, mode)
+    walk_one, walk_many = (
+        (one, many) if mode == "walk" else (phases(1, "walk"), phases(_DENSE, "walk"))
+    )
+    exact_create = per_timer(one, many, "create")
+    settime = per_timer(one, many, "arm")
+    verify = per_timer(one, many, "verify")
     return {
+        "exact_create_ns": exact_create,
+        "settime_ns": settime,
         "process_start_ns": one["spawn"],
         "spawn_start_ns": phases(1, mode, "spawn")["spawn"],
+        "start_timer_ns": per_timer(one, many, "spawn"),
         "setup_ns": one["setup"],
-        "verify_ns": one["verify"],
-        "verify_timer_ns": max(dense["verify"] - one["verify"], 0.0) / (_DENSE - 1),
-        "settime_ns": dense["arm"] / _DENSE,
-        "walk_timer_ns": max(walk["create"] / _DENSE - create_ns, 0.0),
-        # Without exact IDs here, a dense walk's create per timer comes closest.
-        "exact_create_ns": (dense if mode == "exact" else walk)["create"] / _DENSE,
+        "setup_timer_ns": per_timer(one, many, "setup"),
+        "probe_ns": one["probe"],
+        "create_phase_ns": max(one["create"] - exact_create, 0.0),
+        "walk_timer_ns": max(per_timer(walk_one, walk_many, "create") - create_ns, 0.0),
+        "arm_ns": max(one["arm"] - settime, 0.0),
+        "verify_ns": max(one["verify"] - verify, 0.0),
+        "verify_timer_ns": verify,
     }
 
 

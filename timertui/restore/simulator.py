@@ -174,14 +174,6 @@ def _errname(err: int) -> str:
     return errno.errorcode.get(err, str(err))
 
 
-def _duration(ns: float) -> str:
-    if ns < 1e6:
-        return f"{ns / 1e3:.1f} µs"
-    if ns < 1e9:
-        return f"{ns / 1e6:.1f} ms"
-    return f"{ns / 1e9:.2f} s"
-
-
 class _Sim:
     """The restore as the native worker runs it (worker._Restore), against the model."""
 
@@ -244,7 +236,8 @@ class _Sim:
 
     def events(self) -> Generator[ev.Event, None, None]:
         plan, opts, costs = self.plan, self.opts, self.costs
-        self.t = costs.spawn_start_ns if opts.start == "spawn" else costs.process_start_ns
+        start = costs.spawn_start_ns if opts.start == "spawn" else costs.process_start_ns
+        self.t = start + len(plan.timers) * costs.start_timer_ns
         yield ev.Start(
             self.now(),
             "sim",
@@ -310,11 +303,11 @@ class _Sim:
             f"Times predicted from costs {c.describe()}: walk step {c.pair_ns:.0f} ns "
             f"(create {c.create_ns:.0f} + delete {c.delete_ns:.0f}), exact create "
             f"{c.exact_create_ns:.0f} ns, settime {c.settime_ns:.0f} ns, prctl "
-            f"{c.prctl_ns:.0f} ns, process start {_duration(c.process_start_ns)}"
+            f"{c.prctl_ns:.0f} ns, process start {c.process_start_ns / 1e6:.1f} ms"
         )
 
     def setup(self) -> Iterator[ev.Event]:
-        self.t += self.costs.setup_ns
+        self.t += self.costs.setup_ns + len(self.plan.timers) * self.costs.setup_timer_ns
         taken, counter = self.target()
         if taken or counter:
             yield self.prepare(taken, counter)
@@ -369,7 +362,7 @@ class _Sim:
     def probe(self) -> Iterator[ev.Event]:
         forced = self.opts.mode
         self.syscalls += 1
-        self.t += self.costs.prctl_ns
+        self.t += self.costs.probe_ns
         if forced == "walk":
             ret = self.alloc.prctl(PR_RESTORE_IDS_GET)
             exact = ret >= 0
@@ -434,7 +427,8 @@ class _Sim:
         timers, ids, a = self.plan.timers, self.plan.ids, self.alloc
         n = len(timers)
         per = self.costs.exact_create_ns
-        chunk = max(math.ceil(self.opts.chunk_ns / per / _EXACT_STRIDE), 1) * _EXACT_STRIDE
+        chunk = max(math.ceil(self.opts.chunk_ns / max(per, 1) / _EXACT_STRIDE), 1) * _EXACT_STRIDE
+        self.t += self.costs.create_phase_ns
         started = self.t
         i = 0
         while i < n:
@@ -494,6 +488,7 @@ class _Sim:
     def create_walk(self) -> Iterator[ev.Event]:
         timers, a = self.plan.timers, self.alloc
         n = len(timers)
+        self.t += self.costs.create_phase_ns
         started = self.t
         self.next_report = started + self.report_every
         fillers = self.kernel.lowest_free and self.kernel.params.fillers
@@ -671,7 +666,7 @@ class _Sim:
         armed = tuple(t.id for i, t in enumerate(timers) if t.arm and state[i] == _CREATED)
         if not armed:
             return
-        self.t += len(armed) * self.costs.settime_ns
+        self.t += self.costs.arm_ns + len(armed) * self.costs.settime_ns
         self.armed_at = self.t
         self.syscalls += len(armed)
         yield ev.TimerState(self.now(), "armed", armed)
