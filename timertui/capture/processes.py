@@ -95,6 +95,21 @@ def read_process(pid: int) -> ProcessTimers:
     return dataclasses.replace(record, sigpending=_sigpending_limits(pid))
 
 
+def exited(pid: int) -> bool:
+    """Whether process `pid` has exited: gone from /proc, or a zombie waiting for its reaper."""
+    try:
+        return _parse_stat(_read(f"{proc_timers.PROC_ROOT}/{pid}/stat"))[1] in "ZXx"
+    except _Vanished:
+        return True
+    except _Denied:
+        return False
+
+
+def exited_meanwhile(pid: int) -> NoSuchProcess:
+    """The error for a process that was there when a command began and exited during it."""
+    return NoSuchProcess(f"process {pid} exited while it was being read")
+
+
 def user_name(uid: int) -> str:
     """The login name of `uid` (cached: the TUI asks for every process every second)."""
     name = _user_names.get(uid)

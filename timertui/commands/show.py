@@ -30,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
         from timertui.commands.deep import attach_values
 
         proc, refused = attach_values(proc)
+    if proc.access is Access.GONE or (refused and processes.exited(args.pid)):
+        raise processes.exited_meanwhile(args.pid)
     report = gaps.analyze(t.id for t in proc.timers)
     unreadable = proc.access is not Access.OK
     if args.json:

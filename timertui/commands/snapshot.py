@@ -37,6 +37,10 @@ def run(args: argparse.Namespace) -> int:
             if refused:
                 refusals[read.pid] = refused
         procs = tuple(captured)
+    for p in procs:
+        # One that exited on the way is not saved half-read: nothing is written.
+        if p.access is Access.GONE or (p.pid in refusals and processes.exited(p.pid)):
+            raise processes.exited_meanwhile(p.pid)
     unreadable = [p for p in procs if p.access is not Access.OK]
     snap = Snapshot(host=host.host_facts(), times=host.capture_times(), processes=procs)
     snapshot.save(snap, args.output)
