@@ -80,16 +80,17 @@ async def test_filter_matches_name_pid_user_and_negates(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("slash", *"nginx")
+        await pilot.pause(0.3)  # the filter applies once typing pauses
         assert shown_pids(app) == [5150]
         box = app.screen.query_one("#filter", Input)
         box.value = "!nginx !systemd"
-        await pilot.pause()
+        await pilot.pause(0.3)
         assert shown_pids(app) == [812, 1500, 2210, 3001, DEMO_PID]
         box.value = "alice"
-        await pilot.pause()
+        await pilot.pause(0.3)
         assert shown_pids(app) == [DEMO_PID]
         box.value = "2210"
-        await pilot.pause()
+        await pilot.pause(0.3)
         assert shown_pids(app) == [2210]
         await pilot.press("enter")  # keeps the filter, back to the table
         assert app.screen.focused is table(app)

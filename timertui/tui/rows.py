@@ -16,18 +16,20 @@ from timertui.model import Access, ProcessTimers
 class Column:
     key: str
     label: str
-    numeric: bool
+    width: int  # fixed: a poll then changes cells without measuring whole columns again
 
 
+COMMAND_WIDTH = 30
+USER_WIDTH = 9
 COLUMNS: tuple[Column, ...] = (
-    Column("pid", "PID", True),
-    Column("user", "USER", False),
-    Column("command", "COMMAND", False),
-    Column("threads", "THR", True),
-    Column("timers", "TIMERS", True),
-    Column("highest", "HIGHEST ID", True),
-    Column("gaps", "GAPS", True),
-    Column("walk", "WALK COST", True),
+    Column("pid", "PID", 8),
+    Column("user", "USER", USER_WIDTH),
+    Column("command", "COMMAND", COMMAND_WIDTH),
+    Column("threads", "THR", 5),
+    Column("timers", "TIMERS", 14),  # "no timers file"
+    Column("highest", "HIGHEST ID", 13),  # up to INT_MAX, with separators
+    Column("gaps", "GAPS", 6),
+    Column("walk", "WALK COST", 13),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 

@@ -32,6 +32,7 @@ INTERVALS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 DEFAULT_INTERVAL = 1.0
 _LIVE_ONLY = frozenset({"pause", "faster", "slower", "values"})
 _TICK_SECONDS = 0.1  # how often live values count down on screen
+_FILTER_DELAY = 0.15
 
 
 class ProcessesScreen(AppScreen):
@@ -78,13 +79,16 @@ class ProcessesScreen(AppScreen):
         self._generation = 0
         self._next_poll: Timer | None = None
         self._filter_text = ""
+        self._filter_timer: Timer | None = None
         self.deep_values = False
         self._values: tuple[int, LiveValues | None, str | None] | None = None  # pid, read, refusal
         self._ticker: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield HostBar(self.source.label, self.source.live, self.interval, id="host-bar")
-        yield Input(placeholder="filter: name, pid or user; !word excludes", id="filter")
+        yield Input(
+            placeholder="filter: name, pid or user; !word excludes", id="filter", compact=True
+        )
         yield ProcessTable(id="processes")
         with Horizontal(id="detail"):
             with Vertical(id="timers-box"):
@@ -232,21 +236,32 @@ class ProcessesScreen(AppScreen):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self._filter_text = event.value
-        self.query_one(ProcessTable).set_filter(parse_filter(event.value))
+        # Applied once typing pauses: re-adding 2,000 rows on every key would lag the typing.
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(_FILTER_DELAY, self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        self._filter_timer = None
+        self.query_one(ProcessTable).set_filter(parse_filter(self._filter_text))
         self.refresh_bindings()
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = bool(box.value)
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._apply_filter()
         self.query_one(ProcessTable).focus()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.value = ""
         box.display = False
+        self._filter_text = ""
+        self._apply_filter()
         self.query_one(ProcessTable).focus()
-        self.refresh_bindings()
 
     def action_toggle_all(self) -> None:
         self.include_all = not self.include_all

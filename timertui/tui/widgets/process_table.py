@@ -4,9 +4,9 @@ marks survive refreshes, and a process that exits fades for a moment instead of 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -16,11 +16,20 @@ from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from timertui.model import Access, ProcessTimers
 from timertui.tui import look
-from timertui.tui.rows import COLUMNS, ProcessRow, RowFilter, process_row, sort_key
+from timertui.tui.rows import (
+    COLUMNS,
+    COMMAND_WIDTH,
+    USER_WIDTH,
+    ProcessRow,
+    RowFilter,
+    process_row,
+    sort_key,
+)
 
 FADE_SECONDS = 3.0
 _MARK = "mark"
-_COMMAND_WIDTH = 40
+_COLUMN_KEYS = (_MARK, *(c.key for c in COLUMNS))
+_REBUILD_AT = 64  # changed rows above which the table is rebuilt rather than updated
 _ACCESS_STYLE = {
     Access.OK: "",
     Access.NO_ACCESS: "proc--noaccess",
@@ -66,11 +75,12 @@ class ProcessTable(DataTable[Text]):
         self._shown: dict[int, _Shown] = {}
         self._cells: dict[int, tuple[Text, ...]] = {}
         self._highlighted: int | None = None
+        self._styles: dict[str, Style] = {}
 
     def on_mount(self) -> None:
         self.add_column(" ", key=_MARK, width=1)
         for column in COLUMNS:
-            self.add_column(self._label(column.key), key=column.key)
+            self.add_column(self._label(column.key), key=column.key, width=column.width)
 
     # -- data in ----------------------------------------------------------------------------
 
@@ -157,7 +167,16 @@ class ProcessTable(DataTable[Text]):
         return f"{label} {arrow}"
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True) if name else Style()
+        # Looked up once per stylesheet: 2,000 rows would otherwise look each up many times.
+        if not name:
+            return Style()
+        if name not in self._styles:
+            self._styles[name] = self.get_component_rich_style(name, partial=True)
+        return self._styles[name]
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
 
     def _make_cells(self, shown: _Shown) -> tuple[Text, ...]:
         row = shown.row
@@ -173,8 +192,8 @@ class ProcessTable(DataTable[Text]):
         return (
             Text(mark, style=base + self._style("proc--marked") if shown.marked else base),
             Text(str(row.pid), style=base, justify="right"),
-            Text(look.shorten(row.user, 12), style=base),
-            Text(look.shorten(row.command, _COMMAND_WIDTH), style=base),
+            Text(look.shorten(row.user, USER_WIDTH), style=base),
+            Text(look.shorten(row.command, COMMAND_WIDTH), style=base),
             Text(str(row.threads), style=base, justify="right"),
             Text(timers, style=base, justify="right"),
             Text(look.count(row.highest), style=base, justify="right"),
@@ -188,29 +207,43 @@ class ProcessTable(DataTable[Text]):
         for pid, row in self._rows.items():
             if self.row_filter.matches(row):
                 wanted[pid] = _Shown(row, pid in self.marked, pid in self._gone_since)
-        for pid in self._shown.keys() - wanted.keys():
-            self.remove_row(str(pid))
-            del self._shown[pid], self._cells[pid]
-        columns = [_MARK, *(c.key for c in COLUMNS)]
-        for pid, shown in wanted.items():
-            if self._shown.get(pid) == shown:
-                continue
-            cells = self._make_cells(shown)
-            old = self._cells.get(pid)
-            if old is None:
-                self.add_row(*cells, key=str(pid))
-            else:
-                for column, new, before in zip(columns, cells, old, strict=True):
-                    if new != before:
-                        self.update_cell(str(pid), column, new, update_width=True)
-            resort = True
-            self._shown[pid], self._cells[pid] = shown, cells
-        if resort and self.row_count:
-            key = sort_key(self.sort_column, self.sort_reverse)
-            self.sort(
-                "pid", key=lambda cell: key(self._rows[int(cell.plain)]), reverse=self.sort_reverse
-            )
+        removed = self._shown.keys() - wanted.keys()
+        changed = [pid for pid, shown in wanted.items() if self._shown.get(pid) != shown]
+        for pid in removed:
+            del self._shown[pid]
+        old_cells = {pid: self._cells.pop(pid, None) for pid in [*removed, *changed]}
+        for pid in changed:
+            self._shown[pid] = wanted[pid]
+            self._cells[pid] = self._make_cells(wanted[pid])
+        if len(removed) + len(changed) > _REBUILD_AT:
+            # Many rows at once (the first scan, `a`, a filter): lay the table out afresh in
+            # order, cheaper than thousands of single updates and a sort.
+            self.clear()
+            for pid in sorted(wanted, key=self._order_key(), reverse=self.sort_reverse):
+                self.add_row(*self._cells[pid], key=str(pid))
+        elif removed or changed or resort:
+            for pid in removed:
+                self.remove_row(str(pid))
+            for pid in changed:
+                self._update_row(pid, old_cells[pid])
+            if self.row_count:
+                key = self._order_key()
+                by_pid = lambda cell: key(int(cell.plain))  # noqa: E731
+                self.sort("pid", key=by_pid, reverse=self.sort_reverse)
         self._restore_cursor(keep)
+
+    def _order_key(self) -> Callable[[int], tuple[Any, ...]]:
+        key = sort_key(self.sort_column, self.sort_reverse)
+        return lambda pid: key(self._rows[pid])
+
+    def _update_row(self, pid: int, old: tuple[Text, ...] | None) -> None:
+        cells = self._cells[pid]
+        if old is None:
+            self.add_row(*cells, key=str(pid))
+            return
+        for column, new, before in zip(_COLUMN_KEYS, cells, old, strict=True):
+            if new != before:
+                self.update_cell(str(pid), column, new)
 
     def _restore_cursor(self, pid: int | None) -> None:
         if pid is not None and pid in self._shown:
