@@ -32,9 +32,15 @@ SETTINGS = settings(
 )
 
 
+# Reasons that may differ: the wrap's rate (measured natively, predicted by the simulator), the
+# slots this user holds (other processes of root's hold some), forced walk vs. EINVAL.
+MAY_DIFFER = frozenset({"wrap-needed", "rlimit-headroom", "walk-mode"})
+
+
 def outcome(events: list[ev.Event], final_ids: list[int]) -> dict[str, Any]:
-    """What must be equal: decisions (sim-only ones aside), the end's counts, which timers
-    were created, failed (with errno) and armed, the verification and the IDs held at the end."""
+    """What must be equal: decisions (sim-only ones aside) and their reasons, the end's counts,
+    which timers were created, failed (with errno) and armed, the verification and the IDs held
+    at the end."""
     (done,) = [e for e in events if isinstance(e, ev.Done)]
     (verify,) = [e for e in events if isinstance(e, ev.Verify)]
     states: dict[str, set[tuple[int, int]]] = {"created": set(), "failed": set(), "armed": set()}
@@ -46,6 +52,13 @@ def outcome(events: list[ev.Event], final_ids: list[int]) -> dict[str, Any]:
             (d.code, d.severity, d.timer_id)
             for d in events
             if isinstance(d, ev.Decision) and d.code not in SIM_DECISION_CODES
+        ],
+        "reasons": [
+            d.reason
+            for d in events
+            if isinstance(d, ev.Decision)
+            and d.code not in MAY_DIFFER
+            and d.code not in SIM_DECISION_CODES
         ],
         "done": (done.ok, done.mode, done.creates, done.deletes, done.syscalls, done.verified),
         "phases": list(done.phases),

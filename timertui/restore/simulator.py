@@ -15,20 +15,21 @@ fast: x10, x0.1). Decisions only the simulator makes have codes of their own (SI
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import math
 import os
 import threading
 import time
 from collections.abc import Generator, Iterator
-from types import TracebackType
 
 from timertui.clocks import ALARM_CLOCKS, decode_clock
 from timertui.errors import InputError
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID
+from timertui.restore import decisions
 from timertui.restore import events as ev
 from timertui.restore.costs import Costs, load_costs
-from timertui.restore.events import Severity
+from timertui.restore.decisions import errno_text
 from timertui.restore.kernels import (
     PR_RESTORE_IDS_GET,
     PR_RESTORE_IDS_OFF,
@@ -40,6 +41,7 @@ from timertui.restore.kernels import (
     parse_kernel,
 )
 from timertui.restore.plan import RestorePlan, RunOptions, wrap_cost
+from timertui.restore.stream import EventStream
 
 __all__ = ["PACES", "PROFILES", "SIM_DECISION_CODES", "PaceError", "SimRun", "parse_pace", "start"]
 
@@ -94,7 +96,7 @@ def start(
     return SimRun(plan, options, parse_kernel(kernel), costs or load_costs(), parse_pace(pace))
 
 
-class SimRun(Generator[ev.Event, None, None]):
+class SimRun(EventStream):
     """The events of one simulated restore, played back at the chosen pace. `cancel()` may be
     called from any thread: the stream ends with an Error event `cancelled`. `allocator` holds
     the modelled target once the run is over (its `ids` are the timers it ends with)."""
@@ -127,7 +129,7 @@ class SimRun(Generator[ev.Event, None, None]):
         """Stop the playback (thread-safe); the iterating thread then gets Error `cancelled`."""
         self._cancel.set()
 
-    def send(self, value: None) -> ev.Event:
+    def _next(self) -> ev.Event:
         if self._finished:
             raise StopIteration
         if not self._wall0:
@@ -149,29 +151,16 @@ class SimRun(Generator[ev.Event, None, None]):
                 return self._cancelled()
         return event
 
-    def throw(
-        self,
-        typ: type[BaseException] | BaseException,
-        val: BaseException | object = None,
-        tb: TracebackType | None = None,
-    ) -> ev.Event:
+    def _halt(self) -> None:
         self._finished = True
         self._events.close()
-        if isinstance(typ, BaseException):
-            raise typ
-        raise typ() if val is None else typ(val)
 
     def _cancelled(self) -> ev.Event:
-        self._finished = True
-        self._events.close()
+        self._halt()
         sim = self._sim
         return ev.Error(
             round(sim.t), "cancelled", f"restore cancelled in the {sim.phase_now} phase (simulated)"
         )
-
-
-def _errname(err: int) -> str:
-    return errno.errorcode.get(err, str(err))
 
 
 class _Sim:
@@ -212,13 +201,12 @@ class _Sim:
     def now(self) -> int:
         return round(self.t)
 
-    def decide(
-        self, code: str, severity: Severity, reason: str, timer_id: int | None = None
-    ) -> ev.Decision:
-        self.codes.add(code)
-        if severity == "fatal":
-            self.fatal = True
-        return ev.Decision(self.now(), code, reason, severity, timer_id)
+    def decide(self, decision: ev.Decision) -> ev.Decision:
+        """A decision (from timertui.restore.decisions, or one only the simulator makes)
+        stamped with the time now."""
+        self.codes.add(decision.code)
+        self.fatal = self.fatal or decision.severity == "fatal"
+        return dataclasses.replace(decision, t_ns=self.now())
 
     def fail(self, lo: int, hi: int, err: int, detail: str) -> ev.TimerState:
         self.state[lo:hi] = bytes([_FAILED]) * (hi - lo)
@@ -250,7 +238,7 @@ class _Sim:
             opts.hold,
             self.kernel.label,
         )
-        yield self.decide("sim-model", "info", self.model_text())
+        yield self.decide(ev.Decision(0, "sim-model", self.model_text(), "info"))
         self.phases["spawn"] = self.now()
         yield ev.Phase(self.now(), "spawn", self.now())
         for d in plan.decisions:
@@ -272,10 +260,13 @@ class _Sim:
         self.holding = opts.hold and self.speed is not None
         if opts.hold and not self.holding:
             yield self.decide(
-                "sim-hold",
-                "info",
-                "--hold plays the restored process's expirations back in time: it needs "
-                "--pace real or xN; with instant pacing nothing is held",
+                ev.Decision(
+                    0,
+                    "sim-hold",
+                    "--hold plays the restored process's expirations back in time: it needs "
+                    "--pace real or xN; with instant pacing nothing is held",
+                    "info",
+                )
             )
         yield ev.Done(
             self.now(),
@@ -331,16 +322,17 @@ class _Sim:
             err = 0 if a.room() else errno.EAGAIN
             err = err or (errno.EBUSY if want in a.busy else 0)
             if err:
-                reason = f"preparing the target: {OSError(err, os.strerror(err))}"
-                return self.decide("target-failed", "fatal", reason)
+                return self.decide(decisions.target_failed(str(OSError(err, os.strerror(err)))))
             a.take(want)
         for want in marker:
             a.delete(want)
         a.counter = counter & INT_MAX
-        where = "" if self.kernel.lowest_free else f", ID counter at {counter}"
-        return self.decide(
-            "target-prepared", "info", f"target prepared: IDs {list(taken)} taken{where}"
-        )
+        prepared = decisions.target_prepared(taken, counter)
+        if self.kernel.lowest_free:  # no counter to set
+            prepared = dataclasses.replace(
+                prepared, reason=f"target prepared: IDs {list(taken)} taken"
+            )
+        return self.decide(prepared)
 
     def check_headroom(self) -> Iterator[ev.Event]:
         """The worker's own RLIMIT_SIGPENDING check, for a plan without facts."""
@@ -351,13 +343,7 @@ class _Sim:
         need = len(self.plan.timers)
         if a.limit - in_use >= need:
             return
-        yield self.decide(
-            "rlimit-headroom",
-            "error",
-            f"RLIMIT_SIGPENDING is {a.limit} with {in_use} in use by this user: room for "
-            f"{max(a.limit - in_use, 0)} timers, the restore holds {need} at once; timer_create "
-            "fails with EAGAIN past the limit",
-        )
+        yield self.decide(decisions.rlimit_headroom(a.limit, in_use, need))
 
     def probe(self) -> Iterator[ev.Event]:
         forced = self.opts.mode
@@ -368,40 +354,19 @@ class _Sim:
             exact = ret >= 0
             yield ev.Probe(self.now(), exact, max(-ret, 0), _probe_text(ret))
             self.mode = "walk"
-            yield self.decide(
-                "walk-mode",
-                "info",
-                "walk forced (--mode walk): timers are recreated by creating and deleting until "
-                "the kernel hands out each wanted ID"
-                + (" (this kernel has exact IDs)" if exact else ""),
-            )
+            yield self.decide(decisions.walk_mode(forced=True, kernel_has_exact=exact))
             return
         ret = self.alloc.prctl(PR_RESTORE_IDS_ON)
         yield ev.Probe(self.now(), ret == 0, max(-ret, 0), _probe_text(ret))
         if ret == 0:
             self.restore_ids_on = True
             self.mode = "exact"
-            yield self.decide(
-                "exact-mode",
-                "info",
-                "PR_TIMER_CREATE_RESTORE_IDS is on: each timer is created at its ID"
-                + (" (forced)" if forced == "exact" else ""),
-            )
+            yield self.decide(decisions.exact_mode(forced=forced == "exact"))
         elif forced == "exact":
-            yield self.decide(
-                "exact-unsupported",
-                "fatal",
-                "exact mode forced, but the kernel refused PR_TIMER_CREATE_RESTORE_IDS with "
-                "EINVAL (it needs Linux 6.15+)",
-            )
-        else:
+            yield self.decide(decisions.exact_unsupported())
+        else:  # the models' prctl fails only with EINVAL
             self.mode = "walk"
-            yield self.decide(
-                "walk-mode",
-                "info",
-                "PR_TIMER_CREATE_RESTORE_IDS gave EINVAL (kernel before 6.15): timers are "
-                "recreated by the create/delete walk",
-            )
+            yield self.decide(decisions.walk_mode(forced=False, kernel_has_exact=False))
 
     def progress(self, done: int, current_id: int, started: float, left: int) -> ev.Progress:
         elapsed = self.t - started
@@ -456,32 +421,8 @@ class _Sim:
 
     def exact_failed(self, index: int, err: int) -> Iterator[ev.Event]:
         t = self.plan.timers[index]
-        criu = f"Can't create posix timer - {index}: {-err}"
-        if err == errno.EBUSY:
-            yield self.decide(
-                "id-busy",
-                "error",
-                f"{criu} (ID {t.id} is already in use in the target: EBUSY)",
-                t.id,
-            )
-        elif err == errno.EOPNOTSUPP and t.clock in ALARM_CLOCKS:
-            yield self.decide(
-                "alarm-unsupported",
-                "error",
-                f"{criu} (alarm clocks need an RTC wake-up alarm and CAP_WAKE_ALARM: EOPNOTSUPP)",
-                t.id,
-            )
-        elif err == errno.EAGAIN:
-            yield self.decide(
-                "create-failed",
-                "fatal",
-                f"{criu} (EAGAIN: RLIMIT_SIGPENDING reached or every ID in use; the timers "
-                "after it are not attempted)",
-                t.id,
-            )
-        else:
-            yield self.decide("create-failed", "error", f"{criu} ({_errname(err)})", t.id)
-        yield self.fail(index, index + 1, err, _errname(err))
+        yield self.decide(decisions.exact_create_failed(index, t.id, t.clock, err))
+        yield self.fail(index, index + 1, err, errno_text(err))
 
     # -- the walk ----------------------------------------------------------------------------
 
@@ -493,7 +434,7 @@ class _Sim:
         self.next_report = started + self.report_every
         fillers = self.kernel.lowest_free and self.kernel.params.fillers
         if fillers:
-            yield self.decide("fillers", "info", self.fillers_text(0))
+            yield self.decide(ev.Decision(0, "fillers", self.fillers_text(0), "info"))
         done, last_id, wrapping = 0, -1, False
         while done < n:
             t = timers[done]
@@ -516,15 +457,10 @@ class _Sim:
                 if wrapping:
                     continue
             elif w.result == "stuck":
-                yield self.decide("walk-stuck", "fatal", self.stuck_text(done, last_id), t.id)
+                reason = self.stuck_text(done, last_id)
+                yield self.decide(ev.Decision(0, "walk-stuck", reason, "fatal", t.id))
             else:
-                hint = " (EAGAIN: RLIMIT_SIGPENDING reached)" if w.errno == errno.EAGAIN else ""
-                yield self.decide(
-                    "create-failed",
-                    "fatal",
-                    f"Can't create posix timer - {done} ({_errname(w.errno)}){hint}",
-                    t.id,
-                )
+                yield self.decide(decisions.walk_create_failed(done, t.id, w.errno))
             yield self.fail(done, n, 0, "not created: the walk stopped")
             break
         if fillers:
@@ -586,42 +522,21 @@ class _Sim:
         want = self.plan.timers[index].id
         a = self.alloc
         self.syscalls += 1  # timer_gettime(want): is it the target's?
-        consequently = "Can't create timers, kernel don't give them consequently"
         if want in a.mine:
-            yield self.decide(
-                "walk-overshoot",
-                "fatal",
-                f"{consequently} (wanted ID {want} is already in use in the target; the kernel "
-                f"skipped it and gave {got})",
-                want,
-            )
+            yield self.decide(decisions.walk_overshoot(want, got))
             return False
         if want in a.busy:
-            yield self.decide(
-                "walk-overshoot",
-                "fatal",
-                f"{consequently} (wanted ID {want} is held by another process: before 3.10 "
-                f"timer IDs are system-wide; the kernel gave {got})",
-                want,
+            overshoot = decisions.walk_overshoot(want, got)
+            reason = (
+                f"{decisions.CRIU_NOT_CONSECUTIVE} (wanted ID {want} is held by another "
+                f"process: before 3.10 timer IDs are system-wide; the kernel gave {got})"
             )
+            yield self.decide(dataclasses.replace(overshoot, reason=reason))
             return False
-        cost = a.wrap_cost(got, want)
-        rate = 1e9 / self.costs.pair_ns
-        text = (
-            f"wanted ID {want} is below the target's ID counter (the kernel gave {got}): the "
-            f"walk must wrap past INT_MAX, {cost} creates, about {cost / rate:.0f} s at "
-            f"{rate / 1e6:.2f} M creates/s"
-        )
-        if not self.opts.allow_wrap:
-            yield self.decide(
-                "wrap-needed",
-                "fatal",
-                f"{consequently} ({text}; refused, allow it with --allow-wrap)",
-                want,
-            )
-            return False
-        yield self.decide("wrap-needed", "warning", f"{text}; wrapping as allowed", want)
-        return True
+        rate = 1e9 / self.costs.pair_ns  # the predicted rate
+        allowed = self.opts.allow_wrap
+        yield self.decide(decisions.wrap_needed(want, got, a.wrap_cost(got, want), allowed, rate))
+        return allowed
 
     def filler_figures(self, index: int) -> tuple[int, int, str]:
         """(fillers, timers alive at once, RLIMIT_SIGPENDING room) for restoring the plan's
@@ -741,7 +656,7 @@ def _fires(first: float, every: int, low: float, high: float) -> int:
 def _probe_text(ret: int) -> str:
     if ret >= 0:
         return "PR_TIMER_CREATE_RESTORE_IDS available"
-    return f"PR_TIMER_CREATE_RESTORE_IDS: {_errname(-ret)}: {os.strerror(-ret)}"
+    return f"PR_TIMER_CREATE_RESTORE_IDS: {errno_text(-ret)}"
 
 
 def _target_facts(plan: RestorePlan, kernel: Kernel) -> tuple[int, int, bool]:
