@@ -9,9 +9,9 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
+from test_restore_native import decision, done, of
 from test_restore_plan import armed, process, timer
 
 from timertui.clocks import CpuClockType, make_cpu_clock
@@ -29,8 +29,6 @@ from timertui.restore.simulator import (
     SimRun,
     parse_pace,
 )
-
-E = TypeVar("E", bound=ev.Event)
 
 # Round figures, so predictions can be checked by hand.
 COSTS = Costs(
@@ -55,21 +53,6 @@ COSTS = Costs(
     measured_at="2026-01-01T00:00:00Z",
 )
 SEED = (1_000_000, 2_000_000)
-
-
-def of(kind: type[E], events: Iterable[ev.Event]) -> list[E]:
-    return [e for e in events if isinstance(e, kind)]
-
-
-def done(events: list[ev.Event]) -> ev.Done:
-    (last,) = of(ev.Done, events)
-    return last
-
-
-def decision(events: list[ev.Event], code: str) -> ev.Decision:
-    found = [d for d in of(ev.Decision, events) if d.code == code]
-    assert found, f"no {code} decision in {[d.code for d in of(ev.Decision, events)]}"
-    return found[0]
 
 
 def seed(**target: int) -> RestorePlan:
