@@ -22,9 +22,9 @@ from timertui.restore import run
 from timertui.restore.costs import Costs, save_costs
 from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
 from timertui.restore.simulator import (
+    INSTANT_PROGRESS,
     PACES,
     PROFILES,
-    PROGRESS_PER_LEG,
     SIM_DECISION_CODES,
     SimRun,
     parse_pace,
@@ -123,7 +123,7 @@ def test_an_allowed_wrap_past_int_max_is_computed_not_stepped() -> None:
     assert end.creates == 1 + cost + 1_000_000  # the first try, the wrap, then up to 2,000,000
     assert end.phases["create"] > 1800 * 10**9  # about half an hour of walking, predicted
     # A few hundred events for 2^31 creates: the walk was computed, not stepped.
-    assert len(events) < 4 * PROGRESS_PER_LEG
+    assert len(events) < INSTANT_PROGRESS + 30
     progress = of(ev.Progress, events)
     wrapped = [p.current_id for p in progress]
     assert max(wrapped) > INT_MAX - 30_000_000 and wrapped[-1] == 2_000_000

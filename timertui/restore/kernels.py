@@ -513,7 +513,8 @@ class Allocator:
         legs: tuple[Leg, ...] = ()
         last = None
         if made:
-            last = self.busy.nth_free(made)
+            last = self.busy.prev_free(want - 1) if made == need else self.busy.nth_free(made)
+            assert last is not None  # made >= 1 free IDs lie below `want`
             legs = (Leg(self._first_free(0), last, made),)
             self.busy.floor = last + 1
             self.fillers += made

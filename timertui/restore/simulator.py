@@ -43,7 +43,16 @@ from timertui.restore.kernels import (
 from timertui.restore.plan import RestorePlan, RunOptions, wrap_cost
 from timertui.restore.stream import EventStream
 
-__all__ = ["PACES", "PROFILES", "SIM_DECISION_CODES", "PaceError", "SimRun", "parse_pace", "start"]
+__all__ = [
+    "INSTANT_PROGRESS",
+    "PACES",
+    "PROFILES",
+    "SIM_DECISION_CODES",
+    "PaceError",
+    "SimRun",
+    "parse_pace",
+    "start",
+]
 
 PACES = ("instant", "real", "x10", "x0.1")
 
@@ -54,9 +63,9 @@ SIM_DECISION_CODES: dict[str, str] = {
     "sim-hold": "--hold needs a paced playback (real or xN): nothing is held when instant",
 }
 
-# Instant playback: at most this many progress events per stretch of a walk, so a predicted
+# Instant playback: about this many progress events at most for a whole walk, so a predicted
 # half-hour wrap past INT_MAX stays a few hundred events.
-PROGRESS_PER_LEG = 100
+INSTANT_PROGRESS = 200
 _EXACT_STRIDE = 64  # the native exact loop looks at its deadline every this many creates
 _HOLD_REPORT_NS = 100_000_000  # expirations are summed per timer over this long, as native
 _PENDING, _CREATED, _FAILED = 0, 1, 2
@@ -431,6 +440,8 @@ class _Sim:
         n = len(timers)
         self.t += self.costs.create_phase_ns
         started = self.t
+        if self.speed is None:
+            self.report_every = max(self.report_every, self.walk_estimate() / INSTANT_PROGRESS)
         self.next_report = started + self.report_every
         fillers = self.kernel.lowest_free and self.kernel.params.fillers
         if fillers:
@@ -484,9 +495,6 @@ class _Sim:
             begin = self.t
             # Every step a create and a delete, but the kept last one: the walk's total.
             end = finish if index == len(w.legs) - 1 else min(begin + leg.creates * per, finish)
-            every = self.report_every
-            if self.speed is None:
-                every = max(every, (end - begin) / PROGRESS_PER_LEG)
             self.next_report = max(self.next_report, begin)
             while self.next_report < end:
                 k = min(int((self.next_report - begin) / per), leg.creates - 1)
@@ -496,7 +504,7 @@ class _Sim:
                 current = leg.first + (leg.last - leg.first) * k // max(leg.creates - 1, 1)
                 yield from self.report_created()
                 yield self.progress(done, current, started, self.walk_left(current))
-                self.next_report += every
+                self.next_report += self.report_every
             self.t = end
             so_far += leg.creates
         self.t = finish
@@ -504,6 +512,16 @@ class _Sim:
             self.t += costs.create_ns
         self.creates = creates + w.creates
         self.deletes = deletes + w.deletes
+
+    def walk_estimate(self) -> float:
+        """The walk's predicted time, roughly: every ID from the counter (round INT_MAX if it
+        is past the first wanted one) to the last wanted one."""
+        counter, plan = self.alloc.counter, self.plan
+        if plan.ids[0] >= counter:
+            steps = plan.max_id - counter + 1
+        else:
+            steps = wrap_cost(counter, plan.max_id)
+        return steps * self.costs.pair_ns
 
     def report_created(self) -> Iterator[ev.Event]:
         if self.unreported:
