@@ -13,7 +13,6 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from timertui.commands import app as app_command
 from timertui.errors import InputError
 
 COMMANDS = ("ps", "show", "snapshot", "inspect", "check", "restore", "demo_workload")
@@ -32,7 +31,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="timertui",
         description="See, snapshot and replay the restore of POSIX timers of Linux processes.",
     )
-    app_command.add_arguments(parser)
+    if not only:
+        # The bare command's options (the app's) come before any subcommand, so a command
+        # named first never needs them, nor the app module (pathlib) they load.
+        from timertui.commands import app
+
+        app.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in (only,) if only else COMMANDS:
         module = importlib.import_module(f"timertui.commands.{name}")
@@ -47,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            return app_command.run_app(args)
+            from timertui.commands import app
+
+            return app.run_app(args)
         # SIGTERM/SIGHUP end a command the way Ctrl-C does, through its finally blocks: a
         # ptrace window or a held restore target is never left behind by them.
         for signo in (signal.SIGTERM, signal.SIGHUP):

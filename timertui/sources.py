@@ -4,7 +4,6 @@ directory, or crit's JSON, told apart by what is there rather than by the name."
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from timertui import snapshot
 from timertui.errors import InputError
@@ -21,15 +20,16 @@ def open_source(path: str | os.PathLike[str]) -> Snapshot:
     """The snapshot in `path`: a timertui snapshot file, a CRIU image directory (pstree.img),
     a directory of *.crit.json files, or one crit JSON file. Raises an InputError subclass
     with one line naming the path and the problem."""
-    # criu is imported only when needed: `restore FILE` counts its start-up time.
-    src = Path(path)
+    # criu (and pathlib) are imported only when needed: `restore FILE` counts its start-up time.
+    src = os.fspath(path)
     try:
-        if src.is_dir():
+        if os.path.isdir(src):  # noqa: PTH112
             from timertui import criu
 
-            next(src.iterdir(), None)  # a directory we may not list fails here, plainly
+            with os.scandir(src) as entries:
+                next(entries, None)  # a directory we may not list fails here, plainly
             return criu.import_criu(src)
-        with src.open("rb") as f:
+        with open(src, "rb") as f:  # noqa: PTH123
             head = f.read(_SNIFF_BYTES)
     except FileNotFoundError:
         raise SourceError(f"{src}: no such file or directory") from None

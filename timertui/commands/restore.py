@@ -76,17 +76,26 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    native = args.backend == "native"
+    if native and args.start != "spawn":
+        from timertui.restore import native as backend
 
-    from timertui.restore.native import local_facts
+        # The worker starts now and loads its modules on the other core while we load and plan.
+        backend.prestart()
     from timertui.restore.plan import TargetSpec, build_plan
     from timertui.sources import open_source
 
-    snapshot = open_source(Path(args.source))
+    snapshot = open_source(args.source)
     processes = _select(snapshot.processes, args.pid, args.source)
     target = TargetSpec(sigpending_limit=args.sigpending)
+    # Host facts only to probe alarm support; without them the worker checks the target's
+    # RLIMIT_SIGPENDING headroom itself (probing here loads capture.host on the start path).
     alarms = any(t.clock in (8, 9) for p in processes for t in p.timers)
-    facts = local_facts(probe_alarm=alarms) if args.backend == "native" else None
+    facts = None
+    if native and alarms:
+        from timertui.restore.native import local_facts
+
+        facts = local_facts(probe_alarm=True)
     ok = True
     for process in processes:
         plan = build_plan(process, target=target, facts=facts, dead_threads=args.dead_threads)

@@ -1,9 +1,9 @@
 """The restore event stream: one schema for every backend (native worker, simulator).
 
-Every event is a frozen dataclass with a `kind` and `t_ns`, nanoseconds of CLOCK_MONOTONIC since
-the run started. On the wire each event is one msgpack map (`{"kind": ..., "t_ns": ..., ...}`),
-written back to back on a pipe and read with msgpack's streaming Unpacker; `to_json` gives the
-same map as one JSON line.
+Every event is a frozen record (timertui.model.record: a dataclass to every caller) with a
+`kind` and `t_ns`, nanoseconds of CLOCK_MONOTONIC since the run started. On the wire each event
+is one msgpack map (`{"kind": ..., "t_ns": ..., ...}`), written back to back on a pipe and read
+with msgpack's streaming Unpacker; `to_json` gives the same map as one JSON line.
 
 Decision codes are stable (tools may match on them); DECISION_CODES lists them all. Reasons
 quote CRIU's own messages word for word where CRIU has one (`criu/pie/restorer.c`), so a user
@@ -12,10 +12,9 @@ can search for them.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from timertui.model import record
 from timertui.restore.wire import WireError, from_wire, to_wire
 
 Severity = Literal["info", "warning", "error", "fatal"]
@@ -53,7 +52,7 @@ DECISION_CODES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Event:
     """Base of every event: `kind` names it on the wire, `t_ns` is when it happened."""
 
@@ -61,7 +60,7 @@ class Event:
     t_ns: int
 
 
-@dataclass(frozen=True)
+@record
 class Start(Event):
     """The restore target exists (`pid`; the simulator's is fictitious) and is about to start.
     `monotonic_ns` is CLOCK_MONOTONIC at the run's start, which every `t_ns` counts from."""
@@ -79,7 +78,7 @@ class Start(Event):
     monotonic_ns: int = 0  # 0: not given
 
 
-@dataclass(frozen=True)
+@record
 class Probe(Event):
     """The PR_TIMER_CREATE_RESTORE_IDS probe: exact IDs available, or the errno it gave."""
 
@@ -89,7 +88,7 @@ class Probe(Event):
     detail: str
 
 
-@dataclass(frozen=True)
+@record
 class Decision(Event):
     """A choice the restore made or a problem it met: a stable `code` (DECISION_CODES) and the
     human `reason`; `timer_id` when it concerns one timer."""
@@ -101,7 +100,7 @@ class Decision(Event):
     timer_id: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Progress(Event):
     """Create-phase progress. `current_id` is the last ID the kernel handed out; the walk has
     covered the ID space up to it. `rate` is creates per second; `eta_ns` -1 when unknown."""
@@ -118,7 +117,7 @@ class Progress(Event):
     eta_ns: int
 
 
-@dataclass(frozen=True)
+@record
 class TimerState(Event):
     """Timers (`ids`, batched) reached a state; `failed` carries the errno."""
 
@@ -129,12 +128,18 @@ class TimerState(Event):
     detail: str = ""
 
 
+# On a pipe whose reader holds the plan (the native worker's), a TimerState may carry, instead
+# of its IDs, SPAN_KEY: [lo, hi], the plan's timers lo..hi-1; the reader puts their IDs back
+# before decoding. Reporting 10,000 timers then costs the worker nothing.
+SPAN_KEY = "span"
+
+
 # The phases of a restore in order; a Phase event comes when one ends. prctl-off only in exact
 # mode, create/arm only when there is something to create/arm.
 PHASES = ("spawn", "setup", "probe", "create", "arm", "prctl-off", "verify")
 
 
-@dataclass(frozen=True)
+@record
 class Phase(Event):
     """Phase `name` ended after `ns` nanoseconds (spawn: from the run's start to the worker)."""
 
@@ -143,7 +148,7 @@ class Phase(Event):
     ns: int
 
 
-@dataclass(frozen=True)
+@record
 class FieldDiff:
     """One field of a restored timer that differs from the plan (after remapping)."""
 
@@ -152,7 +157,7 @@ class FieldDiff:
     actual: int
 
 
-@dataclass(frozen=True)
+@record
 class TimerCheck:
     """Verification of one timer: equal when no field differs."""
 
@@ -164,7 +169,7 @@ class TimerCheck:
         return not self.diffs
 
 
-@dataclass(frozen=True)
+@record
 class Verify(Event):
     """Per timer of the plan: equal, or the fields that differ (after remapping)."""
 
@@ -172,7 +177,7 @@ class Verify(Event):
     checks: tuple[TimerCheck, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Done(Event):
     """The restore finished: `ok` when every timer was created, armed and verified equal.
     Totals: creates, deletes, syscalls, ns per phase, wall ns since the run's start."""
@@ -190,7 +195,7 @@ class Done(Event):
     holding: bool
 
 
-@dataclass(frozen=True)
+@record
 class Expiration(Event):
     """--hold: a timer expired `count` times since its last report (`total` since holding)."""
 
@@ -201,7 +206,7 @@ class Expiration(Event):
     overrun: int
 
 
-@dataclass(frozen=True)
+@record
 class Error(Event):
     """The run ended abnormally: `code` worker-killed, worker-died, worker-crashed or
     cancelled."""
@@ -245,4 +250,6 @@ def decode(data: Any) -> Event:
 
 def to_json(event: Event) -> str:
     """One JSON line (no newline)."""
+    import json
+
     return json.dumps(encode(event), separators=(",", ":"))

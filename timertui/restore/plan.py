@@ -11,12 +11,11 @@ from __future__ import annotations
 import functools
 import signal
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 from timertui.clocks import ALARM_CLOCKS, CpuClockType, decode_clock, make_cpu_clock
 from timertui.errors import InputError
-from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, ProcessTimers, Timer
+from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, ProcessTimers, Timer, record
 from timertui.restore import decisions
 from timertui.restore.events import Decision, Severity
 from timertui.signals import signal_name
@@ -34,7 +33,7 @@ class PlanError(InputError):
     """A process whose timers cannot make a restore plan."""
 
 
-@dataclass(frozen=True)
+@record
 class TargetSpec:
     """The restore target's state when the restore starts. Defaults: a fresh process.
 
@@ -53,7 +52,7 @@ class TargetSpec:
         return bool(self.taken_ids) or self.start_counter != 0
 
 
-@dataclass(frozen=True)
+@record
 class TargetFacts:
     """What is known of the host the target runs on, for the pre-kernel decisions."""
 
@@ -62,7 +61,7 @@ class TargetFacts:
     alarm_supported: bool | None = None  # None: not probed
 
 
-@dataclass(frozen=True)
+@record
 class ClockRemap:
     """A CPU clock that named the snapshot's pid/tid, rebuilt on the target's `thread`
     (index into RestorePlan.threads; 0 is the target's main thread, i.e. the process)."""
@@ -72,7 +71,7 @@ class ClockRemap:
     thread: int
 
 
-@dataclass(frozen=True)
+@record
 class PlannedTimer:
     """One timer as the target will create it. `thread` is the index of the SIGEV_THREAD_ID
     target in RestorePlan.threads; `value_ns`/`interval_ns` arm it relative to now when `arm`."""
@@ -90,7 +89,7 @@ class PlannedTimer:
     source: Timer
 
 
-@dataclass(frozen=True)
+@record
 class RestorePlan:
     """What a backend needs to restore one process's timers; `facts` are what the pre-kernel
     decisions were made with (None: no RLIMIT check was possible before the kernel)."""
@@ -101,7 +100,7 @@ class RestorePlan:
     # Snapshot tids the target recreates as threads; [0] is the source pid (the main thread).
     threads: tuple[int, ...]
     decisions: tuple[Decision, ...]
-    target: TargetSpec = field(default_factory=TargetSpec)
+    target: TargetSpec = TargetSpec()
     facts: TargetFacts | None = None
 
     @functools.cached_property
@@ -129,7 +128,7 @@ class RestorePlan:
         return frozenset(d.code for d in self.decisions)
 
 
-@dataclass(frozen=True)
+@record
 class RunOptions:
     """How to run a plan, for every backend."""
 

@@ -1,12 +1,13 @@
-"""Frozen dataclasses to plain values (dicts, lists, ints, str) and back, for msgpack and JSON.
+"""Frozen records and dataclasses to plain values (dicts, lists, ints, str) and back, for msgpack
+and JSON.
 
-One generic converter for events and plans: nested dataclasses become dicts, tuples lists, enums
-their values; decoding follows the field annotations, so the classes stay the single schema.
+One generic converter for events and plans: nested records (timertui.model.record) and
+dataclasses become dicts, tuples lists, enums their values; decoding follows the field
+annotations, so the classes stay the single schema.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import functools
 import os
@@ -31,8 +32,9 @@ def to_wire(obj: Any) -> Any:
     cls = type(obj)
     if cls in _PLAIN:
         return obj
-    if hasattr(cls, "__dataclass_fields__"):
-        return {name: to_wire(getattr(obj, name)) for name in _field_names(cls)}
+    names = _field_names(cls)
+    if names is not None:
+        return {name: to_wire(getattr(obj, name)) for name in names}
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, tuple | list):
@@ -46,20 +48,37 @@ def to_wire(obj: Any) -> Any:
     return obj
 
 
-_NAMES: dict[type, tuple[str, ...]] = {}
+_NAMES: dict[type, tuple[str, ...] | None] = {}
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _NAMES.get(cls)
-    if names is None:
-        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The init fields of a record or dataclass type, None for any other type (cached)."""
+    try:
+        return _NAMES[cls]
+    except KeyError:
+        pass
+    spec = getattr(cls, "__record__", None)
+    names: tuple[str, ...] | None = None
+    if spec is not None:
+        names = spec.names
+    elif hasattr(cls, "__dataclass_fields__"):
+        import dataclasses
+
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+    _NAMES[cls] = names
     return names
 
 
 def from_wire(cls: type[T], data: Any) -> T:
-    """Rebuild a `cls` dataclass from what to_wire gave (extra keys are ignored)."""
+    """Rebuild a `cls` record or dataclass from what to_wire gave (extra keys are ignored)."""
     decoded: T = _decoder(typing.cast(Any, cls))(data)
     return decoded
+
+
+def prepare_decoder(cls: type) -> None:
+    """Build from_wire's decoder for `cls` now (it resolves the annotations of every class
+    inside), for a reader that has time to spare before the data comes."""
+    _decoder(cls)
 
 
 @functools.cache
@@ -82,7 +101,7 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
         return lambda v: _expect(v, str | int, tp)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return tp
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and _field_names(tp) is not None:
         return _dataclass_decoder(tp)
     if tp is float:
         return lambda v: float(_expect(v, int | float, tp))
@@ -95,7 +114,7 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
 
 def _dataclass_decoder(cls: type) -> Callable[[Any], Any]:
     hints = typing.get_type_hints(cls)
-    fields = [(f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls) if f.init]
+    fields = [(name, _decoder(hints[name])) for name in _field_names(cls) or ()]
 
     def decode(v: Any) -> Any:
         data = _expect(v, dict, cls)
