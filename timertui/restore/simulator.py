@@ -193,7 +193,6 @@ class _Sim:
         self.t = 0.0  # predicted ns since the run's start
         self.phase_now = "spawn"
         self.phases: dict[str, int] = {}
-        self.codes = set(plan.decision_codes())
         self.syscalls = self.creates = self.deletes = 0
         self.mode = ""
         self.fatal = False
@@ -213,7 +212,6 @@ class _Sim:
     def decide(self, decision: ev.Decision) -> ev.Decision:
         """A decision (from timertui.restore.decisions, or one only the simulator makes)
         stamped with the time now."""
-        self.codes.add(decision.code)
         self.fatal = self.fatal or decision.severity == "fatal"
         return dataclasses.replace(decision, t_ns=self.now())
 
