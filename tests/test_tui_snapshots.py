@@ -17,6 +17,7 @@ from timertui.restore import events as ev
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.restorer import RunRequest
 from timertui.tui.run_view import RunView
+from timertui.tui.screens.runs import REDRAW_SECONDS
 
 SIZE = (120, 40)
 SNAPSHOT_DIR = Path("/nonexistent/timertui/snapshots")  # shown in the dialog, never written
@@ -46,6 +47,12 @@ async def ready(pilot: Pilot[None]) -> None:
     await pilot.pause()
     for box in pilot.app.screen.query(Input):
         box.cursor_blink = False
+
+
+async def drawn(pilot: Pilot[None], done: Callable[[], bool]) -> None:
+    """Until `done()`, then past the run screens' redraw delay, so the picture shows it."""
+    await until(pilot, done)
+    await pilot.pause(REDRAW_SECONDS * 3)
 
 
 def view_of(pilot: Pilot[None], key: str = "") -> RunView:
@@ -93,7 +100,7 @@ def test_restore_mid_walk(snap_compare: Compare) -> None:
         await pilot.press("r")
         await pilot.pause()
         await pilot.press("s")
-        await until(pilot, lambda: view_of(pilot).creates == 800_001)
+        await drawn(pilot, lambda: view_of(pilot).creates == 800_001)
 
     app = make_app(scripted(0.4, finish=False))
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -105,7 +112,7 @@ def test_restore_decisions(snap_compare: Compare) -> None:
         await pilot.press("r")
         await pilot.pause()
         await pilot.press("s")
-        await until(pilot, lambda: view_of(pilot).finished)
+        await drawn(pilot, lambda: view_of(pilot).finished)
         await pilot.press("d")
         app: Any = pilot.app
         app.clear_notifications()
@@ -117,7 +124,7 @@ def test_race(snap_compare: Compare) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         await ready(pilot)
         await pilot.press("R")
-        await until(pilot, lambda: view_of(pilot, "walk").creates == 800_001)
+        await drawn(pilot, lambda: view_of(pilot, "walk").creates == 800_001)
 
     app = make_app(scripted(0.4, finish=False))
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

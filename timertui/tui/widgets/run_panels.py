@@ -53,7 +53,8 @@ class RunProgress(Vertical):
         self.fraction = view.fraction
         top = view.ids[-1] if view.ids else 0
         reached = max(view.reached, 0)
-        self.label = f"{view.outcome} · {view.mode or '…'} · ID {reached:,}/{top:,}"
+        where = look.duration(view.elapsed_ns) if view.finished else f"{reached:,}/{top:,}"
+        self.label = f"{view.outcome} · {view.mode or '…'} · {where}"
 
 
 STATE_CLASSES = frozenset(f"state--{s}" for s in look.STATE_MARKERS)
