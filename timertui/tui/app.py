@@ -39,7 +39,9 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", tooltip="Keys of this screen and the markers"),
         Binding("S", "snapshots", "Snapshots", tooltip="The snapshot folder"),
-        Binding("o", "open", "Open", tooltip="Open a snapshot file or CRIU image directory"),
+        Binding(
+            "o", "open", "Open", tooltip="Open a snapshot file or CRIU image directory", show=False
+        ),
         Binding("q", "quit", "Quit", tooltip="Leave timertui"),
     ]
 

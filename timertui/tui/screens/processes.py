@@ -41,7 +41,7 @@ class ProcessesScreen(AppScreen):
         Binding("escape", "clear_filter", "Clear filter", tooltip="Show every row again"),
         Binding("a", "toggle_all", "All", tooltip="Every process, or only those with timers"),
         Binding("space", "mark", "Mark", tooltip="Mark the process for a snapshot"),
-        Binding("U", "unmark", "Unmark all", tooltip="Clear every mark"),
+        Binding("U", "unmark", "Unmark all", tooltip="Clear every mark", show=False),
         Binding("s", "snapshot", "Snapshot", tooltip="Save the marked processes to a file"),
         Binding("r", "restore", "Restore", tooltip="Replay the restore of this process"),
         Binding("R", "race", "Race", tooltip="Exact against walk (and simulator), side by side"),

@@ -51,9 +51,8 @@ class RunProgress(Vertical):
 
     def show(self, view: RunView) -> None:
         self.fraction = view.fraction
-        top = view.ids[-1] if view.ids else 0
         reached = max(view.reached, 0)
-        where = look.duration(view.elapsed_ns) if view.finished else f"{reached:,}/{top:,}"
+        where = look.duration(view.elapsed_ns) if view.finished else f"ID {reached:,}"
         self.label = f"{view.outcome} · {view.mode or '…'} · {where}"
 
 
@@ -173,27 +172,27 @@ class TimingPanel(Static):
         start = view.start
         where = f"{start.backend} {start.kernel}".strip() if start else "…"
         lines = [
-            f"mode     {view.mode or '…'} · {where}",
-            f"elapsed  {look.duration(view.elapsed_ns)}",
-            f"creates  {view.creates:,}",
-            f"deletes  {view.deletes:,}",
+            f"mode      {view.mode or '…'} · {where}",
+            f"elapsed   {look.duration(view.elapsed_ns)}",
+            f"creates   {view.creates:,}",
+            f"deletes   {view.deletes:,}",
         ]
         progress = view.progress
         if progress is not None and not view.finished:
             eta = look.duration(progress.eta_ns) if progress.eta_ns >= 0 else "unknown"
-            lines.append(f"rate     {look.rate(progress.rate)} · ETA {eta}")
+            lines.append(f"rate      {look.rate(progress.rate)} · ETA {eta}")
         for name, ns in view.phases.items():
             predicted = prediction.phases.get(name) if prediction else None
             guess = f" (sim {look.duration(predicted)})" if predicted is not None else ""
-            lines.append(f"{name:<9}{look.duration(ns)}{guess}")
+            lines.append(f"{name:<10}{look.duration(ns)}{guess}")
         if prediction is not None and prediction.done is not None:
             kernel = prediction.start.kernel if prediction.start else ""
             lines.append(f"sim {kernel}: {prediction.creates:,} creates")
         if view.done is not None:
             d = view.done
-            lines.append(f"result   {view.outcome} {d.verified:,}/{d.verified + d.failed:,}")
+            lines.append(f"result    {view.outcome} {d.verified:,}/{d.verified + d.failed:,}")
         if view.error is not None:
-            lines.append(f"error    {view.error.code}: {view.error.message}")
+            lines.append(f"error     {view.error.code}: {view.error.message}")
         # A layout pass only when the panel grows or shrinks, not for every new figure.
         self.update(Text("\n".join(lines)), layout=len(lines) != self._lines)
         self._lines = len(lines)
