@@ -9,6 +9,7 @@ simulator itself takes to predict a wrap past INT_MAX (2^31 creates): it compute
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from timertui.restore.plan import Mode, TargetSpec, build_plan
 
 DENSE_IDS = tuple(range(10_000))
 GOAL = 0.20
-REPEATS = 3
+REPEATS = 5
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def report(costs: Costs, rows: Sequence[Row], wrap: tuple[float, float]) -> str:
     headers = ("CASE", "MEASURE", "PREDICTED", "NATIVE", "OFF", "GOAL", "")
     lines = [
         f"costs {costs.describe()}: walk step {costs.pair_ns:.0f} ns, exact create "
-        f"{costs.exact_create_ns:.0f} ns",
+        f"{costs.exact_create_ns:.0f} ns; load {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs "
+        "(other work slows the native runs, measured by the wall clock)",
         format_table(headers, table, right="PREDICTED,NATIVE,OFF"),
         f"wrap past INT_MAX (counter 3,000,000): {duration_text(wrap[1])} of walking predicted "
         f"in {duration_text(wrap[0])}",
