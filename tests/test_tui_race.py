@@ -103,3 +103,7 @@ async def test_native_race_walk_keeps_moving_after_exact_is_done(
         assert exact.done is not None and exact.done.ok and exact.creates == 3
         assert walk.done is not None and walk.done.ok and walk.creates == 2_000_001
         assert exact.phases["create"] * 100 < walk.phases["create"]
+        sim = screen.views["sim"]  # the simulator's 3.10-6.14 walk, played in real time
+        await until(pilot, lambda: sim.finished)
+        assert sim.done is not None and sim.done.ok and sim.start is not None
+        assert (sim.start.kernel, sim.mode, sim.creates) == ("3.10-6.14", "walk", 2_000_001)

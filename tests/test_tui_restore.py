@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Select, TabbedContent
-from textual.widgets.select import InvalidSelectValueError
 from tui_scenes import (
     DEMO_PID,
     MS,
@@ -30,7 +29,7 @@ from timertui.tui.screens.processes import ProcessesScreen
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.source import FrozenSource
 from timertui.tui.widgets.gap_map import GapMap
-from timertui.tui.widgets.run_panels import DecisionsLog, RunTimersTable, VerifyTable
+from timertui.tui.widgets.run_panels import DecisionsLog, RunTimersTable, TimingPanel, VerifyTable
 
 SIZE = (120, 40)
 
@@ -205,15 +204,43 @@ async def test_native_walk_cancel_kills_the_worker(needs_exact_ids: None, tmp_pa
             os.kill(worker_pid, 0)  # killed and reaped: not even a zombie
 
 
-async def test_native_simulator_lane_says_why_when_missing(tmp_path: Path) -> None:
-    restorer = BackendRestorer()
-    missing = restorer.unavailable("sim")
-    if missing is None:
-        pytest.skip("the simulator exists: its runs are tested in test_tui_race")
-    app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID)
+@pytest.mark.parametrize(
+    ("kernel", "mode", "creates"), [("3.10-6.14", "walk", 40_001), ("6.15+", "exact", 3)]
+)
+async def test_simulator_restore_predicts(
+    tmp_path: Path, kernel: str, mode: str, creates: int
+) -> None:
+    app = _app([0, 3_000, 40_000], tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_restore(pilot)
-        backend = screen.query_one("#backend", Select)
-        with pytest.raises(InvalidSelectValueError):
-            backend.value = "sim"
-        assert missing in str(screen.query_one(".note").render())
+        screen.query_one("#backend", Select).value = "sim"
+        screen.query_one("#kernel", Select).value = kernel
+        screen.query_one("#pace", Select).value = "instant"
+        await pilot.pause()
+        await pilot.press("s")
+        await until(pilot, lambda: screen.view.finished)
+        view = screen.view
+        assert view.start is not None and view.start.backend == "sim"
+        assert view.done is not None and view.done.ok, view.error
+        assert (view.mode, view.creates) == (mode, creates)
+        assert set(view.states.values()) == {"verified"}
+        assert screen.prediction is None  # a prediction goes beside native runs only
+
+
+@pytest.mark.kernel
+async def test_native_restore_shows_the_simulators_prediction(
+    needs_exact_ids: None, tmp_path: Path
+) -> None:
+    app = _app([0, 3_000, 40_000], tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_restore(pilot)
+        screen.query_one("#mode", Select).value = "walk"
+        await pilot.press("s")
+        await until(pilot, lambda: screen.view.finished)
+        prediction = screen.prediction
+        assert prediction is not None
+        await until(pilot, lambda: prediction.finished)
+        assert prediction.creates == screen.view.creates == 40_001
+        await pilot.pause(0.3)
+        timing = str(screen.query_one(TimingPanel).render())
+        assert "(sim " in timing and "sim 6.15+: 40,001 creates" in timing

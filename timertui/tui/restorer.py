@@ -4,11 +4,8 @@ default runs the real backends of timertui.restore."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Protocol
 
 from timertui.model import ProcessTimers
@@ -49,27 +46,21 @@ class Restorer(Protocol):
         ...
 
 
-def _simulator() -> ModuleType | None:
-    if importlib.util.find_spec("timertui.restore.simulator") is None:
-        return None
-    return importlib.import_module("timertui.restore.simulator")
-
-
 class BackendRestorer:
     """The real backends: native (a worker process on this kernel) and the simulator."""
 
     def unavailable(self, backend: str) -> str | None:
-        if backend == SIM and _simulator() is None:
-            return "the simulator backend is not available in this build"
-        return None
+        return None  # both are part of the package
 
     def kernels(self) -> tuple[str, ...]:
-        sim = _simulator()
-        return () if sim is None else tuple(sim.PROFILES)
+        from timertui.restore import simulator
+
+        return tuple(simulator.PROFILES)
 
     def paces(self) -> tuple[str, ...]:
-        sim = _simulator()
-        return () if sim is None else tuple(sim.PACES)
+        from timertui.restore import simulator
+
+        return tuple(simulator.PACES)
 
     def start(self, process: ProcessTimers, request: RunRequest) -> Iterator[Event]:
         from timertui import restore
