@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Select
 from tui_scenes import (
     DEMO_PID,
     ScriptedRestorer,
@@ -97,3 +97,21 @@ async def test_empty_folder_says_how_to_fill_it(tmp_path: Path) -> None:
         await pilot.pause()
         assert any("no snapshots in" in n.message for n in app._notifications)
         assert "r" not in app.screen.active_bindings
+
+
+async def test_criu_image_directory_opens_and_restores(stress_ng_dir: Path, tmp_path: Path) -> None:
+    app = TimerTuiApp(frozen_source(), snapshot_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_path(str(stress_ng_dir), "restore")
+        await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
+        await pilot.pause()  # mounted
+        restore = app.screen
+        assert isinstance(restore, RestoreScreen)
+        assert restore.process.pid == 19876 and restore.origin.endswith(stress_ng_dir.name)
+        (timer,) = restore.process.timers
+        assert timer.values is not None and timer.values.interval_ns == 10_000_000
+        restore.query_one("#backend", Select).value = "sim"
+        restore.query_one("#pace", Select).value = "instant"
+        await pilot.press("s")
+        await until(pilot, lambda: restore.view.finished)
+        assert restore.view.ok and restore.view.creates == 1

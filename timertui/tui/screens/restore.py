@@ -159,7 +159,9 @@ class RestoreScreen(RunsScreen):
         self.query_one(RunTimersTable).load(self.process.timers, self.view)
         self.query_one(DecisionsLog).reset()
         self.query_one(VerifyTable).clear()
-        self.query_one(TabbedContent).active = "decisions"
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == "verify":  # back from the last run's end (never before tabs exist)
+            tabs.active = "decisions"
         self._draw()
         self.refresh_bindings()
         self.stream(run, request)
