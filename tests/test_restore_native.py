@@ -13,7 +13,7 @@ import textwrap
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from test_restore_plan import HELPER, MS, PID, armed, process, timer
@@ -362,3 +362,91 @@ def test_alarm_clock_without_support_is_reported_before_and_by_the_kernel() -> N
     (failed,) = [s for s in of(ev.TimerState, events) if s.state == "failed"]
     assert (failed.ids, failed.errno) == ((1,), errno.EOPNOTSUPP)
     assert done(events).verified == 1
+
+
+PRESTART = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from test_restore_plan import armed, process, timer
+from timertui.restore import native, run
+from timertui.restore.plan import build_plan
+
+def children():
+    return sorted(int(p) for p in open(f"/proc/self/task/{os.getpid()}/children").read().split())
+
+native.prestart()
+spare = children()
+many = [timer(i) for i in range(native.PRESTART_MAX_TIMERS + 1)]
+big = [e.pid for e in run(build_plan(process(many))) if e.kind == "start"]
+small = list(run(build_plan(process([timer(7, values=armed(5000))]))))
+native.discard_prestarted()
+print(json.dumps({"spare": spare, "big": big, "small": small[0].pid,
+                  "ok": small[-1].ok, "after": children()}))
+"""
+
+
+def test_a_prestarted_worker_takes_the_next_small_plan_and_is_reaped() -> None:
+    """prestart() forks a worker ahead of its plan: a plan too big to send goes to a fresh
+    fork, the next small one to the waiting worker; nothing is left once the runs end."""
+    tests_dir = str(Path(__file__).parent)
+    out = subprocess.run(
+        [sys.executable, "-c", PRESTART, tests_dir],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    (spare,) = result["spare"]
+    assert result["big"] != [spare]
+    assert result["small"] == spare
+    assert result["ok"]
+    assert result["after"] == []
+    assert_gone(spare)
+
+
+FAILING_COMMAND = """
+import json, os
+from timertui import cli
+from timertui.restore import native
+
+def children():
+    return open(f"/proc/self/task/{os.getpid()}/children").read().split()
+
+real, seen = native.prestart, []
+
+def prestart():
+    real()
+    seen[:] = children()
+
+native.prestart = prestart
+status = cli.main(["restore", "/nonexistent/snap"])
+print(json.dumps({"status": status, "seen": seen, "after": children()}))
+"""
+
+
+def test_an_unused_prestarted_worker_is_reaped_when_the_command_fails() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", FAILING_COMMAND], capture_output=True, text=True, check=True
+    )
+    result = json.loads(out.stdout)
+    assert result["status"] == 2
+    assert "no such file" in out.stderr
+    assert len(result["seen"]) == 1  # the CLI started the worker before parsing
+    assert result["after"] == []
+    assert_gone(int(result["seen"][0]))
+
+
+@pytest.mark.parametrize("mode", ["exact", "walk"])
+def test_thousands_of_timers_are_reported_by_id_from_spans(mode: str, request: Any) -> None:
+    """The worker reports runs of the plan as spans of indices; the stream gives their IDs."""
+    if mode == "exact":
+        request.getfixturevalue("needs_exact_ids")
+    ids = [2 * i for i in range(3_000)]
+    plan = build_plan(process([timer(i, values=armed(60_000 * MS)) for i in ids]))
+    events = list(run(plan, mode=mode))  # type: ignore[arg-type]
+    assert_verified(events, mode)
+    created = [i for s in of(ev.TimerState, events) if s.state == "created" for i in s.ids]
+    armed_ids = [i for s in of(ev.TimerState, events) if s.state == "armed" for i in s.ids]
+    assert created == ids
+    assert armed_ids == ids

@@ -47,6 +47,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     name = argv[0].replace("-", "_") if argv else ""
+    if name in COMMANDS:
+        _start_early(name)
     parser = build_parser(name if name in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
@@ -69,6 +71,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (e.g. `| head`): not an error of ours.
         sys.stderr.close()
         return 0
+
+
+def _start_early(name: str) -> None:
+    """A command's work that need not wait for its arguments: restore's worker process, which
+    then loads its modules on the other core while the arguments are parsed."""
+    module = importlib.import_module(f"timertui.commands.{name}")
+    start = getattr(module, "start_early", None)
+    if start is not None:
+        start()
 
 
 def _terminate(signo: int, _frame: object) -> NoReturn:

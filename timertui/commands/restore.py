@@ -15,6 +15,8 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from timertui.model import ProcessTimers
     from timertui.restore.events import Event
     from timertui.restore.plan import RestorePlan
@@ -75,13 +77,27 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    native = args.backend == "native"
-    if native and args.start != "spawn":
-        from timertui.restore import native as backend
+def start_early() -> None:
+    """Before the arguments are parsed (the CLI calls it): start the native worker, which then
+    loads on the other core while we parse, load the snapshot and plan. run() lets it go if
+    the arguments want no forked native worker."""
+    from timertui.restore import native
 
-        # The worker starts now and loads its modules on the other core while we load and plan.
-        backend.prestart()
+    native.prestart()
+
+
+def run(args: argparse.Namespace) -> int:
+    from timertui.restore import native as native_backend
+
+    try:
+        if args.backend == "native" and args.start != "spawn":
+            native_backend.prestart()  # if start_early did not: it still overlaps load and plan
+        return _run(args, native_backend)
+    finally:
+        native_backend.discard_prestarted()  # unused: bad input, or only big plans
+
+
+def _run(args: argparse.Namespace, native_backend: ModuleType) -> int:
     from timertui.restore.plan import TargetSpec, build_plan
     from timertui.sources import open_source
 
@@ -92,10 +108,8 @@ def run(args: argparse.Namespace) -> int:
     # RLIMIT_SIGPENDING headroom itself (probing here loads capture.host on the start path).
     alarms = any(t.clock in (8, 9) for p in processes for t in p.timers)
     facts = None
-    if native and alarms:
-        from timertui.restore.native import local_facts
-
-        facts = local_facts(probe_alarm=True)
+    if args.backend == "native" and alarms:
+        facts = native_backend.local_facts(probe_alarm=True)
     ok = True
     for process in processes:
         plan = build_plan(process, target=target, facts=facts, dead_threads=args.dead_threads)

@@ -20,12 +20,12 @@ it with SIGKILL through a pidfd and reap it: no orphan, no zombie.
 
 from __future__ import annotations
 
+import _thread
 import atexit
 import gc
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -61,7 +61,7 @@ class RestoreRun(EventStream):
         self.t0_ns = time.monotonic_ns()
         self.pid = 0
         self.exit_status: int | None = None
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()  # threading.Lock, without loading threading
         self._pidfd = -1
         self._events_fd = -1
         self._ctrl_fd = -1
@@ -274,7 +274,7 @@ def prestart() -> None:
         os.close(ctrl_r)
         os.close(ev_w)
     _prestarted.append((pid, ctrl_w, ev_r))
-    atexit.register(_discard_prestarted)
+    atexit.register(discard_prestarted)
 
 
 def _take_prestarted(plan: RestorePlan) -> tuple[int, int, int] | None:
@@ -283,7 +283,8 @@ def _take_prestarted(plan: RestorePlan) -> tuple[int, int, int] | None:
     return _prestarted.pop()
 
 
-def _discard_prestarted() -> None:
+def discard_prestarted() -> None:
+    """Kill and reap the prestarted worker, if one is waiting."""
     if not _prestarted:
         return
     pid, ctrl_w, ev_r = _prestarted.pop()

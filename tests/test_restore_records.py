@@ -1,0 +1,105 @@
+"""The restore path's data classes (model, events, plan, snapshot.Problem) are timertui.model
+records: frozen dataclasses to every caller, defined without dataclasses' start-up cost."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pickle
+import subprocess
+import sys
+
+import pytest
+from test_restore_plan import armed, process, timer
+
+from timertui.model import Timer, TimerValues, record
+from timertui.restore import events as ev
+from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
+from timertui.restore.wire import from_wire, to_wire
+
+
+def test_construction_defaults_and_the_errors_a_call_gives() -> None:
+    t = Timer(1, 2, 3, 4, 5, 6)
+    assert t.values is None
+    assert t == Timer(id=1, clock=2, notify=3, target=4, signo=5, sigval=6, values=None)
+    assert Timer(1, 2, 3, 4, 5, 6, values=TimerValues(7, 8, 9)).values == TimerValues(7, 8, 9)
+    with pytest.raises(TypeError, match="missing required arguments: 'signo', 'sigval'"):
+        Timer(1, 2, 3, 4)
+    with pytest.raises(TypeError, match="takes 8 positional arguments but 9 were given"):
+        Timer(1, 2, 3, 4, 5, 6, None, 8)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+        Timer(1, 2, 3, 4, 5, 6, bogus=1)
+    with pytest.raises(TypeError, match="multiple values for argument 'id'"):
+        Timer(1, 2, 3, 4, 5, 6, id=1)
+    with pytest.raises(TypeError, match="non-default field 'b' after a default"):
+
+        @record
+        class _Bad:
+            a: int = 0
+            b: int
+
+
+def test_equality_hash_and_repr_as_a_dataclass_gives_them() -> None:
+    a, b = ev.Phase(5, "create", 7), ev.Phase(5, "create", 7)
+    assert a == b and hash(a) == hash(b)
+    assert a != ev.Phase(5, "create", 8)
+    # Same values, other class: never equal (a tuple or namedtuple would be).
+    assert ev.Error(1, "x", 2) != ev.Phase(1, "x", 2)  # type: ignore[arg-type]
+    assert a != (5, "create", 7)
+    assert repr(a) == "Phase(t_ns=5, name='create', ns=7)"
+    done = ev.Done(1, True, "exact", 2, 0, 8, {"create": 3}, 9, 2, 0, False)
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(done)  # a dict field, as with dataclass(frozen=True)
+
+
+def test_frozen() -> None:
+    phase = ev.Phase(5, "create", 7)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        phase.ns = 1  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del phase.name  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        phase.other = 1  # type: ignore[attr-defined]
+
+
+def test_dataclasses_functions_work_on_records() -> None:
+    decision = ev.Decision(0, "walk-mode", "why", "info")
+    assert dataclasses.is_dataclass(decision) and dataclasses.is_dataclass(ev.Decision)
+    names = [f.name for f in dataclasses.fields(ev.Decision)]
+    assert names == ["t_ns", "code", "reason", "severity", "timer_id"]  # kind is a ClassVar
+    assert dataclasses.replace(decision, t_ns=9) == ev.Decision(9, "walk-mode", "why", "info")
+    t = Timer(1, 2, 3, 4, 5, 6, TimerValues(7, 8, 9))
+    assert dataclasses.asdict(t)["values"] == {"remaining_ns": 7, "interval_ns": 8, "overrun": 9}
+
+
+def test_match_pickle_and_the_events_kind() -> None:
+    match ev.Progress(1, "create", 2, 3, 4, 5, 6, 0, 1.5, -1):
+        case ev.Progress(1, "create", timers_done=2):
+            pass
+        case _:
+            pytest.fail("no match on positional and keyword patterns")
+    start = ev.Start(1, "native", 2, 3, "comm", "auto", 4, 5, False, "6.18")
+    assert pickle.loads(pickle.dumps(start)) == start
+    assert start.kind == "start" and "kind" not in dataclasses.asdict(start)
+
+
+def test_plan_records_equal_after_the_wire_and_a_cached_property() -> None:
+    plan = build_plan(
+        process([timer(1, values=armed(5000)), timer(9)]), target=TargetSpec(taken_ids=(3,))
+    )
+    again = from_wire(RestorePlan, to_wire(plan))
+    assert plan.ids == (1, 9)  # cached in the instance: equality still compares fields only
+    assert again == plan and plan == again
+    assert RestorePlan(1, "x", (), (1,), ()).target == TargetSpec()
+
+
+def test_loading_a_snapshot_loads_no_dataclasses_pathlib_or_openssl() -> None:
+    # What `timertui restore FILE` pays for on its start path before the worker runs.
+    code = (
+        "import json, sys\n"
+        "import timertui.sources\n"
+        "print(json.dumps(sorted(m for m in ('dataclasses', 'inspect', 'pathlib', '_hashlib',"
+        " 'tempfile') if m in sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
