@@ -10,7 +10,6 @@ from the injected source and restorer, so tests drive the app on deterministic d
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import ClassVar
 
@@ -68,9 +67,7 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         """Why the snapshot dialog cannot offer deep capture, or None when it can."""
         if not self.source.live:
             return "deep capture reads live processes; this is a snapshot"
-        if importlib.util.find_spec("timertui.capture.inject") is None:
-            return "deep capture is not available in this build"
-        return None
+        return None  # a process that cannot be read deep says why when it is tried
 
     # -- opening screens ------------------------------------------------------------------------
 

@@ -14,6 +14,10 @@ from timertui.restore.plan import Mode
 
 NATIVE = "native"
 SIM = "sim"
+# The simulator's defaults in the app: a kernel before exact IDs, where a restore has to walk,
+# played back in real time so the walk is seen taking its time.
+WALK_KERNEL = "3.10-6.14"
+REAL_PACE = "real"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
-from timertui.model import ProcessTimers
+from timertui.model import Access, ProcessTimers
 from timertui.tui.messages import HostRead, ScanDone, ValuesRead
 from timertui.tui.rows import gap_report, parse_filter
 from timertui.tui.screens.base import AppScreen
@@ -153,7 +153,7 @@ class ProcessesScreen(AppScreen):
         if not self.deep_values or pid is None:
             return
         process = self.query_one(ProcessTable).processes.get(pid)
-        if process is not None and process.timers and process.access.value == "ok":
+        if process is not None and process.timers and process.access is Access.OK:
             self._read_values(pid, tuple(t.id for t in process.timers))
 
     @work(thread=True, exclusive=True, group="values", exit_on_error=False, name="deep capture")
@@ -202,8 +202,8 @@ class ProcessesScreen(AppScreen):
 
     @staticmethod
     def _access_note(process: ProcessTimers) -> str:
-        if process.access.value != "ok":
-            return process.access.value
+        if process.access is not Access.OK:
+            return str(process.access.value)
         return f"{len(process.timers):,} timers"
 
     # -- actions --------------------------------------------------------------------------------

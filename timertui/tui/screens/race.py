@@ -14,15 +14,12 @@ from textual.widgets import Footer, Static
 from timertui.model import ProcessTimers
 from timertui.restore import events as ev
 from timertui.tui.messages import RestoreEvent
-from timertui.tui.restorer import NATIVE, SIM, Restorer, RunRequest
+from timertui.tui.restorer import NATIVE, REAL_PACE, SIM, WALK_KERNEL, Restorer, RunRequest
 from timertui.tui.rows import gap_report
 from timertui.tui.run_view import RunView
 from timertui.tui.screens.runs import RunsScreen
 from timertui.tui.widgets.gap_map import GapMap
 from timertui.tui.widgets.run_panels import RunProgress, TimingPanel, at
-
-# The simulator models the kernels before exact IDs, where a restore has to walk.
-WALK_KERNEL = "3.10-6.14"
 
 
 @dataclass(frozen=True)
@@ -70,16 +67,15 @@ class RaceScreen(RunsScreen):
 
     def __init__(self, process: ProcessTimers, origin: str, restorer: Restorer) -> None:
         super().__init__(process, origin, restorer)
-        kernel = (
-            WALK_KERNEL if WALK_KERNEL in restorer.kernels() else next(iter(restorer.kernels()), "")
-        )
+        kernels = restorer.kernels()
+        kernel = WALK_KERNEL if WALK_KERNEL in kernels else next(iter(kernels), "")
         self.lanes = (
             Lane("exact", "native · exact IDs", RunRequest(NATIVE, "exact")),
             Lane("walk", "native · create/delete walk", RunRequest(NATIVE, "walk")),
             Lane(
                 "sim",
                 f"simulator · {kernel or 'walk'}",
-                RunRequest(SIM, "auto", kernel=kernel, pace="real"),
+                RunRequest(SIM, "auto", kernel=kernel, pace=REAL_PACE),
             ),
         )
         self.views: dict[str, RunView] = {}

@@ -29,7 +29,7 @@ from timertui.model import ProcessTimers
 from timertui.restore import events as ev
 from timertui.restore.plan import MODES, Mode
 from timertui.tui.messages import RestoreEvent
-from timertui.tui.restorer import NATIVE, SIM, Restorer, RunRequest
+from timertui.tui.restorer import NATIVE, REAL_PACE, SIM, WALK_KERNEL, Restorer, RunRequest
 from timertui.tui.rows import gap_report
 from timertui.tui.run_view import RunView
 from timertui.tui.screens.runs import RunsScreen
@@ -43,9 +43,14 @@ from timertui.tui.widgets.run_panels import (
 )
 
 
-def _choice(options: list[tuple[str, str]], id: str, tooltip: str) -> Select[str]:
-    """A one-line choice; the first option is the default ("-" when there is none)."""
-    return Select(options or [("-", "")], allow_blank=False, compact=True, id=id, tooltip=tooltip)
+def _choice(
+    options: list[tuple[str, str]], id: str, tooltip: str, preferred: str = ""
+) -> Select[str]:
+    """A one-line choice of `preferred` if offered, else of the first option ("-" for none)."""
+    options = options or [("-", "")]
+    values = [value for _, value in options]
+    value = preferred if preferred in values else values[0]
+    return Select(options, value=value, allow_blank=False, compact=True, id=id, tooltip=tooltip)
 
 
 class RestoreScreen(RunsScreen):
@@ -84,9 +89,9 @@ class RestoreScreen(RunsScreen):
             yield Label("backend")
             yield _choice(backends, "backend", "native: this kernel; simulator: a model of one")
             kernels = [(k, k) for k in self.restorer.kernels()]
-            yield _choice(kernels, "kernel", "the kernel the simulator models")
+            yield _choice(kernels, "kernel", "the kernel the simulator models", WALK_KERNEL)
             paces = [(p, p) for p in self.restorer.paces()]
-            yield _choice(paces, "pace", "how fast the simulator plays its events back")
+            yield _choice(paces, "pace", "how fast the simulator plays its events back", REAL_PACE)
             yield Label("mode")
             yield _choice(
                 [(m, m) for m in MODES], "mode", "auto probes the prctl; exact or walk force one"
