@@ -157,11 +157,14 @@ def _details(tallies: list[Any]) -> list[str]:
 
 def _as_json(tallies: list[Any]) -> str:
     def plain(obj: Any) -> Any:
+        # not dataclasses.asdict: it rebuilds a Counter from (key, count) pairs as keys
+        if dataclasses.is_dataclass(obj):
+            return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
         if isinstance(obj, bytes):
             return obj[:4096].hex()
         raise TypeError(type(obj).__name__)
 
-    return json.dumps([dataclasses.asdict(t) for t in tallies], default=plain)
+    return json.dumps([plain(t) for t in tallies], default=plain)
 
 
 def main(argv: list[str] | None = None) -> int:

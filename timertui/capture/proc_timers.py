@@ -36,6 +36,11 @@ DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
 
 _INT32_MIN = -(2**31)
 _READ_SIZE = 1 << 16
+_READ_ATTEMPTS = 5
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+# A timer's four lines at their longest ("ID: 2147483647", "signal: -2147483648/" + 16 hex
+# digits, "notify: thread/tid.2147483647", "ClockID: -2147483648"): about 110 bytes.
+_LONGEST_RECORD = 128
 
 # Digit runs are bounded so int() never sees a huge string; ranges are checked after the match.
 _ID = re.compile(r"ID: (-?[0-9]{1,20})")
@@ -71,10 +76,13 @@ _DENIED = TimersReading(Access.NO_ACCESS)
 _NO_FILE = TimersReading(Access.NO_TIMERS_FILE)
 
 
-def parse_timers(text: str, source: str = "timers") -> tuple[Timer, ...]:
+def parse_timers(
+    text: str, source: str = "timers", *, skip_repeats: bool = False
+) -> tuple[Timer, ...]:
     """Timers in the order the text lists them (the kernel's: newest first).
 
-    Raises TimersParseError naming `source`, the 1-based line number and what was wrong.
+    Raises TimersParseError naming `source`, the 1-based line number and what was wrong. A
+    timer ID listed twice is such a fault, unless `skip_repeats` (then the first one counts).
     """
     # Split on "\n" only: the kernel ends every line with it, and other breaks are faults.
     lines = text.split("\n")
@@ -84,6 +92,8 @@ def parse_timers(text: str, source: str = "timers") -> tuple[Timer, ...]:
     first_line: dict[int, int] = {}
     for start in range(0, len(lines), 4):
         timer = _parse_record(lines, start, source)
+        if timer.id in first_line and skip_repeats:
+            continue
         if timer.id in first_line:
             raise TimersParseError(
                 f"{source} line {start + 1}: duplicate timer ID {timer.id} "
@@ -133,6 +143,26 @@ def read_timers(pid: int) -> TimersReading:
     The timers come sorted by ID. A text the parser does not understand raises TimersParseError.
     """
     path = f"{PROC_ROOT}/{pid}/timers"
+    previous = None
+    for _ in range(_READ_ATTEMPTS):
+        got = _read_file(pid, path)
+        if isinstance(got, TimersReading):
+            return got
+        data, whole = got
+        if whole or data == previous:
+            break
+        # Past a page the kernel lists the timers over several read()s, each starting again
+        # at a position in its list: a timer created or deleted between two shifts the list,
+        # and one is shown twice or not at all. Two readings alike are taken as consistent; a
+        # process that never stops changing its timers gets the last, each repeat shown once.
+        previous = data
+    timers = parse_timers(data.decode("latin-1"), path, skip_repeats=not whole)
+    return TimersReading(Access.OK, tuple(sorted(timers, key=lambda t: t.id)))
+
+
+def _read_file(pid: int, path: str) -> tuple[bytes, bool] | TimersReading:
+    """The file's bytes and whether one read() gave them all, or the state that kept us from
+    them."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
@@ -141,6 +171,10 @@ def read_timers(pid: int) -> TimersReading:
         data = os.read(fd, _READ_SIZE)
         if not data:  # the common case: a process without timers
             return _EMPTY
+        if len(data) + _LONGEST_RECORD <= _PAGE:
+            # One read() gives whole timers until the kernel's page-sized buffer cannot take
+            # the next: room left for one means that was all, consistent, in one pass.
+            return data, True
         chunks = [data]
         while data:
             data = os.read(fd, _READ_SIZE)
@@ -149,8 +183,7 @@ def read_timers(pid: int) -> TimersReading:
         return _failed(pid, exc)
     finally:
         os.close(fd)
-    timers = parse_timers(b"".join(chunks).decode("latin-1"), path)
-    return TimersReading(Access.OK, tuple(sorted(timers, key=lambda t: t.id)))
+    return b"".join(chunks), False
 
 
 def _failed(pid: int, exc: OSError) -> TimersReading:
