@@ -24,9 +24,12 @@ def test_bench_measures_both_sides_and_reports(needs_exact_ids: None) -> None:
     assert walk.met is not None
     verified, exited = rows[2], rows[3]
     assert 0 < verified.ours_ns < exited.ours_ns
+    marks = list(bench.BREAKDOWNS["small"].values())
+    assert 0 < marks[0] < marks[1] < marks[2] == verified.ours_ns
     text = bench.report(rows, floors)
     assert "walk per iteration" in text
     assert "python -c pass" in text
+    assert "small end to end, medians from exec: run started" in text
     assert "x" in text.splitlines()[1]
 
 

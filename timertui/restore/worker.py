@@ -620,8 +620,10 @@ def _value_diffs(
 def serve(plan: RestorePlan, opts: RunOptions, t0_ns: int, ctrl_fd: int, ev_fd: int) -> int:
     """Run the restore in this process (the restore target) and return its exit status."""
     # The collector leaves what exists now alone: no pass over every object (and no
-    # copy-on-write fault for each page of a forked heap) inside a timed phase.
+    # copy-on-write fault for each page of a forked heap) inside a timed phase. (It is off in
+    # a worker forked while the CLI starts: on again for the new objects.)
     gc.freeze()
+    gc.enable()
     out = _Out(ev_fd, t0_ns)
     try:
         restore = _Restore(plan, opts, out, ctrl_fd)
