@@ -91,7 +91,7 @@ def run_kills(points: dict[str, int], seed: int) -> list[kills.KillTally]:
             tallies.append(kills.snapshot_writes(points["snapshot"], seed, work))
         for mode in ("walk", "exact"):
             if points.get(mode):
-                tallies.append(kills.restore_kills(points[mode], seed, mode))  # type: ignore[arg-type]
+                tallies.append(kills.restore_kills(points[mode], seed, mode))
         if points.get("capture"):
             binary = kills.build_inject_target(work)
             tallies.append(kills.capture_kills(points["capture"], seed, binary))

@@ -10,6 +10,7 @@ round again within a run: each child names itself (its comm) and rows are matche
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 import select
@@ -64,7 +65,7 @@ def _spawner(count: int, seconds: float, seed: int, out_fd: int) -> None:  # pra
         if len(alive) < _MAX_ALIVE and started < count and time.monotonic() < deadline:
             timers = rng.choice((1, 2, 3)) if rng.random() < 0.25 else 0
             life = rng.uniform(0, _LIFE_S)
-            pid = procs.fork(lambda i=started, t=timers, s=life: _child(i, t, s))
+            pid = procs.fork(functools.partial(_child, started, timers, life))
             alive[pid] = started
             report(f"S {started} {pid} {timers}")
             started += 1

@@ -16,6 +16,7 @@ through `python -m stress`, not inside a threaded program).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 import shutil
@@ -164,7 +165,7 @@ def _one_restore(
     """One restore, its worker killed `delay` s after it appeared (never with None), by another
     process that knows nothing of its events: the events, the worker's pid, and whether the
     kill was sent to it while it lived."""
-    killer = procs.fork(lambda: _killer(os.getppid(), delay)) if delay is not None else 0
+    killer = 0 if delay is None else procs.fork(functools.partial(_killer, os.getpid(), delay))
     events: list[ev.Event] = []
     stream = run_restore(plan, mode=mode, start="fork")
     try:
@@ -172,7 +173,7 @@ def _one_restore(
     finally:
         stream.close()
     pid = stream.pid if isinstance(stream, RestoreRun) else 0
-    if not killer:
+    if delay is None:
         return events, pid, False
     # The killer ends on its own within `delay`; one still polling never saw the worker.
     deadline = time.monotonic() + delay + 1.0
@@ -308,7 +309,7 @@ def capture_kills(points: int, seed: int, binary: Path, check_every: int = 25) -
         target = _Target(binary, wait)
         try:
             for index in range(points // 2):
-                pid = procs.fork(lambda t=target: _capturing(t.pid), ready=True)
+                pid = procs.fork(functools.partial(_capturing, target.pid), ready=True)
                 _wait_exact(rng.uniform(0, 0.004))
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
