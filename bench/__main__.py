@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ("sweep", "snapshot", "capture", "restore")
+BENCHES = ("sweep", "snapshot", "capture", "restore", "simulator")
 
 
 def main() -> None:

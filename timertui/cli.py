@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from timertui.errors import InputError
 
-COMMANDS = ("ps", "show", "snapshot", "inspect", "check", "restore", "demo_workload")
+COMMANDS = ("ps", "show", "snapshot", "inspect", "check", "restore", "calibrate", "demo_workload")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -71,8 +71,13 @@ def register(sub: Any) -> None:
         default="auto",
         help="how the native worker starts (default auto: fork when single-threaded)",
     )
-    p.add_argument("--kernel", help="simulator: kernel profile")
-    p.add_argument("--pace", help="simulator: instant, real or xN")
+    p.add_argument(
+        "--kernel",
+        metavar="PROFILE",
+        help="simulator: 6.15+, 3.10-6.14, pre-3.10 or lowest-free, with :KEY=VALUE,... "
+        "(counter, taken, sigpending, in-use, alarm, others, fillers); default: this host's",
+    )
+    p.add_argument("--pace", help="simulator: instant (default), real or xN (x10, x0.1)")
     p.add_argument("--json", action="store_true", help="stream the events as JSON lines")
     p.set_defaults(func=run)
 
@@ -101,6 +106,10 @@ def _run(args: argparse.Namespace, native_backend: ModuleType) -> int:
     from timertui.restore.plan import TargetSpec, build_plan
     from timertui.sources import open_source
 
+    if args.backend != "sim" and (args.kernel is not None or args.pace is not None):
+        from timertui.restore import BackendError
+
+        raise BackendError("--kernel and --pace apply to the simulator (--backend sim)")
     snapshot = open_source(args.source)
     processes = _select(snapshot.processes, args.pid, args.source)
     target = TargetSpec(sigpending_limit=args.sigpending)
