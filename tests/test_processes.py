@@ -158,7 +158,8 @@ def test_read_process_matches_what_the_child_created(zoo: Zoo) -> None:
     assert (rec.pid, rec.ppid, rec.comm, rec.cmdline) == (zoo.pid, os.getpid(), COMM, zoo.argv)
     assert rec.tids == tuple(sorted((zoo.pid, zoo.tid)))
     assert (rec.uid, rec.user) == (os.geteuid(), pwd.getpwuid(os.geteuid()).pw_name)
-    assert rec.status == "sleeping"
+    # Its timers wake it now and then: either state is a live, unstopped process.
+    assert rec.status in ("sleeping", "running")
     assert rec.sigpending == resource.getrlimit(resource.RLIMIT_SIGPENDING)
 
 
