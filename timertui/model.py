@@ -133,21 +133,21 @@ def _methods(spec: _Spec) -> tuple[Any, ...]:
 
     def __setattr__(self: Any, name: str, value: Any) -> None:
         if type(self) is cls or name in names:
-            _frozen(name)
+            _frozen(f"cannot assign to field {name!r}")
         object.__setattr__(self, name, value)
 
     def __delattr__(self: Any, name: str) -> None:
         if type(self) is cls or name in names:
-            _frozen(name)
+            _frozen(f"cannot delete field {name!r}")
         object.__delattr__(self, name)
 
     return __init__, __eq__, __hash__, __repr__, __setattr__, __delattr__
 
 
-def _frozen(name: str) -> None:
+def _frozen(message: str) -> None:
     from dataclasses import FrozenInstanceError
 
-    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+    raise FrozenInstanceError(message)
 
 
 class _DataclassView:
