@@ -52,9 +52,9 @@ class KillTally:
     seconds: float = 0.0
 
 
-def _reap_strays(tally: KillTally) -> None:
-    """Count and end any child still there: each is an orphan the run left."""
-    for pid in procs.children():
+def _reap_strays(tally: KillTally, keep: tuple[int, ...] = ()) -> None:
+    """Count and end any child still there but those in `keep`: each is one the run left."""
+    for pid in set(procs.children()) - set(keep):
         tally.orphans += 1
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
@@ -316,7 +316,10 @@ def capture_kills(points: int, seed: int, binary: Path, check_every: int = 25) -
                 tally.points += 1
                 problem = _judge_target(target)
                 if problem is None and (index + 1) % check_every == 0:
-                    verdict = target.report()
+                    try:
+                        verdict = target.report()
+                    except RuntimeError as exc:  # it died meanwhile
+                        verdict = str(exc)
                     problem = None if verdict == "ok" else f"its {wait} check found {verdict}"
                 if problem is not None:
                     tally.failures.append(f"after kill {index + 1} ({wait}): {problem}")
@@ -325,7 +328,7 @@ def capture_kills(points: int, seed: int, binary: Path, check_every: int = 25) -
                     target = _Target(binary, wait)
                 else:
                     tally.outcomes["target unharmed"] += 1
-                _reap_strays(tally)
+                _reap_strays(tally, keep=(target.proc.pid,))
         finally:
             target.close()
     tally.seconds = time.perf_counter() - started
