@@ -293,15 +293,30 @@ class _Target:
         self.proc.wait()
 
 
-def _capturing(pid: int) -> None:
+def _capturing(pid: int, ready_fd: int) -> None:  # pragma: no cover - a child
+    """Capture `pid` over and over; say so once the first capture is done (the kill is timed
+    from there: a child of a large process takes a while to get going)."""
     from timertui.capture.inject import capture_values
 
+    capture_values(pid, tid=pid)
+    os.write(ready_fd, b"!")
     while True:
         capture_values(pid, tid=pid)
 
 
-def capture_kills(points: int, seed: int, binary: Path, check_every: int = 25) -> KillTally:
-    """`points` capturers killed at random moments, over a target spinning and one sleeping."""
+def _start_capturing(pid: int) -> int:
+    read_fd, write_fd = os.pipe()
+    capturer = procs.fork(functools.partial(_capturing, pid, write_fd))
+    os.close(write_fd)
+    os.read(read_fd, 1)
+    os.close(read_fd)
+    return capturer
+
+
+def capture_kills(points: int, seed: int, binary: Path, check_every: int = 10) -> KillTally:
+    """`points` capturers killed at random moments, over a target spinning and one sleeping;
+    the target's own register and stack check is read every `check_every` kills and at the
+    end."""
     tally = KillTally("deep capture killed")
     rng = random.Random(seed)
     started = time.perf_counter()
@@ -309,16 +324,16 @@ def capture_kills(points: int, seed: int, binary: Path, check_every: int = 25) -
         target = _Target(binary, wait)
         try:
             for index in range(points // 2):
-                pid = procs.fork(functools.partial(_capturing, target.pid), ready=True)
+                pid = _start_capturing(target.pid)
                 _wait_exact(rng.uniform(0, 0.004))
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
                 tally.points += 1
                 problem = _judge_target(target)
-                if problem is None and (index + 1) % check_every == 0:
+                if problem is None and ((index + 1) % check_every == 0 or index + 1 == points // 2):
                     try:
                         verdict = target.report()
-                    except RuntimeError as exc:  # it died meanwhile
+                    except (RuntimeError, OSError) as exc:  # it died meanwhile
                         verdict = str(exc)
                     problem = None if verdict == "ok" else f"its {wait} check found {verdict}"
                 if problem is not None:

@@ -120,7 +120,7 @@ def test_a_capturer_killed_anywhere_leaves_the_target_unharmed(
 ) -> None:
     from stress.kills import build_inject_target, capture_kills
 
-    tally = capture_kills(40, 1, build_inject_target(tmp_path))
+    tally = capture_kills(150, 1, build_inject_target(tmp_path))
     assert (tally.failures, tally.orphans) == ([], 0)
 
 
