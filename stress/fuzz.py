@@ -167,7 +167,9 @@ def evil_value(rng: random.Random, depth: int = 0) -> Any:
     if choice == 4:
         return rng.choice((0.5, -1.0, 1e308, 2.0**64))
     if choice == 5:
-        return rng.choice(("", "x", "0x10", "-1", "Zombie", "X86_64", "\u00e9\u2713", "9" * 30))
+        return rng.choice(
+            ("", "x", "0x10", "-1", "Zombie", "X86_64", "\u00e9\u2713", "9" * 30, "two\nlines")
+        )
     if choice == 6:
         return "A" * rng.choice((100, 10_000))
     if choice == 7:

@@ -475,3 +475,12 @@ def test_guarded_limits_address_space_and_restores_it() -> None:
         bytearray(1 << 30)
     assert fuzz.resource.getrlimit(fuzz.resource.RLIMIT_AS) == before
     assert os.getpid()  # still here
+
+
+def test_a_line_break_in_a_crit_magic_stays_one_line(tmp_path: Path) -> None:
+    """Found by hypothesis: `"magic": "\\n"` put a line break into the one-line message."""
+    path = tmp_path / "core-1.crit.json"
+    path.write_text('{"magic": "A\\nB", "entries": []}')
+    with pytest.raises(criu.CriuError) as info:
+        sources.open_source(path)
+    assert str(info.value) == f"{path}: crit JSON of a 'A\\nB' image; expected CORE or PSTREE"

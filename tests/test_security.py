@@ -119,7 +119,7 @@ def strace_calls(trace: str) -> list[Call]:
     """strace -f output as calls, an interrupted call joined with its resumption."""
     calls, pending = [], {}
     for line in trace.splitlines():
-        m = re.match(r"(\d+) (.*)", line)
+        m = re.match(r"(\d+)\s+(.*)", line)
         if m is None:
             continue
         tid, rest = int(m[1]), m[2]

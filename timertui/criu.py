@@ -603,7 +603,9 @@ def _import_json(files: list[Path], source: str, single: bool) -> Snapshot:
             elif magic == "CORE":
                 cores[_json_core_pid(path)] = (str(path), _single_entry(path, entries))
             elif single:
-                raise CriuError(f"{path}: crit JSON of a {magic} image; expected CORE or PSTREE")
+                # a name with a line break in it must not break the one-line message
+                shown = magic if magic.isprintable() else repr(magic)
+                raise CriuError(f"{path}: crit JSON of a {shown} image; expected CORE or PSTREE")
         except _Malformed as exc:
             raise CriuError(f"{path}: {exc}") from None
     if tasks is None:
