@@ -450,3 +450,22 @@ def test_thousands_of_timers_are_reported_by_id_from_spans(mode: str, request: A
     armed_ids = [i for s in of(ev.TimerState, events) if s.state == "armed" for i in s.ids]
     assert created == ids
     assert armed_ids == ids
+
+
+def test_a_prestarted_worker_leaves_its_parents_cpu() -> None:
+    """The prestarted worker must run beside its caller: it moves off the caller's CPU (and
+    gets its whole affinity back) when it may run elsewhere."""
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) < 2:
+        pytest.skip("one CPU: nowhere else to run")
+    code = (
+        "import json, os\n"
+        "from timertui.restore import native\n"
+        "before = native._current_cpu()\n"
+        "native._leave_cpu(before)\n"
+        "print(json.dumps([before, native._current_cpu(), sorted(os.sched_getaffinity(0))]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after, affinity = json.loads(out.stdout)
+    assert before != after
+    assert affinity == sorted(allowed)

@@ -233,9 +233,12 @@ def start(plan: RestorePlan, options: RunOptions) -> RestoreRun:
     return RestoreRun(plan, options)
 
 
-def _fork_worker(parent_fds: tuple[int, int], body: Callable[[ModuleType], int]) -> int:
+def _fork_worker(
+    parent_fds: tuple[int, int], body: Callable[[ModuleType], int], leave_cpu: int = -1
+) -> int:
     """Fork a worker child that closes the parent's pipe ends and exits with what
-    `body(timertui.restore.worker)` returns. Returns its pid."""
+    `body(timertui.restore.worker)` returns; first it leaves CPU `leave_cpu` if given (the
+    caller's, to run beside it). Returns its pid."""
     # Frozen across the fork: the child's collector never walks the parent's heap (a copy-on-
     # write fault per page), and thawed again in the parent.
     gc.freeze()
@@ -243,6 +246,8 @@ def _fork_worker(parent_fds: tuple[int, int], body: Callable[[ModuleType], int])
     if pid == 0:  # pragma: no cover - the worker (coverage does not follow the fork)
         status = os.EX_SOFTWARE  # worker.EXIT_CRASHED, should the import itself fail
         try:
+            if leave_cpu >= 0:
+                _leave_cpu(leave_cpu)
             for fd in parent_fds:
                 os.close(fd)
             from timertui.restore import worker
@@ -269,12 +274,34 @@ def prestart() -> None:
     ctrl_r, ctrl_w = os.pipe2(os.O_CLOEXEC)
     ev_r, ev_w = os.pipe2(os.O_CLOEXEC)
     try:
-        pid = _fork_worker((ctrl_w, ev_r), lambda worker: worker.serve_message(ctrl_r, ev_w))
+        pid = _fork_worker(
+            (ctrl_w, ev_r), lambda worker: worker.serve_message(ctrl_r, ev_w), _current_cpu()
+        )
     finally:
         os.close(ctrl_r)
         os.close(ev_w)
     _prestarted.append((pid, ctrl_w, ev_r))
     atexit.register(discard_prestarted)
+
+
+def _current_cpu() -> int:
+    stat = _read("/proc/thread-self/stat")
+    return int(stat[stat.rindex(")") + 2 :].split()[36])  # field 39, `processor`
+
+
+def _leave_cpu(cpu: int) -> None:
+    """Move to another CPU we may run on, if there is one, and let the scheduler place us freely
+    again. Linux often starts a forked child on its parent's CPU, where a prestarted worker and
+    its caller would take turns until the balancer moved one: the overlap is the point of it."""
+    allowed = os.sched_getaffinity(0)
+    if allowed - {cpu}:
+        os.sched_setaffinity(0, allowed - {cpu})
+        os.sched_setaffinity(0, allowed)
+
+
+def _read(path: str) -> str:
+    with open(path) as f:  # noqa: PTH123 - pathlib is not loaded here
+        return f.read()
 
 
 def _take_prestarted(plan: RestorePlan) -> tuple[int, int, int] | None:
