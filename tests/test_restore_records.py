@@ -8,11 +8,15 @@ import json
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from test_restore_plan import armed, process, timer
+from test_restore_plan import PID, armed, process, timer
 
-from timertui.model import Timer, TimerValues, record
+from timertui import snapshot
+from timertui.capture.host import capture_times, host_facts
+from timertui.clocks import CpuClockType, make_cpu_clock
+from timertui.model import Snapshot, Timer, TimerValues, record
 from timertui.restore import events as ev
 from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
 from timertui.restore.wire import from_wire, to_wire
@@ -93,13 +97,47 @@ def test_plan_records_equal_after_the_wire_and_a_cached_property() -> None:
     assert RestorePlan(1, "x", (), (1,), ()).target == TargetSpec()
 
 
-def test_loading_a_snapshot_loads_no_dataclasses_pathlib_or_openssl() -> None:
-    # What `timertui restore FILE` pays for on its start path before the worker runs.
-    code = (
-        "import json, sys\n"
-        "import timertui.sources\n"
-        "print(json.dumps(sorted(m for m in ('dataclasses', 'inspect', 'pathlib', '_hashlib',"
-        " 'tempfile') if m in sys.modules)))"
+START_PATH = """
+import json, sys
+import timertui.commands.restore, timertui.restore.native
+from timertui import sources
+from timertui.restore.plan import build_plan
+snap = sources.open_source(sys.argv[1])
+build_plan(snap.processes[0])
+heavy = ("dataclasses", "inspect", "pathlib", "_hashlib", "tempfile", "timertui.clocks")
+print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
+"""
+
+
+def test_the_restore_start_path_loads_none_of_the_heavy_modules(tmp_path: Path) -> None:
+    """What `timertui restore FILE` imports before its worker runs: loading a snapshot and
+    planning timers on named clocks need no dataclasses, pathlib, OpenSSL or clocks."""
+    path = tmp_path / "two.ttsnap"
+    proc = process([timer(1, values=armed(5000)), timer(2)])
+    snapshot.save(Snapshot(host_facts(probe=False), capture_times(), (proc,)), path)
+    out = subprocess.run(
+        [sys.executable, "-c", START_PATH, str(path)], capture_output=True, text=True, check=True
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
+
+
+DECODE = """
+import json, sys
+from timertui.restore.plan import RestorePlan
+from timertui.restore.wire import from_wire
+plan = from_wire(RestorePlan, json.load(sys.stdin))
+remap = plan.timers[0].clock_remap
+print(json.dumps([type(remap.type).__name__, int(remap.type)]))
+"""
+
+
+def test_a_plan_with_a_cpu_clock_decodes_where_clocks_is_not_loaded_yet() -> None:
+    plan = build_plan(process([timer(1, clock=make_cpu_clock(PID, CpuClockType.VIRT))]))
+    out = subprocess.run(
+        [sys.executable, "-c", DECODE],
+        input=json.dumps(to_wire(plan)),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout) == ["CpuClockType", int(CpuClockType.VIRT)]
