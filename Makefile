@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup run test lint bench screenshots clean
+.PHONY: setup run test lint bench stress screenshots clean
 
 $(STAMP): pyproject.toml setup.py $(wildcard timertui/_native/*.c timertui/_native/*.h timertui/_native/build*.py)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,15 +18,19 @@ run: setup
 	@$(PY) -m timertui --demo
 
 lint: setup
-	$(VENV)/bin/ruff check timertui tests bench
-	$(VENV)/bin/ruff format --check timertui tests bench
+	$(VENV)/bin/ruff check timertui tests bench stress
+	$(VENV)/bin/ruff format --check timertui tests bench stress
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy stress
 
 test: setup lint
 	$(PY) -m pytest -q
 
 bench: setup
 	$(PY) -m bench
+
+stress: setup
+	$(PY) -m stress
 
 screenshots: setup
 	$(PY) -m timertui.tui.screenshots screenshots
