@@ -171,3 +171,9 @@ def test_show_unreadable_process_says_so() -> None:
         pytest.skip("pid 1's timers are readable here; no unreadable process to show")
     assert out.returncode == 1
     assert "timers unreadable: no access" in out.stdout
+
+
+def test_a_path_with_a_line_break_stays_one_line() -> None:
+    out = timertui("inspect", "/tmp/no\nsuch")
+    assert out.returncode == 2
+    assert out.stderr == "timertui: /tmp/no\\nsuch: no such file or directory\n"

@@ -70,7 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.func(args)
         return status
     except InputError as exc:
-        print(f"timertui: {exc}", file=sys.stderr)
+        # One line whatever the input held (a path may contain a line break).
+        text = str(exc).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"timertui: {text}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

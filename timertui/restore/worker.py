@@ -95,7 +95,8 @@ class _Out:
         data = self.packer.bytes()
         if data:
             self.packer.reset()
-            write_all(self.fd, data)
+            if self.fd >= 0:  # -1 is prepare_reporting's throwaway output: nothing to write
+                write_all(self.fd, data)
         self.flush_at = time.monotonic_ns() + FLUSH_NS
 
 
