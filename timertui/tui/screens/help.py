@@ -15,7 +15,7 @@ from timertui.tui import look
 
 LEGEND = "\n".join(
     (
-        f"{look.MARKED} marked for a snapshot   {look.GONE} process gone (fades out)   "
+        f"{look.MARKED} marked for a snapshot   {look.GONE} process gone (shown one refresh)   "
         "'no access': its timers are not readable by you",
         f"gap map: {look.MAP_TIMER} timer   {look.MAP_FREE} free IDs   {look.MAP_WALKED} walked   "
         f"{look.MAP_PENDING} pending   {look.MAP_FAILED} failed",

@@ -3,7 +3,6 @@ marks survive refreshes, and a process that exits fades for a moment instead of 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -26,7 +25,6 @@ from timertui.tui.rows import (
     sort_key,
 )
 
-FADE_SECONDS = 3.0
 _MARK = "mark"
 _COLUMN_KEYS = (_MARK, *(c.key for c in COLUMNS))
 _REBUILD_AT = 64  # changed rows above which the table is rebuilt rather than updated
@@ -71,7 +69,7 @@ class ProcessTable(DataTable[Text]):
         self.sort_column = "pid"
         self.sort_reverse = False
         self._rows: dict[int, ProcessRow] = {}
-        self._gone_since: dict[int, float] = {}
+        self._gone: set[int] = set()
         self._shown: dict[int, _Shown] = {}
         self._cells: dict[int, tuple[Text, ...]] = {}
         self._highlighted: int | None = None
@@ -84,20 +82,13 @@ class ProcessTable(DataTable[Text]):
 
     # -- data in ----------------------------------------------------------------------------
 
-    def update_processes(
-        self, processes: Iterable[ProcessTimers], now: float | None = None
-    ) -> None:
-        """A new scan: changed rows are updated in place, vanished ones fade, then go."""
-        now = time.monotonic() if now is None else now
+    def update_processes(self, processes: Iterable[ProcessTimers]) -> None:
+        """A new scan: changed rows are updated in place; a vanished one stays, faded, for one
+        refresh (rows do not jump), and the next scan removes it."""
         fresh = {p.pid: p for p in processes}
-        for pid in self.processes.keys() - fresh.keys():
-            self._gone_since.setdefault(pid, now)
-        for pid in list(self._gone_since):
-            if pid in fresh:
-                del self._gone_since[pid]
-            elif now - self._gone_since[pid] >= FADE_SECONDS:
-                del self._gone_since[pid]
-                self._forget(pid)
+        for pid in self._gone - fresh.keys():
+            self._forget(pid)
+        self._gone = self.processes.keys() - fresh.keys()
         for pid, proc in fresh.items():
             if self.processes.get(pid) != proc:
                 self._rows[pid] = process_row(proc)
@@ -135,7 +126,7 @@ class ProcessTable(DataTable[Text]):
 
     def toggle_mark(self) -> None:
         pid = self._highlighted
-        if pid is None or pid in self._gone_since:
+        if pid is None or pid in self._gone:
             return
         self.marked.symmetric_difference_update({pid})
         self._sync()
@@ -206,7 +197,7 @@ class ProcessTable(DataTable[Text]):
         wanted: dict[int, _Shown] = {}
         for pid, row in self._rows.items():
             if self.row_filter.matches(row):
-                wanted[pid] = _Shown(row, pid in self.marked, pid in self._gone_since)
+                wanted[pid] = _Shown(row, pid in self.marked, pid in self._gone)
         removed = self._shown.keys() - wanted.keys()
         changed = [pid for pid, shown in wanted.items() if self._shown.get(pid) != shown]
         for pid in removed:
