@@ -177,3 +177,12 @@ def test_a_path_with_a_line_break_stays_one_line() -> None:
     out = timertui("inspect", "/tmp/no\nsuch")
     assert out.returncode == 2
     assert out.stderr == "timertui: /tmp/no\\nsuch: no such file or directory\n"
+
+
+def test_deep_on_an_unreadable_process_names_the_refusal() -> None:
+    out = timertui("show", "1", "--deep", "--json")
+    view = json.loads(out.stdout)
+    if view["access"] == "ok":
+        pytest.skip("pid 1's timers are readable here; no unreadable process to show")
+    assert out.returncode == 1
+    assert view["deep"]["refused"]
