@@ -81,9 +81,20 @@ class _Spec:
             raise TypeError(f"{cls.__name__}: non-default field {required[-1]!r} after a default")
         self.min_args = len(required)
         self.tail = tuple(defaults[n] for n in names[self.min_args :])
+        self.fields = frozenset(names)
+
+    def complete(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        """The field values, in order, of a call with defaults or keywords."""
+        low, high = self.min_args, len(self.names)
+        if not kwargs and low <= len(args) <= high:
+            return args + self.tail[len(args) - low :]
+        given = {**self.defaults, **kwargs} if self.defaults else kwargs
+        if not args and len(given) == high and given.keys() <= self.fields:
+            return tuple(map(given.__getitem__, self.names))
+        return self.bind(args, kwargs)
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-        """The field values for a call with keywords or defaults; TypeError as a call would."""
+        """The field values for any call; TypeError as a call would raise it."""
         names, where = self.names, f"{self.cls.__name__}.__init__()"
         if len(args) > len(names):
             given, most = len(args) + 1, len(names) + 1
@@ -103,18 +114,21 @@ class _Spec:
 
 def _methods(spec: _Spec) -> tuple[Any, ...]:
     """The methods dataclass(frozen=True) would write, as closures over the class's fields."""
-    cls, names, tail, low, high = spec.cls, spec.names, spec.tail, spec.min_args, len(spec.names)
+    cls, names, high = spec.cls, spec.names, len(spec.names)
     # The field values as a tuple (attrgetter of one name gives the bare value).
     key: Callable[[Any], Any] = (
         attrgetter(*names) if len(names) > 1 else lambda obj: tuple(getattr(obj, n) for n in names)
     )
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if kwargs or not low <= len(args) <= high:
-            args = spec.bind(args, kwargs)
-        elif len(args) < high:
-            args += tail[len(args) - low :]
-        object.__setattr__(self, "__dict__", dict(zip(names, args, strict=True)))
+        if kwargs or len(args) != high:
+            if not args and tuple(kwargs) == names:  # every field by keyword, in order
+                self.__dict__.update(kwargs)
+                return
+            args = spec.complete(args, kwargs)
+        # The instance's own dict, in field order, not through our __setattr__. The lengths
+        # are equal by now: a strict zip would cost a tenth of a construction.
+        self.__dict__.update(zip(names, args))  # noqa: B905
 
     def __eq__(self: Any, other: object) -> bool:
         if other.__class__ is not self.__class__:
