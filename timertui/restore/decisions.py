@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 
+from timertui.clocks import ALARM_CLOCKS
 from timertui.restore.events import Decision
 
 # CRIU's messages, exactly as criu/pie/restorer.c prints them.
@@ -86,8 +87,6 @@ def exact_create_failed(index: int, timer_id: int, clock: int, err: int) -> Deci
             "error",
             timer_id,
         )
-    from timertui.clocks import ALARM_CLOCKS  # on first use: not on restore's start path
-
     if err == errno.EOPNOTSUPP and clock in ALARM_CLOCKS:
         return Decision(
             0,

@@ -11,27 +11,14 @@ from __future__ import annotations
 import functools
 import signal
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
+from timertui.clocks import ALARM_CLOCKS, CpuClockType, decode_clock, make_cpu_clock
 from timertui.errors import InputError
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, ProcessTimers, Timer, record
 from timertui.restore import decisions
 from timertui.restore.events import Decision, Severity
 from timertui.signals import signal_name
-
-if TYPE_CHECKING:
-    from timertui.clocks import CpuClockType
-else:
-
-    def __getattr__(name: str) -> Any:
-        # timertui.clocks loads on first use (planning CPU or alarm clocks, or resolving
-        # ClockRemap's annotation to decode a plan): `timertui restore` starts faster without.
-        if name == "CpuClockType":
-            from timertui.clocks import CpuClockType
-
-            return CpuClockType
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 Mode = Literal["auto", "exact", "walk"]
 DeadThreads = Literal["remap", "none"]
@@ -191,8 +178,6 @@ def expected_timer(planned: PlannedTimer, pid: int, tids: Sequence[int]) -> Time
     if planned.clock_remap is not None:
         r = planned.clock_remap
         owner = tids[r.thread] if r.per_thread else pid
-        from timertui.clocks import make_cpu_clock
-
         clock = make_cpu_clock(owner, r.type, r.per_thread)
     target = tids[planned.thread] if planned.thread is not None else pid
     return Timer(planned.id, clock, planned.notify, target, planned.signo, planned.sigval)
@@ -289,8 +274,6 @@ class _Builder:
     def clock_remap(self, t: Timer) -> ClockRemap | None:
         if t.clock >= 0:
             return None  # a named clock: nothing names a pid
-        from timertui.clocks import decode_clock
-
         info = decode_clock(t.clock)
         cpu = info.cpu
         if cpu is None or cpu.is_self:
@@ -330,18 +313,19 @@ class _Builder:
         return ClockRemap(cpu.type, False, 0)
 
     def check_clock_and_signal(self, t: Timer, notify: int) -> None:
-        if self.facts is not None and self.facts.alarm_supported is False:
-            from timertui.clocks import ALARM_CLOCKS, decode_clock
-
-            if t.clock in ALARM_CLOCKS:
-                self.note(
-                    "alarm-unsupported",
-                    "error",
-                    f"timer {t.id}: {decode_clock(t.clock).name} needs an RTC wake-up alarm and "
-                    "CAP_WAKE_ALARM, which this host does not give: timer_create fails with "
-                    "EOPNOTSUPP",
-                    t.id,
-                )
+        if (
+            t.clock in ALARM_CLOCKS
+            and self.facts is not None
+            and self.facts.alarm_supported is False
+        ):
+            self.note(
+                "alarm-unsupported",
+                "error",
+                f"timer {t.id}: {decode_clock(t.clock).name} needs an RTC wake-up alarm and "
+                "CAP_WAKE_ALARM, which this host does not give: timer_create fails with "
+                "EOPNOTSUPP",
+                t.id,
+            )
         if notify & ~SIGEV_THREAD_ID != SIGEV_NONE and t.signo in UNBLOCKABLE:
             self.note(
                 "signal-unblockable",

@@ -11,11 +11,9 @@ from __future__ import annotations
 import enum
 import functools
 import os
-import sys
 import types
 import typing
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -114,23 +112,8 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
     raise TypeError(f"no wire decoder for {tp}")
 
 
-class _ModuleNames(dict[str, Any]):
-    """Names for evaluating a module's annotations, looked up as the module's attributes: a
-    name the module provides on first use (PEP 562 __getattr__) resolves too."""
-
-    def __init__(self, module: ModuleType) -> None:
-        super().__init__()
-        self.module = module
-
-    def __missing__(self, name: str) -> Any:
-        try:
-            return getattr(self.module, name)
-        except AttributeError:
-            raise KeyError(name) from None
-
-
 def _dataclass_decoder(cls: type) -> Callable[[Any], Any]:
-    hints = typing.get_type_hints(cls, localns=_ModuleNames(sys.modules[cls.__module__]))
+    hints = typing.get_type_hints(cls)
     fields = [(name, _decoder(hints[name])) for name in _field_names(cls) or ()]
 
     def decode(v: Any) -> Any:
