@@ -109,12 +109,6 @@ def test_churn_under_the_scanner(stress_runs: dict[str, dict[str, Any]]) -> None
     assert t["sweeps"] > 20 and t["reads"] > 20 and t["captures"] > 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deep capture killed mid-capture (SIGKILL of the capturer) leaves the target with the "
-    "injected registers or scratch bytes (it dies of SIGBUS, or its stack check fails): the "
-    "attached window must outlive the capturer (reported; capture/inject is not ours to change)",
-)
 def test_a_capturer_killed_anywhere_leaves_the_target_unharmed(
     tmp_path: Path, needs_ptrace: None
 ) -> None:

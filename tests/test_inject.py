@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -444,6 +445,25 @@ def test_own_gone_and_foreign_architecture_are_refused(
     monkeypatch.setattr(os, "uname", lambda: fake)
     cap = capture_values(1)
     assert cap.refused is CaptureRefused.UNSUPPORTED_ARCH and "aarch64" in cap.detail
+
+
+def test_the_window_refuses_a_thread_of_the_calling_process() -> None:
+    """The tracer is a task of its own, which the kernel would let seize our own threads: the
+    window itself refuses them (EPERM, as the kernel does for its own thread group)."""
+    from timertui._native._inject import ffi, lib
+
+    res = ffi.new("struct tti_result *")
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
+    try:
+        for tid in (os.getpid(), other.native_id):
+            assert lib.tti_capture(tid, 0, 0, -1, ffi.NULL, 0, res) == lib.TTI_SEIZE_FAILED
+            assert res.err == errno.EPERM
+            assert "TracerPid:\t0\n" in Path(f"/proc/self/task/{tid}/status").read_text()
+    finally:
+        done.set()
+        other.join()
 
 
 def test_bad_arguments_are_input_errors() -> None:

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -71,25 +72,47 @@ static long long now_ns(void)
     return ts.tv_sec * NSEC + ts.tv_nsec;
 }
 
-/* Raw ptrace: -errno on failure, and PEEK* store their word at `data` (the kernel's ABI). */
-static long pt(long req, pid_t tid, unsigned long addr, unsigned long data)
+/* The tracer task runs on the calling thread's thread pointer (see tti_capture), so it must not
+ * write errno, that thread's: it makes its system calls with this, which returns -errno. */
+static long sys6(long nr, long a, long b, long c, long d, long e, long f)
 {
-    long r = syscall(SYS_ptrace, req, tid, addr, data);
-    return r < 0 ? -errno : r;
+    long ret;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
 }
 
+#define sys(nr, a, b, c, d) sys6(nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+
+/* ptrace: -errno on failure, and PEEK* store their word at `data` (the kernel's ABI). */
+static long pt(long req, pid_t tid, unsigned long addr, unsigned long data)
+{
+    return sys(SYS_ptrace, req, tid, addr, data);
+}
+
+/* 0, or -errno (-EIO for a short transfer). */
 static int mem_rw(pid_t tid, unsigned long addr, void *buf, size_t len, int write)
 {
     struct iovec local = {buf, len}, remote = {(void *)addr, len};
-    ssize_t r = write ? process_vm_writev(tid, &local, 1, &remote, 1, 0)
-                      : process_vm_readv(tid, &local, 1, &remote, 1, 0);
-    return r == (ssize_t)len ? 0 : -1;
+    long r = sys6(write ? SYS_process_vm_writev : SYS_process_vm_readv, tid, (long)&local, 1,
+                  (long)&remote, 1, 0);
+    return r == (long)len ? 0 : r < 0 ? (int)r : -EIO;
 }
 
-static int become_idle(void)
+static long set_affinity(const cpu_set_t *set)
+{
+    return sys(SYS_sched_setaffinity, 0, sizeof(*set), set, 0);
+}
+
+static long become_idle(void)
 {
     struct sched_param sp = {0};
-    return sched_setscheduler(0, SCHED_IDLE, &sp);
+    return sys(SYS_sched_setscheduler, 0, SCHED_IDLE, &sp, 0);
 }
 
 /* The target's CPU is busy after all: a SCHED_IDLE tracer there would wait behind every other
@@ -98,8 +121,8 @@ static int become_idle(void)
 static void leave_cpu(struct ctx *c)
 {
     struct sched_param sp = {0};
-    sched_setscheduler(0, SCHED_OTHER, &sp);
-    sched_setaffinity(0, sizeof(*c->wide), c->wide);
+    sys(SYS_sched_setscheduler, 0, SCHED_OTHER, &sp, 0);
+    set_affinity(c->wide);
     c->wide = NULL;
     c->spin_ns = SPIN_NS;
 }
@@ -109,20 +132,19 @@ static void leave_cpu(struct ctx *c)
 static enum stop wait_stop(struct ctx *c)
 {
     int status = 0;
-    pid_t r;
+    long r;
     long long start = now_ns();
     do
-        r = waitpid(c->tid, &status, __WALL | WNOHANG);
+        r = sys(SYS_wait4, c->tid, &status, __WALL | WNOHANG, 0);
     while (r == 0 && now_ns() < start + c->spin_ns);
-    while (r == 0 || (r < 0 && errno == EINTR))
-        r = waitpid(c->tid, &status, __WALL);
-    int err = errno;
+    while (r == 0 || r == -EINTR)
+        r = sys(SYS_wait4, c->tid, &status, __WALL, 0);
     if (c->wide && now_ns() - start > SLOW_NS)
         leave_cpu(c);
     c->sig = 0;
     c->group = 0;
     if (r < 0) {
-        c->res->err = err;
+        c->res->err = (int)-r;
         return ST_ERROR;
     }
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -339,8 +361,9 @@ static int read_timer(struct ctx *c, struct tti_timer *t)
     c->scratch_dirty = 1;
     t->err = ret < 0 ? (int)-ret : 0;
     if (!t->err) {
-        if (mem_rw(c->tid, c->scratch, buf, sizeof(buf), 0)) {
-            c->res->err = errno;
+        int err = mem_rw(c->tid, c->scratch, buf, sizeof(buf), 0);
+        if (err) {
+            c->res->err = -err;
             return TTI_PTRACE_FAILED;
         }
         t->interval_ns = buf[0] * NSEC + buf[1];
@@ -439,13 +462,14 @@ long tti_vdso_syscall_offset(void)
 struct job {
     int tid;
     unsigned int flags;
+    int cpu;
     struct tti_timer *timers;
     int n;
     struct tti_result *res;
     cpu_set_t wide; /* the caller's affinity */
 };
 
-/* SEIZE .. DETACH, in the thread that is the tracer. */
+/* SEIZE .. DETACH, in the task that is the tracer. */
 static void attached_window(struct job *j)
 {
     struct ctx c;
@@ -476,60 +500,80 @@ static void attached_window(struct job *j)
     j->res->stopped_ns = now_ns() - t0;
 }
 
-/* glibc's thread attributes know no SCHED_IDLE; the thread ends with the window anyway. A
- * thread that is running must first be stopped on its CPU by an ordinary thread (a SCHED_IDLE
- * one would wait for it to sleep), which turns idle after (run()). */
-static void *window_thread(void *arg)
+/* The tracer task. Under TTI_SAME_CPU it is SCHED_IDLE on the target's CPU: that CPU then
+ * counts as idle when the target is woken, so the target runs there and every stop is a switch
+ * on one CPU, not a cross-CPU wake-up (several times dearer, and far more in a VM whose idle
+ * CPUs halt). A thread that is running must first be stopped on its CPU by an ordinary task
+ * (a SCHED_IDLE one would wait for it to sleep), which turns idle after (run()). Its own
+ * session: a SIGKILL sent to the caller's process group does not reach it either. */
+static int tracer_task(void *arg)
 {
     struct job *j = arg;
-    if (!(j->flags & TTI_RUNNING) && become_idle()) {
-        j->flags &= ~TTI_SAME_CPU;
-        sched_setaffinity(0, sizeof(j->wide), &j->wide);
+    sys(SYS_setsid, 0, 0, 0, 0);
+    if (j->flags & TTI_SAME_CPU) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(j->cpu, &set);
+        if (set_affinity(&set) < 0) {
+            j->flags &= ~TTI_SAME_CPU;
+        } else if (!(j->flags & TTI_RUNNING) && become_idle() < 0) {
+            j->flags &= ~TTI_SAME_CPU;
+            set_affinity(&j->wide);
+        }
     }
     attached_window(j);
-    return NULL;
+    return 0;
 }
 
-/* The tracer as a SCHED_IDLE thread on the target's CPU: that CPU then counts as idle when the
- * target is woken, so the target runs there and every stop is a switch on one CPU, not a
- * cross-CPU wake-up (several times dearer, and far more in a VM whose idle CPUs halt). */
-static int run_on_cpu(struct job *j, int cpu)
-{
-    pthread_attr_t attr;
-    pthread_t th;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    int ok = pthread_attr_init(&attr) == 0;
-    if (!ok)
-        return 0;
-    ok = !pthread_attr_setaffinity_np(&attr, sizeof(set), &set) &&
-         !pthread_create(&th, &attr, window_thread, j);
-    pthread_attr_destroy(&attr);
-    if (ok)
-        pthread_join(th, NULL);
-    return ok;
-}
+#define TRACER_STACK (64 * 1024)
 
 int tti_capture(int tid, unsigned long long vdso_syscall, unsigned int flags, int cpu,
                 struct tti_timer *timers, int n, struct tti_result *res)
 {
-    struct job j = {tid, flags, timers, n, res, {{0}}};
+    struct job j = {tid, flags, cpu, timers, n, res, {{0}}};
     sigset_t all, old;
     memset(res, 0, sizeof(*res));
     res->dumpable = -1;
     res->syscall_nr = -1;
     res->syscall_addr = vdso_syscall;
-    /* Dying while attached would leave the target running on our registers: no signal may
-     * end or divert the tracer until it has detached (a helper thread inherits this mask). */
+    if (!(flags & TTI_SAME_CPU) || cpu < 0 || cpu >= CPU_SETSIZE ||
+        sched_getaffinity(0, sizeof(j.wide), &j.wide))
+        j.flags &= ~TTI_SAME_CPU;
+    /* The tracer is another process than ours, so the kernel's "not your own thread group"
+     * refusal no longer covers us: make it here. */
+    if (syscall(SYS_tgkill, getpid(), tid, 0) == 0) {
+        res->status = TTI_SEIZE_FAILED;
+        res->err = EPERM;
+        return res->status;
+    }
+    /* Dying while attached leaves the target running on our registers, so the window runs in
+     * a task of its own (not CLONE_THREAD): a SIGKILL of our thread group does not end it, and
+     * sharing our memory (CLONE_VM) it finishes, puts everything back, detaches, writes its
+     * results and exits, however we end. No signal may divert it either: it starts with every
+     * signal blocked (the mask is inherited). It has no thread pointer of its own (it runs on
+     * ours), so it makes raw system calls only and takes no lock: clock_gettime through the
+     * vDSO reads, never writes, thread-locals. Exit signal 0: no SIGCHLD for anyone, and only
+     * __WALL/__WCLONE waits see it. */
+    void *stack = mmap(NULL, TRACER_STACK, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        res->status = TTI_PTRACE_FAILED;
+        res->err = errno;
+        return res->status;
+    }
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    if (!(flags & TTI_SAME_CPU) || cpu < 0 || sched_getaffinity(0, sizeof(j.wide), &j.wide) ||
-        !run_on_cpu(&j, cpu)) {
-        j.flags &= ~TTI_SAME_CPU;
-        attached_window(&j);
+    pid_t tracer = clone(tracer_task, (char *)stack + TRACER_STACK,
+                         CLONE_VM | CLONE_FS | CLONE_FILES, &j);
+    if (tracer < 0) {
+        res->status = TTI_PTRACE_FAILED;
+        res->err = errno;
+    } else {
+        while (waitpid(tracer, NULL, __WALL) < 0 && errno == EINTR)
+            ;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    munmap(stack, TRACER_STACK);
     return res->status;
 }
 

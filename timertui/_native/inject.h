@@ -1,6 +1,7 @@
 /* Deep capture: timer_gettime + timer_getoverrun run inside a live thread by ptrace syscall
- * injection (x86_64). The whole attached window is this one call, with every signal blocked in
- * the calling thread. timertui/capture/inject.py holds the method and the policy around it. */
+ * injection (x86_64). The whole attached window is this one call, run by a tracer task of its
+ * own that shares our memory and outlives us, every signal blocked (see inject.c).
+ * timertui/capture/inject.py holds the method and the policy around it. */
 
 #define TTI_SUSPEND_SECCOMP 1 /* seize with PTRACE_O_SUSPEND_SECCOMP (needs CAP_SYS_ADMIN) */
 #define TTI_CHECK_DUMPABLE 2  /* read PR_GET_DUMPABLE in the target first; stop unless it is 1 */
@@ -50,6 +51,7 @@ long tti_vdso_syscall_offset(void);
 
 /* Attach to thread `tid`, read timers[0..n), put everything back and detach. `vdso_syscall` is
  * the address of a `syscall` instruction in the target (0: none known); `cpu` the CPU the
- * thread sleeps on, for TTI_SAME_CPU. Returns res->status. */
+ * thread sleeps on, for TTI_SAME_CPU. A thread of the calling process is refused
+ * (TTI_SEIZE_FAILED, EPERM). Returns res->status. */
 int tti_capture(int tid, unsigned long long vdso_syscall, unsigned int flags, int cpu,
                 struct tti_timer *timers, int n, struct tti_result *res);
