@@ -73,3 +73,40 @@ def test_zoo_restores_by_the_walk(zoo_file: Path) -> None:
     done = events[-1]
     assert isinstance(done, ev.Done)
     assert done.creates == max(demo.DEFAULT_IDS) + 1
+
+
+def test_held_zoo_fires_at_the_captured_periods(needs_exact_ids: None, zoo_file: Path) -> None:
+    """Deep values re-arm the restored timers: held, each signalling wall-clock timer expires
+    at the period the workload armed it with."""
+    import time
+
+    from timertui.model import SIGEV_NONE
+
+    (process,) = open_source(zoo_file).processes
+    periodic = {
+        t.id: t.values
+        for t in process.timers
+        if t.values and t.clock in (0, 1, 7, 11) and t.notify != SIGEV_NONE
+        and t.values.interval_ns <= 1_000_000_000
+    }  # fmt: skip
+    assert len(periodic) >= 3
+    stream = run(build_plan(process, facts=local_facts(probe_alarm=True)), hold=True)
+    totals: dict[int, int] = {}
+    held_at = None
+    window_s = 2.0
+    try:
+        for event in stream:
+            if isinstance(event, ev.Done):
+                assert event.ok and event.holding
+                held_at = time.monotonic()
+            if isinstance(event, ev.Expiration):
+                totals[event.timer_id] = event.total
+            if held_at is not None and time.monotonic() - held_at > window_s:
+                break
+    finally:
+        stream.close()
+    for tid, values in periodic.items():
+        first_s = values.remaining_ns / 1e9
+        expected = 1 + int((window_s - first_s) / (values.interval_ns / 1e9))
+        # Reports come every 100 ms: allow the window's edges.
+        assert expected - 2 <= totals.get(tid, 0) <= expected + 1, (tid, values, totals)
