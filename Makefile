@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml setup.py $(wildcard timertui/_native/*.c timertui/_nati
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]' \
 		--config-settings editable_mode=compat
+	@# .pyc files even where PYTHONDONTWRITEBYTECODE is set: start-up time counts (restore)
+	$(PY) -m compileall -q timertui >/dev/null
 	@touch $@
 
 setup: $(STAMP)
@@ -27,6 +29,7 @@ test: setup lint
 	$(PY) -m pytest -q
 
 bench: setup
+	$(PY) -m compileall -q timertui >/dev/null
 	$(PY) -m bench
 
 stress: setup

@@ -104,7 +104,8 @@ from timertui import sources
 from timertui.restore.plan import build_plan
 snap = sources.open_source(sys.argv[1])
 build_plan(snap.processes[0])
-heavy = ("pathlib", "_hashlib", "tempfile", "threading", "timertui.capture.host")
+heavy = ("pathlib", "_hashlib", "tempfile", "threading", "timertui.capture.host",
+         "dataclasses", "inspect")
 print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
 """
 

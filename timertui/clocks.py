@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from timertui.model import record
 
 # Named clocks: id -> (name, usable for timer_create).
 NAMED_CLOCKS: dict[int, tuple[str, bool]] = {
@@ -33,7 +34,7 @@ class CpuClockType(enum.IntEnum):
     SCHED = 2
 
 
-@dataclass(frozen=True)
+@record
 class CpuClock:
     """A CPU-time clock: `pid` 0 means the calling process/thread ("self")."""
 
@@ -46,7 +47,7 @@ class CpuClock:
         return self.pid == 0
 
 
-@dataclass(frozen=True)
+@record
 class ClockInfo:
     raw: int
     name: str

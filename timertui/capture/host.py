@@ -11,23 +11,26 @@ import os
 import resource
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
-from timertui.model import CaptureTimes, HostFacts
+from timertui.model import CaptureTimes, HostFacts, record
 
-_PROC = Path("/proc")
 _EXIT_OK = 0
 _EXIT_ERRNO_BASE = 10  # child exit code = base + errno; errno values stay below 134
 
 
-@dataclass(frozen=True)
+@record
 class ProbeResult:
     """Outcome of a probe: ok, or the errno it failed with and a line saying what that means."""
 
     ok: bool
     errno: int = 0
     detail: str = ""
+
+
+def _read_proc(name: str) -> str:
+    # open(), not pathlib: this module is on `timertui restore`'s start path.
+    with open(f"/proc/{name}") as f:  # noqa: PTH123
+        return f.read()
 
 
 def errno_text(err: int) -> str:
@@ -43,7 +46,7 @@ def kernel_release() -> str:
 
 def boot_id() -> str:
     try:
-        return (_PROC / "sys/kernel/random/boot_id").read_text().strip()
+        return _read_proc("sys/kernel/random/boot_id").strip()
     except OSError:
         return ""
 
@@ -57,7 +60,7 @@ def sigpending_in_use(pid: int | str = "self") -> int | None:
     """Slots of RLIMIT_SIGPENDING the process's user holds now (SigQ's first field): queued
     signals plus one preallocated per POSIX timer."""
     try:
-        for line in (_PROC / str(pid) / "status").read_text().splitlines():
+        for line in _read_proc(f"{pid}/status").splitlines():
             if line.startswith("SigQ:"):
                 return int(line.split()[1].split("/")[0])
     except (OSError, ValueError, IndexError):
@@ -136,7 +139,7 @@ def probe_alarm_timers() -> ProbeResult:
 
 def probe_proc_timers() -> ProbeResult:
     try:
-        (_PROC / "self/timers").read_bytes()
+        _read_proc("self/timers")
     except FileNotFoundError:
         return ProbeResult(
             False, errno.ENOENT, "/proc/PID/timers missing (CONFIG_CHECKPOINT_RESTORE off)"
@@ -150,7 +153,7 @@ def ptrace_scope() -> int | None:
     """Yama's /proc/sys/kernel/yama/ptrace_scope (0 classic, 1 descendants only, 2 admin only,
     3 none); None without Yama."""
     try:
-        return int((_PROC / "sys/kernel/yama/ptrace_scope").read_text())
+        return int(_read_proc("sys/kernel/yama/ptrace_scope"))
     except (OSError, ValueError):
         return None
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-from dataclasses import dataclass
-from pathlib import Path
 
 from timertui.errors import InputError
 from timertui.model import (
@@ -27,6 +25,7 @@ from timertui.model import (
     SIGEV_THREAD_ID,
     Access,
     Timer,
+    record,
 )
 
 PROC_ROOT = "/proc"
@@ -62,7 +61,7 @@ class TimersParseError(InputError):
     """The text is not what /proc/PID/timers prints; the message names the line and the fault."""
 
 
-@dataclass(frozen=True)
+@record
 class TimersReading:
     """What reading one process's timers gave: its timers sorted by ID when `access` is OK."""
 
@@ -189,7 +188,7 @@ def _read_file(pid: int, path: str) -> tuple[bytes, bool] | TimersReading:
 def _failed(pid: int, exc: OSError) -> TimersReading:
     if exc.errno in DENIED_ERRNOS:
         return _DENIED
-    if exc.errno == errno.ENOENT and Path(PROC_ROOT, str(pid)).is_dir():
+    if exc.errno == errno.ENOENT and os.path.isdir(f"{PROC_ROOT}/{pid}"):  # noqa: PTH112
         # The process is there but its timers file is not: CONFIG_CHECKPOINT_RESTORE is off.
         return _NO_FILE
     if exc.errno in GONE_ERRNOS:
