@@ -11,12 +11,12 @@ import itertools
 from collections.abc import Mapping
 from typing import ClassVar
 
-from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
 from timertui import gaps
 from timertui.tui import look
+from timertui.tui.widgets.style_cache import StyleCache
 
 # When timers of several states share a cell, the cell shows the one that needs attention most.
 _RANK = ("failed", "differs", "pending", "created", "armed", "verified")
@@ -31,7 +31,7 @@ _STATE_CELL = {
 _MIN_MAP_COLUMNS = 16
 
 
-class GapMap(Widget):
+class GapMap(StyleCache, Widget):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "gapmap--timer",
         "gapmap--free",
@@ -49,7 +49,6 @@ class GapMap(Widget):
         self.report: gaps.GapReport | None = None
         self.states: Mapping[int, str] | None = None
         self.walked = -1
-        self._styles: dict[str, Style] = {}
 
     def show(
         self,
@@ -61,16 +60,6 @@ class GapMap(Widget):
         ID the walk has reached) the map shows a restore's progress."""
         self.report, self.states, self.walked = report, states, walked
         self.refresh()
-
-    def _style(self, name: str) -> Style:
-        # Looked up once per stylesheet: a lookup costs more than drawing a row of the map.
-        if name not in self._styles:
-            self._styles[name] = self.get_component_rich_style(name, partial=True)
-        return self._styles[name]
-
-    def notify_style_update(self) -> None:
-        self._styles.clear()
-        super().notify_style_update()
 
     def render(self) -> Text:
         report = self.report

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from rich.style import Style
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
@@ -24,6 +23,7 @@ from timertui.tui.rows import (
     process_row,
     sort_key,
 )
+from timertui.tui.widgets.style_cache import StyleCache
 
 _MARK = "mark"
 _COLUMN_KEYS = (_MARK, *(c.key for c in COLUMNS))
@@ -43,7 +43,7 @@ class _Shown:
     gone: bool
 
 
-class ProcessTable(DataTable[Text]):
+class ProcessTable(StyleCache, DataTable[Text]):
     """Processes with their timer summary; space marks, a header click sorts."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -73,7 +73,6 @@ class ProcessTable(DataTable[Text]):
         self._shown: dict[int, _Shown] = {}
         self._cells: dict[int, tuple[Text, ...]] = {}
         self._highlighted: int | None = None
-        self._styles: dict[str, Style] = {}
 
     def on_mount(self) -> None:
         self.add_column(" ", key=_MARK, width=1)
@@ -156,18 +155,6 @@ class ProcessTable(DataTable[Text]):
         # The arrow's room is always kept, so a sort change never resizes the column.
         arrow = ("▼" if self.sort_reverse else "▲") if key == self.sort_column else " "
         return f"{label} {arrow}"
-
-    def _style(self, name: str) -> Style:
-        # Looked up once per stylesheet: 2,000 rows would otherwise look each up many times.
-        if not name:
-            return Style()
-        if name not in self._styles:
-            self._styles[name] = self.get_component_rich_style(name, partial=True)
-        return self._styles[name]
-
-    def notify_style_update(self) -> None:
-        self._styles.clear()
-        super().notify_style_update()
 
     def _make_cells(self, shown: _Shown) -> tuple[Text, ...]:
         row = shown.row
