@@ -477,3 +477,23 @@ def test_validation_lists_every_problem_with_its_path() -> None:
 
 def test_a_sound_snapshot_has_no_problems() -> None:
     assert snapshot.validate(rich_snapshot()) == []
+
+
+def test_both_digest_paths_agree_and_a_large_snapshot_round_trips() -> None:
+    """Small payloads hash with CPython's own SHA-256, large ones with OpenSSL's: the same
+    digest, so a file is readable whichever path wrote it."""
+    import hashlib
+
+    from timertui.snapshot import _OPENSSL_BYTES, _sha256
+
+    data = bytes(range(256)) * 64
+    for size in (len(data), _OPENSSL_BYTES + 1):
+        assert _sha256(size, data).digest() == hashlib.sha256(data).digest()
+    timers = tuple(Timer(i, 0, SIGEV_SIGNAL, 1, 34, 2**63 + i) for i in range(80_000))
+    proc = ProcessTimers(1, 0, "big", (), 0, "root", "S", (1,), timers)
+    snap = Snapshot(
+        HostFacts("6.18", "b", "h", "x86_64", True, 1, 1), CaptureTimes(1, 2, 3), (proc,)
+    )
+    data = snapshot.encode(snap)
+    assert len(data) > _OPENSSL_BYTES
+    assert snapshot.decode(data) == snap
