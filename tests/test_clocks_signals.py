@@ -4,8 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from timertui.clocks import CpuClockType, clock_by_name, decode_clock, make_cpu_clock, to_int32
-from timertui.signals import signal_by_name, signal_name
+from timertui.clocks import CpuClockType, decode_clock, make_cpu_clock, to_int32
 
 
 @pytest.mark.parametrize(
@@ -56,37 +55,3 @@ def test_cpu_clock_roundtrip(pid: int, type_: CpuClockType, per_thread: bool) ->
 
 def test_fd_clock_not_for_timers() -> None:
     assert not decode_clock(((~3) << 3) | 3).timer_allowed
-
-
-def test_clock_by_name() -> None:
-    assert clock_by_name("CLOCK_BOOTTIME") == 7
-    assert clock_by_name("tai") == 11
-    assert clock_by_name("-6") == -6
-    with pytest.raises(ValueError, match="unknown clock"):
-        clock_by_name("sundial")
-
-
-@pytest.mark.parametrize(
-    ("signo", "name"),
-    [
-        (14, "SIGALRM"),
-        (10, "SIGUSR1"),
-        (34, "SIGRTMIN"),
-        (37, "SIGRTMIN+3"),
-        (64, "SIGRTMAX"),
-        (32, "SIG32"),
-        (0, "invalid signal 0"),
-        (65, "invalid signal 65"),
-    ],
-)
-def test_signal_names(signo: int, name: str) -> None:
-    assert signal_name(signo) == name
-
-
-def test_signal_by_name() -> None:
-    assert signal_by_name("SIGUSR2") == 12
-    assert signal_by_name("rtmin+2") == 36
-    assert signal_by_name("SIGRTMAX") == 64
-    assert signal_by_name("15") == 15
-    with pytest.raises(ValueError, match="unknown signal"):
-        signal_by_name("SIGNOPE")

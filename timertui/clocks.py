@@ -21,7 +21,6 @@ NAMED_CLOCKS: dict[int, tuple[str, bool]] = {
     11: ("TAI", True),
 }
 ALARM_CLOCKS = frozenset({8, 9})
-_BY_NAME = {name: cid for cid, (name, _) in NAMED_CLOCKS.items()}
 
 _PERTHREAD = 4
 _TYPE_MASK = 3
@@ -91,14 +90,3 @@ def cpu_clock_name(cpu: CpuClock) -> str:
         return "THREAD_CPUTIME_ID" if cpu.per_thread else "PROCESS_CPUTIME_ID"
     who = ("tid " if cpu.per_thread else "pid ") + ("self" if cpu.is_self else str(cpu.pid))
     return f"CPU {cpu.type.name} of {who}"
-
-
-def clock_by_name(name: str) -> int:
-    """Parse a clock given by name (REALTIME, CLOCK_MONOTONIC, ...) or number."""
-    key = name.strip().upper().removeprefix("CLOCK_")
-    if key in _BY_NAME:
-        return _BY_NAME[key]
-    try:
-        return int(name, 0)
-    except ValueError:
-        raise ValueError(f"unknown clock {name!r}") from None

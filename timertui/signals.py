@@ -11,7 +11,6 @@ _NAMES = (
 SIGRTMIN = 34
 SIGRTMAX = 64
 KERNEL_SIGRTMIN = 32
-_BY_NAME = {f"SIG{name}": num for num, name in enumerate(_NAMES, start=1)}
 
 
 def signal_name(signo: int) -> str:
@@ -31,25 +30,3 @@ def signal_name(signo: int) -> str:
 def valid_timer_signal(signo: int) -> bool:
     """What good_sigevent() accepts for signal-notifying timers."""
     return 1 <= signo <= SIGRTMAX
-
-
-def signal_by_name(text: str) -> int:
-    """Parse SIGUSR1, USR1, SIGRTMIN+3, RTMIN+3 or a number."""
-    key = text.strip().upper()
-    if not key.startswith("SIG"):
-        key = "SIG" + key
-    if key in _BY_NAME:
-        return _BY_NAME[key]
-    if key == "SIGRTMAX":
-        return SIGRTMAX
-    try:
-        if key.startswith("SIGRTMIN"):
-            rest = key[len("SIGRTMIN") :]
-            signo = SIGRTMIN + (int(rest) if rest else 0)
-        else:
-            signo = int(text, 0)
-    except ValueError:
-        raise ValueError(f"unknown signal {text!r}") from None
-    if not 0 <= signo <= SIGRTMAX:
-        raise ValueError(f"unknown signal {text!r}")
-    return signo

@@ -10,8 +10,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-DEMO_IDS = (0, 1_000_000, 2_000_000)
-
 
 def add_arguments(parser: Any) -> None:
     """The options of the bare `timertui` command (added to the top-level parser)."""
@@ -44,7 +42,7 @@ def run_app(args: argparse.Namespace) -> int:
         source = FrozenSource(snap, Path(args.snapshot).name)
     else:
         source = LiveSource()
-    workload = demo.spawn_workload(DEMO_IDS, zoo=True) if args.demo else None
+    workload = demo.spawn_workload(demo.DEFAULT_IDS, zoo=True) if args.demo else None
     try:
         focus = demo.read_ready_pid(workload) if workload is not None else None
         app = TimerTuiApp(source, snapshot_dir=args.snapshot_dir, focus_pid=focus)

@@ -26,7 +26,6 @@ from timertui.tui.source import LiveSource
 from timertui.tui.widgets.process_table import ProcessTable
 
 SIZE = (120, 40)
-DEMO_IDS = (0, 1_000_000, 2_000_000)
 
 
 async def _until(pilot: Pilot[None], done: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -67,7 +66,7 @@ async def _shoot(out: Path, pid: int, folder: Path) -> None:
         restore.query_one("#mode", Select).value = "walk"
         await pilot.pause(0.05)
         await app.run_action("start", restore)
-        top = max(DEMO_IDS)
+        top = max(demo.DEFAULT_IDS)
         await _until(pilot, lambda: restore.view.reached >= top * 0.45 or restore.view.finished)
         _save(app, out, "restore-midwalk.svg")
         await _until(pilot, lambda: restore.view.finished)
@@ -94,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0] if args else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
-    workload = demo.spawn_workload(DEMO_IDS, zoo=True)
+    workload = demo.spawn_workload(demo.DEFAULT_IDS, zoo=True)
     try:
         pid = demo.read_ready_pid(workload)
         with tempfile.TemporaryDirectory(prefix="timertui-shots-") as folder:
