@@ -90,15 +90,6 @@ int tt_timer_getoverrun(int id)
     return r < 0 ? -errno : (int)r;
 }
 
-int tt_clock_gettime(int clock, long long *ns)
-{
-    struct timespec ts;
-    if (clock_gettime(clock, &ts))
-        return -errno;
-    *ns = from_ts(&ts);
-    return 0;
-}
-
 long tt_ptrace(long request, int pid, unsigned long addr, unsigned long data)
 {
     long r;
@@ -117,20 +108,6 @@ static inline long long mono_ns(void)
 /* Deadline checks cost a vDSO call; these strides keep them below 0.1% of the loop. */
 #define EXACT_STRIDE 64
 #define WALK_STRIDE 256
-
-int tt_create_exact(const struct tt_spec *specs, int n, int *errs, int stop_on_error)
-{
-    int created = 0;
-    for (int i = 0; i < n; i++) {
-        int id = specs[i].id;
-        errs[i] = sys_timer_create(&specs[i], &id) ? -errno : 0;
-        if (errs[i] == 0)
-            created++;
-        else if (stop_on_error)
-            break;
-    }
-    return created;
-}
 
 int tt_create_exact_until(const struct tt_spec *specs, int n, int *errs, int *got,
                           long long deadline_ns)

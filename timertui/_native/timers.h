@@ -33,15 +33,10 @@ int tt_timer_settime(int id, int flags, long long value_ns, long long interval_n
                      long long *old_value_ns, long long *old_interval_ns);
 int tt_timer_gettime(int id, long long *value_ns, long long *interval_ns);
 int tt_timer_getoverrun(int id);
-int tt_clock_gettime(int clock, long long *ns);
 long tt_ptrace(long request, int pid, unsigned long addr, unsigned long data);
 
-/* Exact mode: create specs[0..n) at their IDs; errs[i] gets 0 or -errno. Returns the count
- * created. Stops early only when stop_on_error is set. */
-int tt_create_exact(const struct tt_spec *specs, int n, int *errs, int stop_on_error);
-
-/* The same without stopping on errors, in chunks: got[i] gets the ID the kernel gave (or -1).
- * Returns how many specs were processed, n or fewer once CLOCK_MONOTONIC passed deadline_ns
+/* Exact mode: create specs[0..n) at their IDs, without stopping on errors, in chunks; errs[i]
+ * gets 0 or -errno, got[i] the ID the kernel gave (or -1). Returns how many specs were processed, n or fewer once CLOCK_MONOTONIC passed deadline_ns
  * (0: none) — call again from specs + count. */
 int tt_create_exact_until(const struct tt_spec *specs, int n, int *errs, int *got,
                           long long deadline_ns);
