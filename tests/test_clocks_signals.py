@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from timertui.clocks import CpuClockType, decode_clock, make_cpu_clock, to_int32
+from timertui.signals import signal_name
 
 
 @pytest.mark.parametrize(
@@ -55,3 +56,20 @@ def test_cpu_clock_roundtrip(pid: int, type_: CpuClockType, per_thread: bool) ->
 
 def test_fd_clock_not_for_timers() -> None:
     assert not decode_clock(((~3) << 3) | 3).timer_allowed
+
+
+@pytest.mark.parametrize(
+    ("signo", "name"),
+    [
+        (14, "SIGALRM"),
+        (10, "SIGUSR1"),
+        (34, "SIGRTMIN"),
+        (37, "SIGRTMIN+3"),
+        (64, "SIGRTMAX"),
+        (32, "SIG32"),
+        (0, "invalid signal 0"),
+        (65, "invalid signal 65"),
+    ],
+)
+def test_signal_names(signo: int, name: str) -> None:
+    assert signal_name(signo) == name
