@@ -55,6 +55,10 @@ _MS = 1_000_000
 _WALK_SLICE = 1 << 17  # creates per tt_walk call: about 0.1 s at 0.87 us per create/delete
 _REPORT_SIGNAL = signal.SIGUSR2  # prints the delivery counts on the ready stream
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# Set by spawn_workload to its own pid: the workload then dies with it (PR_SET_PDEATHSIG), so
+# it never outlives the app, even one killed by SIGKILL.
+_PARENT_ENV = "TIMERTUI_WORKLOAD_PARENT"
+_PR_SET_PDEATHSIG = 1
 
 _PROCESS_CPUTIME, _THREAD_CPUTIME = 2, 3
 # How the kernel stores the two "self" CPU clocks (and shows them in /proc/PID/timers).
@@ -322,6 +326,7 @@ def run_workload(
     then wait for signals. Returns after SIGTERM or SIGINT."""
     ready = ready or sys.stdout
     validate_ids(ids)
+    _die_with_parent()
     # Probed (in a forked child) before the helper thread exists, so the fork is single-threaded.
     alarm = zoo and host.probe_alarm_timers().ok
     helper_tid = 0
@@ -360,16 +365,28 @@ def run_workload(
         os.close(wake_w)
 
 
+def _die_with_parent() -> None:
+    """Under spawn_workload: be killed when the spawner ends, however it ends."""
+    parent = os.environ.pop(_PARENT_ENV, "")
+    if not parent:
+        return  # started by hand from a shell: it stays until SIGTERM, as documented
+    _native.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != int(parent):  # the spawner died before the prctl took effect
+        raise SystemExit(1)
+
+
 def spawn_workload(
     ids: Sequence[int], zoo: bool, *, mode: str = "auto", as_json: bool = False
 ) -> subprocess.Popen[bytes]:
     """Start `python -m timertui demo-workload` as a child with its stdout and stderr piped.
-    Follow with read_ready_pid; end it with stop_workload."""
+    Follow with read_ready_pid; end it with stop_workload. The child dies when the calling
+    THREAD ends (PR_SET_PDEATHSIG follows the forking thread): spawn from a long-lived one."""
     argv = [sys.executable, "-m", "timertui", "demo-workload"]
     argv += ["--ids", ",".join(str(i) for i in validate_ids(ids))]
     argv += ["--mode", mode] + (["--zoo"] if zoo else []) + (["--json"] if as_json else [])
+    env = {**os.environ, _PARENT_ENV: str(os.getpid())}
     return subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     )
 
 

@@ -7,8 +7,14 @@ Textual is imported only when the app starts, so the other subcommands never pay
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import signal
 from pathlib import Path
+from types import FrameType
 from typing import Any
+
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT)
 
 
 def add_arguments(parser: Any) -> None:
@@ -42,12 +48,72 @@ def run_app(args: argparse.Namespace) -> int:
         source = FrozenSource(snap, Path(args.snapshot).name)
     else:
         source = LiveSource()
+    before = _descendants()
     workload = demo.spawn_workload(demo.DEFAULT_IDS, zoo=True) if args.demo else None
     try:
         focus = demo.read_ready_pid(workload) if workload is not None else None
         app = TimerTuiApp(source, snapshot_dir=args.snapshot_dir, focus_pid=focus)
-        app.run()
+        with _ExitOnSignal(app):
+            app.run()
     finally:
         if workload is not None:
             demo.stop_workload(workload)
+        _end_new_descendants(before)
     return app.return_code or 0
+
+
+class _ExitOnSignal:
+    """While the app runs, SIGTERM, SIGHUP, SIGINT and SIGQUIT end it the way `q` does: app.exit
+    on its event loop, so Textual's driver leaves the alternate screen, shows the cursor and resets
+    the terminal's modes, and run_app's finally reaps the children. Outside the loop, or at a
+    second signal the loop has not answered (a busy loop), SystemExit unwinds by force instead."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.pending = False
+        self.saved: dict[int, Any] = {}
+
+    def __enter__(self) -> None:
+        self.saved = {signo: signal.signal(signo, self._handle) for signo in EXIT_SIGNALS}
+
+    def __exit__(self, *_exc: object) -> None:
+        for signo, handler in self.saved.items():
+            signal.signal(signo, handler)
+
+    def _handle(self, signo: int, _frame: FrameType | None) -> None:
+        code = 128 + signo
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or self.pending:
+            raise SystemExit(code)
+        self.pending = True
+        loop.call_soon_threadsafe(self.app.exit, None, code)
+
+
+def _descendants() -> dict[tuple[int, float], Any]:
+    """This process's descendants now, keyed by pid and start time (a pid alone may be reused)."""
+    import psutil
+
+    found = {}
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            found[child.pid, child.create_time()] = child
+    return found
+
+
+def _end_new_descendants(before: dict[tuple[int, float], Any], timeout: float = 2.0) -> None:
+    """A backstop: whatever the session started and left behind (a restore worker, a held
+    target) ends with it. Processes that were there before the app are left alone."""
+    import psutil
+
+    new = [proc for key, proc in _descendants().items() if key not in before]
+    for proc in new:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _gone, alive = psutil.wait_procs(new, timeout)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(alive, timeout)

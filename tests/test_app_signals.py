@@ -1,0 +1,130 @@
+"""Every way out of the real app: `timertui --demo` in a pseudo-terminal, ended by SIGTERM, SIGHUP,
+SIGINT or SIGQUIT. Each must end it promptly through its normal exit: the terminal restored (the
+alternate screen left, the cursor shown) and nothing it started left running."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ALT_SCREEN_ON, ALT_SCREEN_OFF, CURSOR_SHOWN = b"\x1b[?1049h", b"\x1b[?1049l", b"\x1b[?25h"
+DRAWN = b"Quit"  # the footer's `q` hint: the first screen is on the terminal
+ROWS, COLS = 30, 120
+
+
+@dataclass
+class AppInPty:
+    proc: subprocess.Popen[bytes]
+    master: int
+    output: bytearray
+
+    def read_until(self, needle: bytes, timeout: float) -> bool:
+        """Read the terminal until `needle` appears (True) or the app's output ends (False)."""
+        deadline = time.monotonic() + timeout
+        while needle not in self.output:
+            if not self._read(deadline - time.monotonic()):
+                return False
+        return True
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """Drain the terminal (a full one would block the app's last writes) until it exits."""
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            self._read(min(0.1, deadline - time.monotonic()))
+        while self._read(0.1):  # what it wrote just before exiting
+            pass
+        return self.proc.poll()
+
+    def _read(self, timeout: float) -> bool:
+        if timeout <= 0 or not select.select([self.master], [], [], timeout)[0]:
+            return self.proc.poll() is None
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # EIO: every holder of the terminal's other side has closed it
+            return False
+        self.output += data
+        return bool(data)
+
+
+@pytest.fixture
+def app_in_pty() -> Iterator[AppInPty]:
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "timertui", "--demo"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,  # its own session: a signal to it reaches nothing of ours
+    )
+    os.close(slave)
+    running = AppInPty(proc, master, bytearray())
+    try:
+        yield running
+    finally:
+        if proc.poll() is None:
+            for child in psutil.Process(proc.pid).children(recursive=True):
+                child.kill()
+            proc.kill()
+        proc.wait()
+        os.close(master)
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("signo", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT])
+def test_a_signal_ends_the_app_cleanly(
+    signo: signal.Signals, app_in_pty: AppInPty, needs_proc_timers: None
+) -> None:
+    app = app_in_pty
+    assert app.read_until(DRAWN, timeout=60), bytes(app.output[-2000:])
+    descendants = psutil.Process(app.proc.pid).children(recursive=True)
+    workloads = [p for p in descendants if "demo-workload" in p.cmdline()]
+    assert len(workloads) == 1, descendants
+
+    started = time.monotonic()
+    app.proc.send_signal(signo)
+    status = app.wait_exit(timeout=10)
+    took = time.monotonic() - started
+
+    assert status == 128 + signo, bytes(app.output[-2000:])
+    assert took < 5, took
+    for proc in descendants:
+        assert not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE, proc
+    out = bytes(app.output)
+    left = out.rfind(ALT_SCREEN_OFF)
+    assert left > out.rfind(ALT_SCREEN_ON) >= 0, out[-500:]
+    assert CURSOR_SHOWN in out[left:], out[-500:]
+    assert b"Traceback" not in out
+
+
+@pytest.mark.kernel
+def test_the_demo_workload_dies_with_a_killed_app(
+    app_in_pty: AppInPty, needs_proc_timers: None
+) -> None:
+    """SIGKILL runs none of the app's code: the workload's PR_SET_PDEATHSIG ends it."""
+    app = app_in_pty
+    assert app.read_until(DRAWN, timeout=60), bytes(app.output[-2000:])
+    (workload,) = [
+        p for p in psutil.Process(app.proc.pid).children() if "demo-workload" in p.cmdline()
+    ]
+    app.proc.kill()
+    app.wait_exit(timeout=10)
+    workload.wait(timeout=5)  # reaped by init once re-parented: gone either way
+    assert not workload.is_running()
