@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -46,6 +47,11 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             data = (STRESS_NG / name).read_bytes()
             (criu_cut / name).write_bytes(data[: len(data) // 2] if "19876" in name else data)
     (tmp / "wrong.crit.json").write_text('{"magic": "FDINFO", "entries": []}')
+    os.mkfifo(tmp / "fifo")  # no writer ever: opening it for reading would wait forever
+    (tmp / "fifo-dir").mkdir()
+    os.mkfifo(tmp / "fifo-dir" / "pstree.img")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(tmp / "sock"))
     sleeper = subprocess.Popen(["sleep", "300"])
     thread = _a_thread_id()
     yield {
@@ -58,6 +64,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         "loop": str(tmp / "loop"),
         "criu-cut": str(criu_cut),
         "wrong-json": str(tmp / "wrong.crit.json"),
+        "fifo": str(tmp / "fifo"),
+        "fifo-dir": str(tmp / "fifo-dir"),
+        "socket": str(tmp / "sock"),
         "missing": str(tmp / "missing"),
         "pid": str(sleeper.pid),
         "thread": str(thread),
@@ -66,6 +75,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     }
     sleeper.kill()
     sleeper.wait()
+    listener.close()
 
 
 def _a_thread_id() -> int:
@@ -85,6 +95,10 @@ CASES: list[tuple[str, str]] = [
     ("--snapshot {missing}", "no such file or directory"),
     ("--snapshot {dir}", "not a CRIU image directory"),
     ("--snapshot {damaged}", "fails its SHA-256 check"),
+    ("--snapshot /dev/zero", "/dev/zero: not a regular file or directory"),
+    ("--snapshot {fifo}", "fifo: not a regular file or directory"),
+    ("--snapshot {socket}", "sock: not a regular file or directory"),
+    ("--snapshot {fifo-dir}", "pstree.img: not a regular file or directory"),
     ("ps extra", "unrecognized arguments: extra"),
     ("ps --bogus", "unrecognized arguments: --bogus"),
     ("show", "the following arguments are required: pid"),
@@ -110,7 +124,11 @@ CASES: list[tuple[str, str]] = [
     ("inspect {missing}", "no such file or directory"),
     ("inspect {dir}", "not a CRIU image directory"),
     ("inspect {text}", "not a timertui snapshot, a CRIU image directory or crit JSON"),
-    ("inspect /dev/null", "empty file"),
+    ("inspect /dev/null", "/dev/null: not a regular file or directory"),
+    ("inspect /dev/zero", "/dev/zero: not a regular file or directory"),
+    ("inspect {fifo}", "fifo: not a regular file or directory"),
+    ("inspect {socket}", "sock: not a regular file or directory"),
+    ("inspect {fifo-dir}", "pstree.img: not a regular file or directory"),
     ("inspect {damaged}", "damaged: the payload fails its SHA-256 check"),
     ("inspect {cut}", "truncated: 40 bytes, shorter than the header"),
     ("inspect {loop}", "Too many levels of symbolic links"),
@@ -124,6 +142,10 @@ CASES: list[tuple[str, str]] = [
     ("restore {dir}", "not a CRIU image directory"),
     ("restore {damaged}", "fails its SHA-256 check"),
     ("restore {text}", "not a timertui snapshot"),
+    ("restore /dev/zero", "/dev/zero: not a regular file or directory"),
+    ("restore {fifo}", "fifo: not a regular file or directory"),
+    ("restore {socket}", "sock: not a regular file or directory"),
+    ("restore {fifo-dir}", "pstree.img: not a regular file or directory"),
     ("restore {no-timers}", "no process with timers in it"),
     ("restore {good} --pid 12345", "no process 12345 in it"),
     ("restore {good} --pid abc", "invalid int value: 'abc'"),

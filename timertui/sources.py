@@ -4,12 +4,16 @@ directory, or crit's JSON, told apart by what is there rather than by the name."
 from __future__ import annotations
 
 import os
+import stat
 
 from timertui import snapshot
 from timertui.errors import InputError
 from timertui.model import Snapshot
 
 _SNIFF_BYTES = 64
+NOT_REGULAR = "not a regular file or directory"
+# What a CRIU image directory's import opens: these must be plain files too.
+_IMAGE_SUFFIXES = (".img", ".json")
 
 
 class SourceError(InputError):
@@ -23,14 +27,21 @@ def open_source(path: str | os.PathLike[str]) -> Snapshot:
     # criu (and pathlib) are imported only when needed: `restore FILE` counts its start-up time.
     src = os.fspath(path)
     try:
-        if os.path.isdir(src):  # noqa: PTH112
+        # Looked at before it is opened: opening a device can act on it, a FIFO waits for a
+        # writer. O_NONBLOCK still, should a FIFO take the file's place in between.
+        mode = os.stat(src).st_mode  # noqa: PTH116 (pathlib costs start-up time)
+        if stat.S_ISDIR(mode):
+            _refuse_special_entries(src)
             from timertui import criu
 
-            with os.scandir(src) as entries:
-                next(entries, None)  # a directory we may not list fails here, plainly
             return criu.import_criu(src)
-        with open(src, "rb") as f:  # noqa: PTH123
-            head = f.read(_SNIFF_BYTES)
+        if not stat.S_ISREG(mode):
+            raise SourceError(f"{src}: {NOT_REGULAR}")
+        fd = os.open(src, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            head = os.read(fd, _SNIFF_BYTES)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         raise SourceError(f"{src}: no such file or directory") from None
     except PermissionError:
@@ -46,3 +57,19 @@ def open_source(path: str | os.PathLike[str]) -> Snapshot:
     if not head:
         raise SourceError(f"{src}: empty file")
     raise SourceError(f"{src}: not a timertui snapshot, a CRIU image directory or crit JSON")
+
+
+def _refuse_special_entries(directory: str) -> None:
+    """A FIFO, socket or device named like an image inside the directory would block (or never
+    end) the import that opens it: refused here, by name. Missing targets are the import's to
+    report."""
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if not entry.name.endswith(_IMAGE_SUFFIXES):
+                continue
+            try:
+                regular = stat.S_ISREG(entry.stat().st_mode)  # follows a symlink
+            except OSError:
+                continue
+            if not regular:
+                raise SourceError(f"{entry.path}: {NOT_REGULAR}")
