@@ -111,7 +111,7 @@ CASES: list[tuple[str, str]] = [
     ("show " + NO_PID + " --deep", f"no such process: {NO_PID}"),
     ("show {pid} {pid}", "unrecognized arguments"),
     ("snapshot", "the following arguments are required"),
-    ("snapshot {pid}", "the following arguments are required: -o/--output"),
+    ("snapshot {pid} -o {fifo}/x.ttsnap", "cannot write: Not a directory"),
     ("snapshot abc -o {out}", "invalid int value: 'abc'"),
     ("snapshot " + NO_PID + " -o {out}", f"no such process: {NO_PID}"),
     ("snapshot {pid} " + NO_PID + " -o {out}", f"no such process: {NO_PID}"),

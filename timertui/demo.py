@@ -41,6 +41,7 @@ from timertui.model import (
     SIGEV_THREAD_ID,
     Timer,
 )
+from timertui.words import counted
 
 DEFAULT_IDS = (0, 1_000_000, 2_000_000)
 ZOO_EXTRA_IDS = (1, 2, 3, 17, *range(1_500_000, 1_500_005))
@@ -265,10 +266,10 @@ def create_timers(planned: Sequence[PlannedTimer], mode: str = "auto") -> str:
             "exact-ID mode asked for, but prctl(PR_TIMER_CREATE_RESTORE_IDS) gave EINVAL"
         )
     else:
-        how = f"the linear walk ({_create_walk(planned):,} creates)"
+        how = f"the linear walk ({counted(_create_walk(planned), 'create')})"
     elapsed_ms = (time.perf_counter() - start) * 1000
     _arm(planned)
-    return f"{len(planned)} timers created by {how} in {elapsed_ms:.2f} ms"
+    return f"{counted(len(planned), 'timer')} created by {how} in {elapsed_ms:.2f} ms"
 
 
 class _Stop(Exception):

@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from timertui import gaps, snapshot, sources
     from timertui.capture import describe
     from timertui.commands import output
+    from timertui.words import counted
 
     snap = sources.open_source(args.source)
     problems = snapshot.validate(snap)
@@ -45,11 +46,7 @@ def run(args: argparse.Namespace) -> int:
             }
         )
         return 1 if problems else 0
-    host = snap.host
-    print(
-        f"{snap.source}: {len(snap.processes)} process(es); host {host.hostname or '?'} "
-        f"kernel {host.kernel_release or '?'}"
-    )
+    print(f"{args.source}: {_origin(snap)}; {counted(len(snap.processes), 'process')}")
     for p in snap.processes:
         print()
         print(output.process_header(p))
@@ -59,10 +56,24 @@ def run(args: argparse.Namespace) -> int:
         for line in output.gap_lines(report) if report else ["IDs invalid: see problems"]:
             print(line)
     if problems:
-        print(f"\n{len(problems)} problem(s):")
+        print(f"\n{counted(len(problems), 'problem')}:")
         for pr in problems:
             print(f"  {pr}")
     return 1 if problems else 0
+
+
+def _origin(snap: Any) -> str:
+    """What the file holds, in words: CRIU's images, or a snapshot with its host and time (a
+    snapshot's `source` is "live", which named where it was taken from, not what it is now)."""
+    import datetime
+
+    host = snap.host
+    if snap.source.startswith("criu:"):
+        return "CRIU images" + (f" ({host.machine})" if host.machine else "")
+    realtime_ns = snap.times.realtime_ns
+    taken = datetime.datetime.fromtimestamp(realtime_ns / 1e9) if realtime_ns else None
+    when = f"{taken:%Y-%m-%d %H:%M:%S}" if taken else "at an unknown time"
+    return f"snapshot taken {when} on {host.hostname or '?'} (kernel {host.kernel_release or '?'})"
 
 
 def _bad_ids(timers: Any) -> bool:

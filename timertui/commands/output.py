@@ -88,19 +88,21 @@ def gap_view(report: GapReport) -> dict[str, Any]:
 def gap_lines(report: GapReport) -> list[str]:
     """What the gaps cost, in words: the figures `show` and `inspect` print under the table."""
     from timertui.gaps import gap_map
+    from timertui.words import counted
 
     if not report.ids:
         return ["no timers"]
     walk = report.walk
     lines = [f"ID map 0..{report.ids[-1]:,}: [{gap_map(report.ids)}]"]
     largest = report.largest_gap
-    gaps = f"{len(report.gaps)} gap(s)"
+    gaps = counted(len(report.gaps), "gap")
     if largest is not None:
-        gaps += f", largest {largest.start:,}..{largest.end:,} ({largest.length:,} IDs)"
+        gaps += f", largest {largest.start:,}..{largest.end:,} ({counted(largest.length, 'ID')})"
     lines.append(f"{gaps}; density {report.density:.3g}")
     lines.append(
-        f"legacy walk from counter {walk.start_counter:,}: {walk.creates:,} creates, "
-        f"{walk.deletes:,} deletes" + (" (needs a wrap past INT_MAX)" if walk.wrap_needed else "")
+        f"legacy walk from counter {walk.start_counter:,}: {counted(walk.creates, 'create')}, "
+        f"{counted(walk.deletes, 'delete')}"
+        + (" (needs a wrap past INT_MAX)" if walk.wrap_needed else "")
     )
     return lines
 

@@ -1,4 +1,8 @@
-"""`timertui ps`: processes with POSIX timers (or all), with their ID gaps and legacy-walk cost."""
+"""`timertui ps`: processes with POSIX timers (or all), with their ID gaps and legacy-walk cost.
+
+The same processes and column names as the app's process table: processes whose timers we may
+not read are listed too (as "no access"), and the columns say HIGHEST ID and WALK COST. The JSON
+keys are describe.process_view's, unchanged."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from timertui.capture import describe, processes
     from timertui.commands.output import print_json, print_table
 
-    procs = sorted(processes.scan(include_all=args.all), key=lambda p: p.pid)
+    procs = processes.scan(include_all=args.all, include_unreadable=True)  # as the app lists
     if args.json:
         print_json([describe.process_view(p) for p in procs])
         return 0
@@ -32,15 +36,15 @@ def run(args: argparse.Namespace) -> int:
                 p.user,
                 len(p.tids),
                 len(ids) if p.access.value == "ok" else p.access.value,
-                max(ids) if ids else "",
+                f"{max(ids):,}" if ids else "",
                 len(report.gaps) if report else "",
                 f"{report.walk.creates:,}" if report else "",
                 p.command[:80],
             )
         )
     print_table(
-        ("PID", "USER", "THR", "TIMERS", "MAX ID", "GAPS", "WALK CREATES", "COMMAND"),
+        ("PID", "USER", "THR", "TIMERS", "HIGHEST ID", "GAPS", "WALK COST", "COMMAND"),
         rows,
-        right="PID,THR,TIMERS,MAX ID,GAPS,WALK CREATES",
+        right="PID,THR,TIMERS,HIGHEST ID,GAPS,WALK COST",
     )
     return 0

@@ -1,15 +1,25 @@
-"""`timertui snapshot PID... -o FILE`: capture processes' timers into a snapshot file."""
+"""`timertui snapshot PID... [-o FILE]`: capture processes' timers into a snapshot file; by
+default into the app's snapshot folder, named after the first process and the time."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("snapshot", help="save processes' timers to a snapshot file")
     p.add_argument("pids", type=int, nargs="+", metavar="PID", help="processes to capture")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file to write")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="snapshot file to write (default: PID-COMM-YYYYmmdd-HHMMSS.ttsnap in"
+        " $XDG_DATA_HOME/timertui/snapshots, the app's snapshot folder)",
+    )
     p.add_argument(
         "--deep",
         action="store_true",
@@ -24,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from timertui.capture import host, processes
     from timertui.commands.output import print_json
     from timertui.model import Access, Snapshot
+    from timertui.words import counted
 
     procs = tuple(processes.read_process(pid) for pid in dict.fromkeys(args.pids))
     refusals: dict[int, str] = {}
@@ -43,12 +54,13 @@ def run(args: argparse.Namespace) -> int:
             raise processes.exited_meanwhile(p.pid)
     unreadable = [p for p in procs if p.access is not Access.OK]
     snap = Snapshot(host=host.host_facts(), times=host.capture_times(), processes=procs)
-    snapshot.save(snap, args.output)
+    path = args.output or str(_default_path(procs))
+    snapshot.save(snap, path)
     timers = sum(len(p.timers) for p in procs)
     if args.json:
         print_json(
             {
-                "file": args.output,
+                "file": path,
                 "processes": [
                     {
                         "pid": p.pid,
@@ -62,9 +74,30 @@ def run(args: argparse.Namespace) -> int:
             }
         )
     else:
-        print(f"wrote {args.output}: {len(procs)} process(es), {timers} timer(s)")
+        print(f"wrote {path}: {counted(len(procs), 'process')}, {counted(timers, 'timer')}")
         for p in unreadable:
             print(f"  pid {p.pid}: {p.access.value} (saved without timers)")
         for pid, reason in refusals.items():
             print(f"  pid {pid}: deep capture refused: {reason} (saved without values)")
     return 1 if unreadable or refusals else 0
+
+
+def _default_path(procs: Any) -> Path:
+    """A new file in the snapshot folder (made, private, if missing). Never an existing one:
+    two snapshots of a process within a second get "-2", "-3" and so on."""
+    from timertui import locations
+    from timertui.snapshot import SnapshotError
+
+    folder = locations.snapshot_dir()
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SnapshotError(f"{folder}: cannot create: {exc.strerror or exc}") from None
+    first = procs[0]
+    name = locations.snapshot_name(first.pid, first.comm, len(procs) - 1)
+    stem, suffix = name.removesuffix(locations.SNAPSHOT_SUFFIX), locations.SNAPSHOT_SUFFIX
+    path, copy = folder / name, 1
+    while path.exists():
+        copy += 1
+        path = folder / f"{stem}-{copy}{suffix}"
+    return path
