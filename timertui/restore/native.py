@@ -9,13 +9,17 @@ timers. Ways to start it:
   first thing), which loads what the restore needs on the other core while the caller loads the
   snapshot and plans; the next fork-started run of a small plan sends it the plan over the
   control pipe instead of forking then.
+- server: a worker forked by the worker server (server.py), a process the app starts once
+  while it loads: a millisecond or two, thread-safe, for the TUI. Given as `server=`; a
+  server that is gone falls back to spawn.
 - spawn: a fresh interpreter (`python -I -S`, the package's paths given on the command line, so
-  no site start-up), posix_spawn'ed with the two pipe ends as fds 3 and 4; thread-safe, for the
-  TUI. The plan goes over the control pipe.
+  no site start-up), posix_spawn'ed with the two pipe ends as fds 3 and 4; thread-safe, ~170 ms.
+The last three get the plan over the control pipe (handover.py).
 
 The parent keeps the control pipe's write end open for the worker's whole life: the worker
 leaves when it reads end of file there, so it never outlives its caller. Cancel and close kill
-it with SIGKILL through a pidfd and reap it: no orphan, no zombie.
+it with SIGKILL through a pidfd and reap it: no orphan, no zombie. (A server's worker is reaped
+by the server, which then writes its wait status on the events pipe, EXIT_KEY.)
 """
 
 from __future__ import annotations
@@ -30,23 +34,27 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 
 from timertui.restore import events as ev
+from timertui.restore.handover import send_plan
 from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts
 from timertui.restore.stream import EventStream
-from timertui.restore.wire import WireError, to_wire, write_all
+from timertui.restore.wire import WireError
+
+if TYPE_CHECKING:
+    from timertui.restore.server import WorkerServer
 
 _READ_SIZE = 1 << 16
 # Plans up to this many timers go to a prestarted worker over the pipe (about 20 µs a timer,
 # encoded and decoded); a bigger one is cheaper inherited by a fork.
 PRESTART_MAX_TIMERS = 100
-_CHILD_CTRL_FD, _CHILD_EVENT_FD = 3, 4
-_BOOT = (
-    "import sys; sys.path[:0] = sys.argv[1:-2]; from timertui.restore.worker import main; main()"
-)
+_FIRST_CHILD_FD = 3  # where spawn_python puts the fds it passes
+# What the server writes on a worker's events pipe once it reaped it: {EXIT_KEY: wait status}.
+EXIT_KEY = "worker-exit"
+_DRAIN_S = 5.0  # how long close() waits for a server's worker to be reaped
 
 
 class RestoreRun(EventStream):
@@ -55,9 +63,13 @@ class RestoreRun(EventStream):
     with an Error event `cancelled`. `close()` (or leaving a for loop early, or garbage
     collection) kills and reaps the worker too, and ends the stream without more events."""
 
-    def __init__(self, plan: RestorePlan, options: RunOptions) -> None:
+    def __init__(
+        self, plan: RestorePlan, options: RunOptions, server: WorkerServer | None = None
+    ) -> None:
         self.plan = plan
         self.options = options
+        self.server = server
+        self.served = False  # the worker is the server's child: it reaps it, not us
         self.t0_ns = time.monotonic_ns()
         self.pid = 0
         self.exit_status: int | None = None
@@ -88,6 +100,9 @@ class RestoreRun(EventStream):
                     self._unpacker.feed(data)
                     continue
                 return self._ended()
+            if type(message) is dict and EXIT_KEY in message:
+                self.exit_status = message[EXIT_KEY]
+                continue
             return self._seen(message)
 
     def _halt(self) -> None:
@@ -144,6 +159,13 @@ class RestoreRun(EventStream):
             )
         if self._saw_end:
             raise StopIteration
+        if self.exit_status is None:
+            return ev.Error(
+                self._now(),
+                "worker-died",
+                f"restore worker {self.pid} ended in the {self._phase} phase without reporting "
+                "the end: its worker server is gone",
+            )
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
             return ev.Error(
@@ -178,7 +200,7 @@ class RestoreRun(EventStream):
                         lambda worker: worker.serve(plan, options, t0_ns, ctrl_r, ev_w),
                     )
                 else:
-                    self.pid = self._spawn(ctrl_r, ev_w)
+                    self._served_or_spawned(ctrl_r, ev_w)
             except BaseException:
                 for fd in (ctrl_r, ctrl_w, ev_r, ev_w):
                     os.close(fd)
@@ -186,51 +208,61 @@ class RestoreRun(EventStream):
             os.close(ctrl_r)
             os.close(ev_w)
             self._ctrl_fd, self._events_fd = ctrl_w, ev_r
-        self._pidfd = os.pidfd_open(self.pid)
+        if self._pidfd < 0:
+            self._pidfd = os.pidfd_open(self.pid)
         if self._cancelled:
             _kill(self._pidfd)
         if not forked or spare is not None:
-            message = {"plan": to_wire(self.plan), "options": to_wire(self.options)}
-            message["t0_ns"] = self.t0_ns
-            write_all(self._ctrl_fd, msgpack.packb(message))
+            send_plan(self._ctrl_fd, self.plan, self.options, self.t0_ns)
 
-    def _spawn(self, ctrl_r: int, ev_w: int) -> int:
-        import fcntl
+    def _served_or_spawned(self, ctrl_r: int, ev_w: int) -> None:
+        """A worker from the server if there is one alive, else a fresh interpreter."""
+        from timertui.restore.server import ServerGone
 
-        # Copies above the targets, so the dup2s onto 3 and 4 cannot clobber each other.
-        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (ctrl_r, ev_w)]
-        try:
-            argv = [sys.executable, "-I", "-S", "-c", _BOOT, *_import_paths()]
-            argv += [str(_CHILD_CTRL_FD), str(_CHILD_EVENT_FD)]
-            return os.posix_spawn(
-                sys.executable,
-                argv,
-                os.environ,
-                file_actions=[
-                    (os.POSIX_SPAWN_DUP2, high[0], _CHILD_CTRL_FD),
-                    (os.POSIX_SPAWN_DUP2, high[1], _CHILD_EVENT_FD),
-                ],
-            )
-        finally:
-            for fd in high:
-                os.close(fd)
+        if self.server is not None:
+            try:
+                self.pid, self._pidfd = self.server.fork_worker(ctrl_r, ev_w)
+            except ServerGone:
+                pass
+            else:
+                self.served = True
+                return
+        self.pid = spawn_python("timertui.restore.worker", [ctrl_r, ev_w])
 
     def _stop(self, kill: bool = True) -> None:
         """Kill (unless the stream ended by itself) and reap the worker; close our fds."""
         with self._lock:
             if self._pidfd >= 0 and kill:
                 _kill(self._pidfd)
-            if self.pid and self.exit_status is None:
+            if self.served and self._events_fd >= 0:
+                self._drain()
+            elif self.pid and self.exit_status is None and not self.served:
                 self.exit_status = os.waitpid(self.pid, 0)[1]
             for fd in (self._pidfd, self._events_fd, self._ctrl_fd):
                 if fd >= 0:
                     os.close(fd)
             self._pidfd = self._events_fd = self._ctrl_fd = -1
 
+    def _drain(self) -> None:
+        """Read a server's worker's events to the end: its server writes its wait status there
+        once it reaped it (none if the server is gone, or wedged past _DRAIN_S)."""
+        import select
 
-def start(plan: RestorePlan, options: RunOptions) -> RestoreRun:
-    """The backend entry point `timertui.restore.run` calls."""
-    return RestoreRun(plan, options)
+        deadline = time.monotonic() + _DRAIN_S
+        while select.select([self._events_fd], [], [], max(0, deadline - time.monotonic()))[0]:
+            data = os.read(self._events_fd, _READ_SIZE)
+            if not data:
+                return
+            self._unpacker.feed(data)
+            for message in self._unpacker:
+                if type(message) is dict and EXIT_KEY in message:
+                    self.exit_status = message[EXIT_KEY]
+
+
+def start(plan: RestorePlan, options: RunOptions, server: WorkerServer | None = None) -> RestoreRun:
+    """The backend entry point `timertui.restore.run` calls; `server=` (a WorkerServer) forks
+    the worker there, with options.start the way to fall back to if the server is gone."""
+    return RestoreRun(plan, options, server)
 
 
 def _fork_worker(
@@ -346,6 +378,26 @@ def _kill(pidfd: int) -> None:
     # ProcessLookupError: already gone (a zombie until reaped, or reaped).
     with suppress(ProcessLookupError):
         signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+
+
+def spawn_python(module: str, fds: list[int], args: tuple[str, ...] = ()) -> int:
+    """posix_spawn `python -I -S` running `module.main()` (without site: the package's paths go
+    on the command line), with `fds` as fds 3, 4, ... and `args` after the paths (main() reads
+    its arguments from the end of sys.argv: the fd numbers, then `args`). Thread-safe."""
+    import fcntl
+
+    boot = f"import sys; sys.path[:0] = sys.argv[1:{-len(fds) - len(args)}]; "
+    boot += f"from {module} import main; main()"
+    # Copies above the targets, so the dup2s onto 3, 4, ... cannot clobber each other.
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in fds]
+    try:
+        argv = [sys.executable, "-I", "-S", "-c", boot, *_import_paths()]
+        argv += [str(_FIRST_CHILD_FD + i) for i in range(len(fds))] + list(args)
+        actions = [(os.POSIX_SPAWN_DUP2, fd, _FIRST_CHILD_FD + i) for i, fd in enumerate(high)]
+        return os.posix_spawn(sys.executable, argv, os.environ, file_actions=actions)
+    finally:
+        for fd in high:
+            os.close(fd)
 
 
 def _import_paths() -> list[str]:

@@ -10,8 +10,9 @@ The loops run in chunks of `chunk_ns`: between chunks the worker reports progres
 gone, and the worker leaves at once. `--hold` keeps it alive after `done`, reporting expirations.
 
 Started by `native.py`: forked from a single-threaded caller with the plan in hand (`serve`),
-forked ahead of its plan (`serve_message`, while the caller still loads and plans) or as a fresh
-interpreter (`main`); the last two read the plan from ctrl_fd.
+forked ahead of its plan (`serve_message`, while the caller still loads and plans), forked by the
+worker server (server.py) or as a fresh interpreter (`main`); all but the first read the plan
+from ctrl_fd (handover.py).
 
 Events are written in batches (before each phase, at most FLUSH_NS apart within one, and at the
 end), so a short restore costs a few pipe writes and wake-ups of the reader, not one an event.
@@ -41,7 +42,7 @@ from timertui._native import PR_TIMER_CREATE_RESTORE_IDS as PR_RESTORE_IDS
 from timertui._native import RESTORE_IDS_GET, RESTORE_IDS_OFF, RESTORE_IDS_ON, ffi, lib
 from timertui.capture.proc_timers import read_timers
 from timertui.model import INT_MAX, SIGEV_NONE, Timer
-from timertui.restore import decisions
+from timertui.restore import decisions, handover
 from timertui.restore import events as ev
 from timertui.restore.plan import (
     PlannedTimer,
@@ -50,7 +51,7 @@ from timertui.restore.plan import (
     expected_timer,
     wrap_cost,
 )
-from timertui.restore.wire import from_wire, prepare_decoder, write_all
+from timertui.restore.wire import write_all
 
 PR_SET_NAME = 15
 WORKER_COMM = b"timertui-rst"
@@ -661,32 +662,17 @@ def serve(plan: RestorePlan, opts: RunOptions, t0_ns: int, ctrl_fd: int, ev_fd: 
         return EXIT_CRASHED
 
 
-def _read_message(fd: int) -> Any:
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
-    while True:
-        data = os.read(fd, 1 << 16)
-        if not data:
-            raise _ParentGone
-        unpacker.feed(data)
-        for message in unpacker:
-            return message
-
-
 def serve_message(ctrl_fd: int, ev_fd: int) -> int:
-    """A worker started before its plan: get ready, then read {plan, options, t0_ns} from
-    ctrl_fd and serve it. Returns the exit status (EXIT_FAILED if the parent left first)."""
-    # What the restore will need, loaded while the parent still loads and plans.
+    """A worker started before its plan: get ready, then read the plan from ctrl_fd
+    (handover.py) and serve it. Returns the exit status (EXIT_FAILED if the caller left first)."""
+    # What the restore will need, loaded while the caller still loads and plans.
     from timertui.capture import host  # noqa: F401 - check_headroom, errno texts
 
-    prepare_decoder(RestorePlan)
-    prepare_decoder(RunOptions)
     try:
-        message = _read_message(ctrl_fd)
-    except _ParentGone:
+        plan, opts, t0_ns = handover.receive_plan(ctrl_fd)
+    except handover.CallerGone:
         return EXIT_FAILED
-    plan = from_wire(RestorePlan, message["plan"])
-    opts = from_wire(RunOptions, message["options"])
-    return serve(plan, opts, int(message["t0_ns"]), ctrl_fd, ev_fd)
+    return serve(plan, opts, t0_ns, ctrl_fd, ev_fd)
 
 
 def main() -> None:
