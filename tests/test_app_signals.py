@@ -4,6 +4,7 @@ alternate screen left, the cursor shown) and nothing it started left running."""
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import select
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+
+from timertui.commands import app as app_command
 
 ROOT = Path(__file__).resolve().parent.parent
 ALT_SCREEN_ON, ALT_SCREEN_OFF, CURSOR_SHOWN = b"\x1b[?1049h", b"\x1b[?1049l", b"\x1b[?25h"
@@ -128,3 +131,56 @@ def test_the_demo_workload_dies_with_a_killed_app(
     app.wait_exit(timeout=10)
     workload.wait(timeout=5)  # reaped by init once re-parented: gone either way
     assert not workload.is_running()
+
+
+@pytest.mark.kernel
+def test_a_signal_during_start_up_leaves_nothing(
+    app_in_pty: AppInPty, needs_proc_timers: None
+) -> None:
+    """Before the app's loop runs (the workload starting, Textual importing) a signal unwinds
+    the start-up, through the same finally that reaps the workload."""
+    app = app_in_pty
+    time.sleep(0.5)
+    descendants = psutil.Process(app.proc.pid).children(recursive=True)
+    app.proc.send_signal(signal.SIGTERM)
+    assert app.wait_exit(timeout=10) == 128 + signal.SIGTERM, bytes(app.output[-2000:])
+    for proc in descendants:
+        assert not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE, proc
+    out = bytes(app.output)
+    assert out.rfind(ALT_SCREEN_OFF) >= out.rfind(ALT_SCREEN_ON), out[-500:]
+    assert b"Traceback" not in out
+
+
+class _App:
+    def __init__(self) -> None:
+        self.exits: list[int] = []
+
+    def exit(self, _result: object, return_code: int) -> None:
+        self.exits.append(return_code)
+
+
+def test_a_second_signal_forces_the_way_out() -> None:
+    """The first signal asks the app's loop to exit; if the loop is too busy to answer, the
+    next one unwinds by force (SystemExit), and our own handlers come back afterwards."""
+    ours = signal.getsignal(signal.SIGTERM)
+
+    async def session() -> None:
+        with app_command._ExitOnSignal() as on_signal:
+            app = on_signal.app = _App()
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.sleep(0.05)  # the handler ran and scheduled app.exit; the loop ran it
+            assert app.exits == [128 + signal.SIGTERM]
+            with pytest.raises(SystemExit) as forced:
+                os.kill(os.getpid(), signal.SIGHUP)
+                time.sleep(1)  # a busy loop: the handler still runs, between bytecodes
+            assert forced.value.code == 128 + signal.SIGHUP
+
+    asyncio.run(session())
+    assert signal.getsignal(signal.SIGTERM) is ours
+
+
+def test_a_signal_before_any_app_exits_at_once() -> None:
+    with app_command._ExitOnSignal(), pytest.raises(SystemExit) as raised:
+        os.kill(os.getpid(), signal.SIGQUIT)
+        time.sleep(1)
+    assert raised.value.code == 128 + signal.SIGQUIT

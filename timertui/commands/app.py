@@ -49,32 +49,38 @@ def run_app(args: argparse.Namespace) -> int:
     else:
         source = LiveSource()
     before = _descendants()
-    workload = demo.spawn_workload(demo.DEFAULT_IDS, zoo=True) if args.demo else None
-    try:
-        focus = demo.read_ready_pid(workload) if workload is not None else None
-        app = TimerTuiApp(source, snapshot_dir=args.snapshot_dir, focus_pid=focus)
-        with _ExitOnSignal(app):
+    workload = None
+    with _ExitOnSignal() as on_signal:
+        try:
+            if args.demo:
+                workload = demo.spawn_workload(demo.DEFAULT_IDS, zoo=True)
+            focus = demo.read_ready_pid(workload) if workload is not None else None
+            app = on_signal.app = TimerTuiApp(
+                source, snapshot_dir=args.snapshot_dir, focus_pid=focus
+            )
             app.run()
-    finally:
-        if workload is not None:
-            demo.stop_workload(workload)
-        _end_new_descendants(before)
+        finally:
+            if workload is not None:
+                demo.stop_workload(workload)
+            _end_new_descendants(before)
     return app.return_code or 0
 
 
 class _ExitOnSignal:
-    """While the app runs, SIGTERM, SIGHUP, SIGINT and SIGQUIT end it the way `q` does: app.exit
-    on its event loop, so Textual's driver leaves the alternate screen, shows the cursor and resets
-    the terminal's modes, and run_app's finally reaps the children. Outside the loop, or at a
-    second signal the loop has not answered (a busy loop), SystemExit unwinds by force instead."""
+    """While the session runs, SIGTERM, SIGHUP, SIGINT and SIGQUIT end it the way `q` does:
+    app.exit on its event loop, so Textual's driver leaves the alternate screen, shows the cursor
+    and resets the terminal's modes, and run_app's finally reaps the children. Before the app's
+    loop runs, or at a second signal the loop has not answered (a busy loop), SystemExit unwinds
+    by force instead. Python's own handlers come back afterwards."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    def __init__(self) -> None:
+        self.app: Any = None  # set once the app exists
         self.pending = False
         self.saved: dict[int, Any] = {}
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> _ExitOnSignal:
         self.saved = {signo: signal.signal(signo, self._handle) for signo in EXIT_SIGNALS}
+        return self
 
     def __exit__(self, *_exc: object) -> None:
         for signo, handler in self.saved.items():
@@ -86,7 +92,7 @@ class _ExitOnSignal:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        if loop is None or self.pending:
+        if loop is None or self.app is None or self.pending:
             raise SystemExit(code)
         self.pending = True
         loop.call_soon_threadsafe(self.app.exit, None, code)
