@@ -63,13 +63,23 @@ class AppInPty:
         return bool(data)
 
 
+def assert_terminal_restored(out: bytes) -> None:
+    """The alternate screen was entered, then left last, with the cursor shown after."""
+    left = out.rfind(ALT_SCREEN_OFF)
+    assert left > out.rfind(ALT_SCREEN_ON) >= 0, out[-500:]
+    assert CURSOR_SHOWN in out[left:], out[-500:]
+    assert b"Traceback" not in out
+
+
 @pytest.fixture
-def app_in_pty() -> Iterator[AppInPty]:
+def app_in_pty(request: pytest.FixtureRequest) -> Iterator[AppInPty]:
+    """`timertui --demo` (or the arguments given as the fixture's param) in a pty."""
+    argv = getattr(request, "param", ["--demo"])
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "timertui", "--demo"],
+        [sys.executable, "-m", "timertui", *argv],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -110,11 +120,7 @@ def test_a_signal_ends_the_app_cleanly(
     assert took < 5, took
     for proc in descendants:
         assert not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE, proc
-    out = bytes(app.output)
-    left = out.rfind(ALT_SCREEN_OFF)
-    assert left > out.rfind(ALT_SCREEN_ON) >= 0, out[-500:]
-    assert CURSOR_SHOWN in out[left:], out[-500:]
-    assert b"Traceback" not in out
+    assert_terminal_restored(bytes(app.output))
 
 
 @pytest.mark.kernel
@@ -184,3 +190,12 @@ def test_a_signal_before_any_app_exits_at_once() -> None:
         os.kill(os.getpid(), signal.SIGQUIT)
         time.sleep(1)
     assert raised.value.code == 128 + signal.SIGQUIT
+
+
+@pytest.mark.parametrize("app_in_pty", [[]], indirect=True)
+def test_sigterm_ends_the_live_app_without_demo(app_in_pty: AppInPty) -> None:
+    app = app_in_pty
+    assert app.read_until(DRAWN, timeout=60), bytes(app.output[-2000:])
+    app.proc.send_signal(signal.SIGTERM)
+    assert app.wait_exit(timeout=10) == 128 + signal.SIGTERM, bytes(app.output[-2000:])
+    assert_terminal_restored(bytes(app.output))
