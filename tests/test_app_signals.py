@@ -143,11 +143,14 @@ def test_the_demo_workload_dies_with_a_killed_app(
 def test_a_signal_during_start_up_leaves_nothing(
     app_in_pty: AppInPty, needs_proc_timers: None
 ) -> None:
-    """Before the app's loop runs (the workload starting, Textual importing) a signal unwinds
-    the start-up, through the same finally that reaps the workload."""
+    """Before the app's loop runs (here: as soon as the workload exists) a signal unwinds the
+    start-up, through the same finally that reaps the workload."""
     app = app_in_pty
-    time.sleep(0.5)
-    descendants = psutil.Process(app.proc.pid).children(recursive=True)
+    descendants: list[psutil.Process] = []
+    deadline = time.monotonic() + 30
+    while not descendants and time.monotonic() < deadline:  # the workload is starting
+        descendants = psutil.Process(app.proc.pid).children(recursive=True)
+    assert descendants
     app.proc.send_signal(signal.SIGTERM)
     assert app.wait_exit(timeout=10) == 128 + signal.SIGTERM, bytes(app.output[-2000:])
     for proc in descendants:
