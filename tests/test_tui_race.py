@@ -46,6 +46,8 @@ async def open_race(pilot: Pilot[None], key: bool = True) -> RaceScreen:
     await pilot.pause(0.01)
     screen = pilot.app.screen
     assert isinstance(screen, RaceScreen)
+    assert not screen.views  # ready, waiting for s (as the restore screen does)
+    await pilot.app.run_action("start", screen)
     return screen
 
 
@@ -61,8 +63,9 @@ async def test_scripted_race_exact_done_while_walk_runs(tmp_path: Path) -> None:
         sim_lane = screen.query_one("#lane-sim", RaceLane)
         assert sim_lane.unavailable is not None
         assert "not available" in str(sim_lane.query_one(".note").render())
-        walk_label = str(screen.query_one("#lane-walk").query_one(RunProgress).label)
-        assert "running · walk" in walk_label
+        walk_progress = screen.query_one("#lane-walk").query_one(RunProgress)
+        # Drawn at most REDRAW_SECONDS after its event.
+        await until(pilot, lambda: "running · walk" in walk_progress.label)
         assert "escape" in screen.active_bindings and "s" not in screen.active_bindings
         await pilot.press("escape")  # cancels every lane
         await until(pilot, lambda: not screen.running)

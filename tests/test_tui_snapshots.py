@@ -123,7 +123,7 @@ def test_restore_decisions(snap_compare: Compare) -> None:
 def test_race(snap_compare: Compare) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         await ready(pilot)
-        await pilot.press("R")
+        await pilot.press("R", "s")
         await drawn(pilot, lambda: view_of(pilot, "walk").creates == 800_001)
 
     app = make_app(scripted(0.4, finish=False))

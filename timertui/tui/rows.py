@@ -10,26 +10,18 @@ from typing import Any
 
 from timertui import gaps
 from timertui.model import Access, ProcessTimers
+from timertui.tui.columns import Column
 
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    width: int  # fixed: a poll then changes cells without measuring whole columns again
-
-
-COMMAND_WIDTH = 30
-USER_WIDTH = 9
+# COMMAND takes the width the others leave (htop shows the whole command line).
 COLUMNS: tuple[Column, ...] = (
-    Column("pid", "PID", 8),
-    Column("user", "USER", USER_WIDTH),
-    Column("command", "COMMAND", COMMAND_WIDTH),
-    Column("threads", "THR", 5),
-    Column("timers", "TIMERS", 14),  # "no timers file"
-    Column("highest", "HIGHEST ID", 13),  # up to INT_MAX, with separators
-    Column("gaps", "GAPS", 6),
-    Column("walk", "WALK COST", 13),
+    Column("pid", "PID", 8, "right"),
+    Column("user", "USER", 9),
+    Column("command", "COMMAND", 20, fill=True),
+    Column("threads", "THR", 5, "right"),
+    Column("timers", "TIMERS", 14, "right"),  # "no timers file"
+    Column("highest", "HIGHEST ID", 13, "right"),  # up to INT_MAX, with separators
+    Column("gaps", "GAPS", 7, "right"),
+    Column("walk", "WALK COST", 13, "right"),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 

@@ -148,13 +148,22 @@ class ProcessesScreen(AppScreen):
     def _highlighted(self, message: ProcessTable.Highlighted) -> None:
         self._show_timers(message.pid)
         self._request_values(message.pid)
+        self.refresh_bindings()  # restore and race apply to some rows only
+
+    @on(TimersTable.Scrolled)
+    def _timers_scrolled(self) -> None:
+        self._request_values(self.query_one(ProcessTable).highlighted_pid)
 
     def _request_values(self, pid: int | None) -> None:
+        """Read the values of the timers on screen (a process may hold 100,000: reading all
+        would stop it for a tenth of a second at every refresh)."""
         if not self.deep_values or pid is None:
             return
         process = self.query_one(ProcessTable).processes.get(pid)
         if process is not None and process.timers and process.access is Access.OK:
-            self._read_values(pid, tuple(t.id for t in process.timers))
+            ids = self.query_one(TimersTable).visible_ids()
+            if ids:
+                self._read_values(pid, ids)
 
     @work(thread=True, exclusive=True, group="values", exit_on_error=False, name="deep capture")
     def _read_values(self, pid: int, ids: tuple[int, ...]) -> None:
@@ -165,9 +174,18 @@ class ProcessesScreen(AppScreen):
         self.post_message(ValuesRead(pid, live, capture.reason))
 
     def on_values_read(self, message: ValuesRead) -> None:
-        if self.deep_values:
-            self._values = (message.pid, message.live, message.refused)
-            self._show_timers(self.query_one(ProcessTable).highlighted_pid)
+        if not self.deep_values:
+            return
+        live = message.live
+        if live is not None and self._values is not None and self._values[0] == message.pid:
+            # Rows read earlier keep their values while they are off screen.
+            before = self._values[1]
+            if before is not None:
+                live = LiveValues(
+                    {**before.values, **live.values}, {**before.read_ns, **live.read_ns}
+                )
+        self._values = (message.pid, live, message.refused)
+        self._show_timers(self.query_one(ProcessTable).highlighted_pid)
 
     def _tick(self) -> None:
         self.query_one(TimersTable).tick()

@@ -11,8 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
+from timertui.gaps import GapReport
 from timertui.model import ProcessTimers
-from timertui.restore import events as ev
 from timertui.tui.messages import RestoreEvent
 from timertui.tui.restorer import NATIVE, REAL_PACE, SIM, WALK_KERNEL, Restorer, RunRequest
 from timertui.tui.rows import gap_report
@@ -20,6 +20,8 @@ from timertui.tui.run_view import RunView
 from timertui.tui.screens.runs import RunsScreen
 from timertui.tui.widgets.gap_map import GapMap
 from timertui.tui.widgets.run_panels import RunProgress, TimingPanel, at
+
+_LANE_DECISIONS = 40
 
 
 @dataclass(frozen=True)
@@ -46,23 +48,29 @@ class RaceLane(Vertical):
         yield TimingPanel()
         yield Static(classes="lane-decisions", markup=False)
 
-    def show(self, process: ProcessTimers, view: RunView) -> None:
+    def ready(self) -> None:
+        if self.unavailable is None:
+            self.query_one(RunProgress).ready("ready · press s to start the race")
+
+    def show(self, report: GapReport | None, view: RunView) -> None:
         if self.unavailable is not None:
             return
         self.query_one(RunProgress).show(view)
-        self.query_one(GapMap).show(gap_report(process), view.states, view.walked)
+        self.query_one(GapMap).show(report, view.states, view.walked)
         self.query_one(TimingPanel).show(view)
         if len(view.decisions) != self._decisions:
             self._decisions = len(view.decisions)
-            lines = ["decisions", *(f"{at(d.t_ns):>10} {d.code}" for d in view.decisions)]
+            # The newest that fit a lane: a zoo of thousands of timers has thousands.
+            newest = view.decisions[-_LANE_DECISIONS:]
+            lines = ["decisions", *(f"{at(d.t_ns):>10} {d.code}" for d in newest)]
             self.query_one(".lane-decisions", Static).update("\n".join(lines))
 
 
 class RaceScreen(RunsScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "start", "Again", tooltip="Run the race again"),
-        Binding("escape", "cancel", "Cancel", tooltip="Stop every lane"),
-        Binding("escape", "back", "Back", tooltip="Back to the previous screen"),
+        Binding("s", "start", "Start", tooltip="Run the race (again)", id="run.start"),
+        Binding("escape", "cancel", "Cancel", tooltip="Stop every lane", id="run.cancel"),
+        Binding("escape", "back", "Back", tooltip="Back to the previous screen", id="run.back"),
     ]
 
     def __init__(self, process: ProcessTimers, origin: str, restorer: Restorer) -> None:
@@ -79,6 +87,7 @@ class RaceScreen(RunsScreen):
             ),
         )
         self.views: dict[str, RunView] = {}
+        self._gaps = gap_report(process)
         self._round = 0
 
     def compose(self) -> ComposeResult:
@@ -94,7 +103,8 @@ class RaceScreen(RunsScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.action_start()
+        for lane in self.query(RaceLane):
+            lane.ready()
 
     @property
     def running(self) -> bool:
@@ -110,7 +120,7 @@ class RaceScreen(RunsScreen):
             if lane_widget.unavailable is None:
                 lane = lane_widget.lane
                 self.views[lane.key] = RunView(ids)
-                lane_widget.show(self.process, self.views[lane.key])
+                lane_widget.show(self._gaps, self.views[lane.key])
                 self.stream(f"{self._round}:{lane.key}", lane.request)
         self.refresh_bindings()
 
@@ -120,16 +130,16 @@ class RaceScreen(RunsScreen):
             return
         view = self.views[key]
         view.apply(message.event)
-        if isinstance(message.event, ev.Progress):
-            self.redraw_soon(self._draw_lanes)
-        else:
+        if view.finished or view.holding:
             self._draw_lanes()
+        else:
+            self.redraw_soon(self._draw_lanes)
         if not self.running:
             self.refresh_bindings()
 
     def _draw_lanes(self) -> None:
         for key, view in self.views.items():
-            self.query_one(f"#lane-{key}", RaceLane).show(self.process, view)
+            self.query_one(f"#lane-{key}", RaceLane).show(self._gaps, view)
 
     def action_cancel(self) -> None:
         self.cancel_runs()

@@ -55,18 +55,45 @@ def _choice(
 
 class RestoreScreen(RunsScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "start", "Start", tooltip="Run the restore with these choices"),
-        Binding("escape", "cancel", "Cancel", tooltip="Stop the restore; the worker is killed"),
-        Binding("escape", "release", "Release", tooltip="Let the held target go (it is killed)"),
-        Binding("escape", "back", "Back", tooltip="Back to the previous screen"),
-        Binding("d", "show_tab('decisions')", "Decisions", tooltip="The decisions log"),
-        Binding("v", "show_tab('verify')", "Verification", tooltip="The verification table"),
+        Binding(
+            "s", "start", "Start", tooltip="Run the restore with these choices", id="run.start"
+        ),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            tooltip="Stop the restore; the worker is killed",
+            id="run.cancel",
+        ),
+        Binding(
+            "escape",
+            "release",
+            "Release",
+            tooltip="Let the held target go (it is killed)",
+            id="run.release",
+        ),
+        Binding("escape", "back", "Back", tooltip="Back to the previous screen", id="run.back"),
+        Binding(
+            "1",
+            "show_tab('decisions')",
+            "Decisions",
+            tooltip="The decisions log",
+            id="restore.decisions",
+        ),
+        Binding(
+            "2",
+            "show_tab('verify')",
+            "Verification",
+            tooltip="The verification table",
+            id="restore.verification",
+        ),
     ]
 
     def __init__(self, process: ProcessTimers, origin: str, restorer: Restorer) -> None:
         super().__init__(process, origin, restorer)
         self.view = RunView(tuple(sorted(t.id for t in process.timers)))
         self.prediction: RunView | None = None
+        self._gaps = gap_report(process)
         self.running = False
         self._run = 0
         self._changed: set[int] = set()  # timers whose state the table has not shown yet
@@ -85,13 +112,9 @@ class RestoreScreen(RunsScreen):
         backends = [("native", NATIVE)]
         if sim_missing is None:
             backends.append(("simulator", SIM))
-        with Horizontal(id="controls"):
+        with Horizontal(id="controls", classes="controls"):
             yield Label("backend")
             yield _choice(backends, "backend", "native: this kernel; simulator: a model of one")
-            kernels = [(k, k) for k in self.restorer.kernels()]
-            yield _choice(kernels, "kernel", "the kernel the simulator models", WALK_KERNEL)
-            paces = [(p, p) for p in self.restorer.paces()]
-            yield _choice(paces, "pace", "how fast the simulator plays its events back", REAL_PACE)
             yield Label("mode")
             yield _choice(
                 [(m, m) for m in MODES], "mode", "auto probes the prctl; exact or walk force one"
@@ -103,6 +126,14 @@ class RestoreScreen(RunsScreen):
                 tooltip="keep the target alive after the restore, counting expirations",
             )
             yield Button("Start", variant="primary", id="start", compact=True)
+        # The simulator's own choices, on a line of their own (shown with the simulator).
+        with Horizontal(id="sim-controls", classes="controls"):
+            yield Label("kernel")
+            kernels = [(k, k) for k in self.restorer.kernels()]
+            yield _choice(kernels, "kernel", "the kernel the simulator models", WALK_KERNEL)
+            yield Label("pace")
+            paces = [(p, p) for p in self.restorer.paces()]
+            yield _choice(paces, "pace", "how fast the simulator plays its events back", REAL_PACE)
         if sim_missing is not None:
             yield Static(f"simulator: {sim_missing}", classes="note", markup=False)
         yield RunProgress(id="run-progress")
@@ -114,6 +145,7 @@ class RestoreScreen(RunsScreen):
         with TabbedContent(id="run-tabs", initial="decisions"):
             with TabPane("Decisions", id="decisions"):
                 yield DecisionsLog(id="decisions-log")
+                yield Static(id="decision-reason", markup=False)
             with TabPane("Verification", id="verify"):
                 yield VerifyTable(id="verify-table")
         yield Footer()
@@ -124,19 +156,32 @@ class RestoreScreen(RunsScreen):
         self._draw()
         self.query_one("#start", Button).focus()
 
+    @on(DecisionsLog.Highlighted, "#decisions-log")
+    def _decision_highlighted(self, event: DecisionsLog.Highlighted) -> None:
+        # The table cuts long reasons (CRIU's are long): the one under the cursor in full.
+        decision = self.query_one(DecisionsLog).decision(event.key)
+        reason = "" if decision is None else f"{decision.code}: {decision.reason}"
+        self.query_one("#decision-reason", Static).update(reason)
+
     @on(Checkbox.Changed, "#hold")
     def _hold_changed(self, event: Checkbox.Changed) -> None:
         # The box's look alone does not say on or off without colour.
         event.checkbox.label = "hold: on" if event.value else "hold: off"
 
-    @on(Select.Changed, "#backend")
-    def _backend_changed(self) -> None:
+    @on(Select.Changed)
+    def _choice_changed(self) -> None:
         self._sim_controls()
 
     def _sim_controls(self) -> None:
         sim = self.query_one("#backend", Select).value == SIM
-        self.query_one("#kernel").display = sim
-        self.query_one("#pace").display = sim
+        self.query_one("#sim-controls").set_class(not sim, "-hidden")
+        if not self.running and self.view.start is None:
+            self.query_one(RunProgress).ready(self._ready_text())
+
+    def _ready_text(self) -> str:
+        request = self.request()
+        how = request.backend if request.backend == NATIVE else f"simulator {request.kernel}"
+        return f"ready · {how}, mode {request.mode} · press s (or Start) to run the restore"
 
     # -- running --------------------------------------------------------------------------------
 
@@ -185,10 +230,10 @@ class RestoreScreen(RunsScreen):
         if message.run != current:
             return  # a cancelled run's last events
         self._changed |= self.view.apply(message.event)
-        if isinstance(message.event, ev.Progress):
-            self.redraw_soon(self._draw)
-        else:
+        if self.view.finished or self.view.holding:
             self._draw()
+        else:
+            self.redraw_soon(self._draw)
         if isinstance(message.event, ev.Verify):
             self.query_one(VerifyTable).show(self.view)
             self.query_one(TabbedContent).active = "verify"
@@ -205,11 +250,12 @@ class RestoreScreen(RunsScreen):
 
     def _draw(self) -> None:
         view = self.view
-        self.query_one(RunProgress).show(view)
+        if self._run:
+            self.query_one(RunProgress).show(view)
         if self._changed:
             self.query_one(RunTimersTable).update_states(view, self._changed)
             self._changed = set()
-        self.query_one(GapMap).show(gap_report(self.process), view.states, view.walked)
+        self.query_one(GapMap).show(self._gaps, view.states, view.walked)
         self.query_one(DecisionsLog).show(view)
         self.query_one(TimingPanel).show(view, self.prediction)
 
@@ -218,12 +264,12 @@ class RestoreScreen(RunsScreen):
         self.query_one("#start", Button).disabled = False
         self.refresh_bindings()
         view = self.view
-        ok = view.ok
+        cancelled = view.error is not None and view.error.code == "cancelled"
         detail = view.error.message if view.error and not view.released else view.outcome
         self.notify(
             detail,
-            title="restore finished",
-            severity="information" if ok else "error",
+            title="restore cancelled" if cancelled and not view.released else "restore finished",
+            severity="information" if view.ok or cancelled else "error",
             markup=False,
         )
 

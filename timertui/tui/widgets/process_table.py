@@ -1,33 +1,24 @@
 """The process table: rows keyed by pid and updated by diff, so the cursor stays on its process,
-marks survive refreshes, and a process that exits fades for a moment instead of its row jumping."""
+marks survive refreshes, and a process that exits fades for a moment instead of its row jumping.
+A poll of thousands of processes costs a comparison per process and a repaint of the rows on
+screen (cells are made only for rows being drawn)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from timertui.model import Access, ProcessTimers
 from timertui.tui import look
-from timertui.tui.rows import (
-    COLUMNS,
-    COMMAND_WIDTH,
-    USER_WIDTH,
-    ProcessRow,
-    RowFilter,
-    process_row,
-    sort_key,
-)
-from timertui.tui.widgets.style_cache import StyleCache
+from timertui.tui.columns import Column
+from timertui.tui.rows import COLUMNS, ProcessRow, RowFilter, process_row, sort_key
+from timertui.tui.widgets.virtual_table import VirtualTable
 
 _MARK = "mark"
-_COLUMN_KEYS = (_MARK, *(c.key for c in COLUMNS))
-_REBUILD_AT = 64  # changed rows above which the table is rebuilt rather than updated
 _ACCESS_STYLE = {
     Access.OK: "",
     Access.NO_ACCESS: "proc--noaccess",
@@ -43,15 +34,14 @@ class _Shown:
     gone: bool
 
 
-class ProcessTable(StyleCache, DataTable[Text]):
+class ProcessTable(VirtualTable):
     """Processes with their timer summary; space marks, a header click sorts."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
+    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | {
         "proc--marked",
         "proc--gone",
         "proc--noaccess",
         "proc--walk",
-        "proc--sorted",
     }
 
     class Highlighted(Message):
@@ -62,7 +52,7 @@ class ProcessTable(StyleCache, DataTable[Text]):
             self.pid = pid
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        super().__init__((Column(_MARK, " ", 1), *COLUMNS), id=id)
         self.processes: dict[int, ProcessTimers] = {}
         self.marked: set[int] = set()
         self.row_filter = RowFilter()
@@ -71,18 +61,12 @@ class ProcessTable(StyleCache, DataTable[Text]):
         self._rows: dict[int, ProcessRow] = {}
         self._gone: set[int] = set()
         self._shown: dict[int, _Shown] = {}
-        self._cells: dict[int, tuple[Text, ...]] = {}
-        self._highlighted: int | None = None
-
-    def on_mount(self) -> None:
-        self.add_column(" ", key=_MARK, width=1)
-        for column in COLUMNS:
-            self.add_column(self._label(column.key), key=column.key, width=column.width)
+        self._label_sort()
 
     # -- data in ----------------------------------------------------------------------------
 
     def update_processes(self, processes: Iterable[ProcessTimers]) -> None:
-        """A new scan: changed rows are updated in place; a vanished one stays, faded, for one
+        """A new scan: changed rows are drawn again; a vanished one stays, faded, for one
         refresh (rows do not jump), and the next scan removes it."""
         fresh = {p.pid: p for p in processes}
         for pid in self._gone - fresh.keys():
@@ -100,15 +84,17 @@ class ProcessTable(StyleCache, DataTable[Text]):
         self.marked.discard(pid)
 
     def set_filter(self, row_filter: RowFilter) -> None:
+        """Show the rows `row_filter` matches, from the top."""
         self.row_filter = row_filter
-        self._sync()
+        self._sync(resort=True)
+        self.to_top()
 
     def sort_by(self, column: str, reverse: bool) -> None:
-        old = self.sort_column
+        """Sort by `column`; the view goes to the top of the new order."""
         self.sort_column, self.sort_reverse = column, reverse
-        for key in {old, column}:
-            self.columns[ColumnKey(key)].label = Text(self._label(key))
+        self._label_sort()
         self._sync(resort=True)
+        self.to_top()
 
     def step_sort(self, step: int) -> None:
         """Move the sort to the column left (-1) or right (+1) of the current one, like htop's
@@ -121,15 +107,16 @@ class ProcessTable(StyleCache, DataTable[Text]):
 
     @property
     def highlighted_pid(self) -> int | None:
-        return self._highlighted
+        key = self.highlighted_key
+        return None if key is None else int(key)
 
     def toggle_mark(self) -> None:
-        pid = self._highlighted
+        pid = self.highlighted_pid
         if pid is None or pid in self._gone:
             return
         self.marked.symmetric_difference_update({pid})
         self._sync()
-        self.action_cursor_down()
+        self.action_cursor(1)
 
     def unmark_all(self) -> None:
         self.marked.clear()
@@ -137,26 +124,27 @@ class ProcessTable(StyleCache, DataTable[Text]):
 
     def select_pid(self, pid: int) -> bool:
         """Put the cursor on `pid`; False when it is not in the table."""
-        if pid not in self._shown:
-            return False
-        self._restore_cursor(pid)
-        return True
+        return self.move_to(str(pid))
 
     def marked_or_highlighted(self) -> list[int]:
         """What `s` acts on: the marked processes, else the one under the cursor."""
         if self.marked:
             return sorted(self.marked)
-        return [] if self._highlighted is None else [self._highlighted]
+        pid = self.highlighted_pid
+        return [] if pid is None else [pid]
 
     # -- rendering --------------------------------------------------------------------------
 
-    def _label(self, key: str) -> str:
-        label = next(c.label for c in COLUMNS if c.key == key)
-        # The arrow's room is always kept, so a sort change never resizes the column.
-        arrow = ("▼" if self.sort_reverse else "▲") if key == self.sort_column else " "
-        return f"{label} {arrow}"
+    def _label_sort(self) -> None:
+        for column in COLUMNS:
+            # The arrow's room is always kept, so a sort change never resizes the column.
+            arrow = " "
+            if column.key == self.sort_column:
+                arrow = "▼" if self.sort_reverse else "▲"
+            self.set_label(column.key, f"{column.label} {arrow}")
 
-    def _make_cells(self, shown: _Shown) -> tuple[Text, ...]:
+    def row_cells(self, key: str) -> Sequence[Text]:
+        shown = self._shown[int(key)]
         row = shown.row
         base = self._style("proc--gone" if shown.gone else _ACCESS_STYLE[row.access])
         mark = look.GONE if shown.gone else look.MARKED if shown.marked else " "
@@ -169,87 +157,40 @@ class ProcessTable(StyleCache, DataTable[Text]):
         walk_style = base + self._style("proc--walk") if row.walk and not shown.gone else base
         return (
             Text(mark, style=base + self._style("proc--marked") if shown.marked else base),
-            Text(str(row.pid), style=base, justify="right"),
-            Text(look.shorten(row.user, USER_WIDTH), style=base),
-            Text(look.shorten(row.command, COMMAND_WIDTH), style=base),
-            Text(str(row.threads), style=base, justify="right"),
-            Text(timers, style=base, justify="right"),
-            Text(look.count(row.highest), style=base, justify="right"),
-            Text(look.count(row.gaps), style=base, justify="right"),
-            Text(look.count(row.walk), style=walk_style, justify="right"),
+            Text(str(row.pid), style=base),
+            Text(row.user, style=base),
+            Text(row.command, style=base),
+            Text(str(row.threads), style=base),
+            Text(timers, style=base),
+            Text(look.count(row.highest), style=base),
+            Text(look.count(row.gaps), style=base),
+            Text(look.count(row.walk), style=walk_style),
         )
 
     def _sync(self, resort: bool = False) -> None:
-        keep = self._highlighted
         wanted: dict[int, _Shown] = {}
         for pid, row in self._rows.items():
             if self.row_filter.matches(row):
                 wanted[pid] = _Shown(row, pid in self.marked, pid in self._gone)
-        removed = self._shown.keys() - wanted.keys()
-        changed = [pid for pid, shown in wanted.items() if self._shown.get(pid) != shown]
-        for pid in removed:
-            del self._shown[pid]
-        old_cells = {pid: self._cells.pop(pid, None) for pid in [*removed, *changed]}
-        for pid in changed:
-            self._shown[pid] = wanted[pid]
-            self._cells[pid] = self._make_cells(wanted[pid])
-        if len(removed) + len(changed) > _REBUILD_AT:
-            # Many rows at once (the first scan, `a`, a filter): lay the table out afresh in
-            # order, cheaper than thousands of single updates and a sort.
-            self.clear()
-            for pid in sorted(wanted, key=self._order_key(), reverse=self.sort_reverse):
-                self.add_row(*self._cells[pid], key=str(pid))
-        elif removed or changed or resort:
-            for pid in removed:
-                self.remove_row(str(pid))
-            for pid in changed:
-                self._update_row(pid, old_cells[pid])
-            if self.row_count:
-                key = self._order_key()
-                by_pid = lambda cell: key(int(cell.plain))  # noqa: E731
-                self.sort("pid", key=by_pid, reverse=self.sort_reverse)
-        self._restore_cursor(keep)
+        shown = self._shown
+        changed = [pid for pid, s in wanted.items() if shown.get(pid) != s]
+        same_rows = wanted.keys() == shown.keys()
+        self._shown = wanted
+        if resort or not same_rows or changed:
+            key = sort_key(self.sort_column, self.sort_reverse)
+            rows = self._rows
+            order = sorted(wanted, key=lambda pid: key(rows[pid]), reverse=self.sort_reverse)
+            self.refresh_rows(str(pid) for pid in changed)
+            if resort or not same_rows or list(map(str, order)) != list(self.keys):
+                self.set_rows(map(str, order))
 
-    def _order_key(self) -> Callable[[int], tuple[Any, ...]]:
-        key = sort_key(self.sort_column, self.sort_reverse)
-        return lambda pid: key(self._rows[pid])
-
-    def _update_row(self, pid: int, old: tuple[Text, ...] | None) -> None:
-        cells = self._cells[pid]
-        if old is None:
-            self.add_row(*cells, key=str(pid))
-            return
-        for column, new, before in zip(_COLUMN_KEYS, cells, old, strict=True):
-            if new != before:
-                self.update_cell(str(pid), column, new)
-
-    def _restore_cursor(self, pid: int | None) -> None:
-        if pid is not None and pid in self._shown:
-            index = self.get_row_index(str(pid))
-            if index != self.cursor_row:
-                self.move_cursor(row=index, animate=False)
-        self._note_highlight()
-
-    def _note_highlight(self) -> None:
-        pid: int | None = None
-        if self.row_count:
-            try:
-                row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-            except CellDoesNotExist:
-                row_key = RowKey(None)
-            pid = int(row_key.value) if row_key.value is not None else None
-        if pid != self._highlighted:
-            self._highlighted = pid
-            self.post_message(self.Highlighted(pid))
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_virtual_table_highlighted(self, event: VirtualTable.Highlighted) -> None:
         event.stop()
-        self._note_highlight()
+        self.post_message(self.Highlighted(None if event.key is None else int(event.key)))
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+    def on_virtual_table_header_selected(self, event: VirtualTable.HeaderSelected) -> None:
         event.stop()
-        column = event.column_key.value
-        if column is None or column == _MARK:
+        if event.column == _MARK:
             return
-        reverse = not self.sort_reverse if column == self.sort_column else False
-        self.sort_by(column, reverse)
+        reverse = not self.sort_reverse if event.column == self.sort_column else False
+        self.sort_by(event.column, reverse)

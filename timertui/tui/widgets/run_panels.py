@@ -3,24 +3,25 @@ log, the timing panel and the verification table. Each draws from a RunView."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
-from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widget import Widget
-from textual.widgets import DataTable, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from timertui.capture.describe import clock_text
 from timertui.model import Timer
 from timertui.restore import events as ev
 from timertui.tui import look
+from timertui.tui.columns import Column
 from timertui.tui.run_view import RunView, diff_text
+from timertui.tui.widgets.style_cache import StyleCache
+from timertui.tui.widgets.virtual_table import VirtualTable
 
 _SEVERITY_MARK = {"info": "·", "warning": "!", "error": "✗", "fatal": "✗✗"}
-_MIN_REASON = 30
 _SEVERITY_CLASS = {
     "warning": "decision--warning",
     "error": "decision--error",
@@ -49,6 +50,11 @@ class RunProgress(Vertical):
         for line in self.query(".progress-label").results(Static):
             line.update(label, layout=False)
 
+    def ready(self, text: str) -> None:
+        """Before the first run: what will run, and how to start it."""
+        self.fraction = 0.0
+        self.label = text
+
     def show(self, view: RunView) -> None:
         self.fraction = view.fraction
         reached = max(view.reached, 0)
@@ -59,107 +65,97 @@ class RunProgress(Vertical):
 STATE_CLASSES = frozenset(f"state--{s}" for s in look.STATE_MARKERS)
 
 
-def state_text(widget: Widget, state: str) -> Text:
+def state_text(widget: StyleCache, state: str) -> Text:
     """A restore state as marker + word, coloured from the widget's `state--*` component class."""
-    style = widget.get_component_rich_style(f"state--{state}", partial=True)
-    return Text(f"{look.STATE_MARKERS[state]} {state}", style=style)
+    return Text(f"{look.STATE_MARKERS[state]} {state}", style=widget._style(f"state--{state}"))
 
 
-class RunTimersTable(DataTable[Text]):
-    """Each timer of the plan and where it is: pending → created → armed → verified / failed."""
+class RunTimersTable(VirtualTable):
+    """Each timer of the plan and where it is: pending → created → armed → verified / failed.
+    A state change costs a dict update; only rows on screen are drawn again."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | STATE_CLASSES
+    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | STATE_CLASSES
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row")
+        super().__init__(
+            (
+                Column("id", "ID", 13, "right"),
+                Column("clock", "CLOCK", 22),
+                Column("state", "STATE", 10),
+                Column("detail", "DETAIL", 20, fill=True),
+            ),
+            id=id,
+        )
+        self._by_id: dict[int, Timer] = {}
+        self._view: RunView | None = None
 
     def load(self, timers: tuple[Timer, ...], view: RunView) -> None:
-        self.clear(columns=True)
-        self.add_column("ID", key="id")
-        self.add_column("CLOCK", key="clock")
-        self.add_column("STATE", key="state", width=12)
-        self.add_column("DETAIL", key="detail")
-        for t in sorted(timers, key=lambda t: t.id):
-            state = view.states.get(t.id, "pending")
-            self.add_row(
-                Text(f"{t.id:,}", justify="right"),
-                Text(clock_text(t)),
-                state_text(self, state),
-                Text(view.details.get(t.id, "")),
-                key=str(t.id),
-            )
+        self._by_id = {t.id: t for t in timers}
+        self._view = view
+        self.refresh_all_rows()
+        self.set_rows(str(tid) for tid in sorted(self._by_id))
 
     def update_states(self, view: RunView, ids: set[int]) -> None:
-        for tid in ids:
-            key = str(tid)
-            if key in self.rows:
-                self.update_cell(key, "state", state_text(self, view.states[tid]))
-                self.update_cell(key, "detail", Text(view.details.get(tid, "")), update_width=True)
+        self._view = view
+        if len(ids) > self.row_count // 2:
+            self.refresh_all_rows()
+        else:
+            self.refresh_rows(str(tid) for tid in ids)
+
+    def row_cells(self, key: str) -> Sequence[Text]:
+        t = self._by_id[int(key)]
+        view = self._view
+        state = view.states.get(t.id, "pending") if view else "pending"
+        detail = view.details.get(t.id, "") if view else ""
+        return (Text(f"{t.id:,}"), Text(clock_text(t)), state_text(self, state), Text(detail))
 
 
-class DecisionsLog(DataTable[Text]):
-    """Every decision of the run: when, its stable code, and why."""
+class DecisionsLog(VirtualTable):
+    """Every decision of the run: when, its stable code, and why (the reason in full under the
+    table, for the one under the cursor)."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | {
-        "decision--warning",
-        "decision--error",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | set(
+        _SEVERITY_CLASS.values()
+    )
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row")
+        super().__init__(
+            (
+                Column("time", "TIME", 10, "right"),
+                Column("severity", "", 2),
+                Column("code", "CODE", 18),
+                Column("timer", "TIMER", 13, "right"),
+                Column("reason", "REASON", 20, fill=True),
+            ),
+            id=id,
+        )
         self._added: list[ev.Decision] = []
 
-    def on_mount(self) -> None:
-        self.add_column("TIME", key="time", width=10)
-        self.add_column("", key="severity", width=2)
-        self.add_column("CODE", key="code", width=18)
-        self.add_column("TIMER", key="timer", width=13)
-        self.add_column("REASON", key="reason", width=_MIN_REASON)
-
-    def on_resize(self) -> None:
-        # Reasons wrap in whatever width the fixed columns leave (CRIU's texts are long).
-        used = sum(c.get_render_width(self) for c in self.ordered_columns[:-1])
-        reason = self.ordered_columns[-1]
-        width = max(
-            _MIN_REASON, self.scrollable_content_region.width - used - 2 * self.cell_padding - 1
-        )
-        if reason.width != width:
-            reason.width = width
-            # Row heights were measured for the old width: lay the rows out again.
-            added, self._added = self._added, []
-            self.clear()
-            for decision in added:
-                self._add(decision)
-
     def reset(self) -> None:
-        self.clear()
         self._added = []
+        self.refresh_all_rows()
+        self.set_rows(())
 
     def show(self, view: RunView) -> None:
-        for decision in view.decisions[len(self._added) :]:
-            self._add(decision)
+        """Append the decisions not shown yet; the cursor follows the newest."""
+        if len(view.decisions) == len(self._added):
+            return
+        self._added = list(view.decisions)
+        self.set_rows(map(str, range(len(self._added))), keep=str(len(self._added) - 1))
 
-    def _add(self, d: ev.Decision) -> None:
-        self._added.append(d)
-        name = {
-            "warning": "decision--warning",
-            "error": "decision--error",
-            "fatal": "decision--error",
-        }
-        style = (
-            self.get_component_rich_style(name[d.severity], partial=True)
-            if d.severity in name
-            else Style()
-        )
-        self.add_row(
-            Text(at(d.t_ns), justify="right"),
+    def decision(self, key: str | None) -> ev.Decision | None:
+        return None if key is None else self._added[int(key)]
+
+    def row_cells(self, key: str) -> Sequence[Text]:
+        d = self._added[int(key)]
+        style = self._style(_SEVERITY_CLASS.get(d.severity, ""))
+        return (
+            Text(at(d.t_ns)),
             Text(_SEVERITY_MARK[d.severity], style=style),
             Text(d.code, style=style),
-            Text("" if d.timer_id is None else f"{d.timer_id:,}", justify="right"),
+            Text("" if d.timer_id is None else f"{d.timer_id:,}"),
             Text(d.reason),
-            height=None,
         )
-        self.move_cursor(row=self.row_count - 1, animate=False)
 
 
 class TimingPanel(Static):
@@ -198,25 +194,35 @@ class TimingPanel(Static):
         self._lines = len(lines)
 
 
-class VerifyTable(DataTable[Text]):
+class VerifyTable(VirtualTable):
     """The end of a run: each timer equal, or the fields that differ."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | STATE_CLASSES
+    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | STATE_CLASSES
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row")
-
-    def on_mount(self) -> None:
-        self.add_column("ID", key="id")
-        self.add_column("RESULT", key="result", width=12)
-        self.add_column("FIELDS", key="fields")
+        super().__init__(
+            (
+                Column("id", "ID", 13, "right"),
+                Column("result", "RESULT", 10),
+                Column("fields", "FIELDS", 20, fill=True),
+            ),
+            id=id,
+        )
+        self._checks: dict[int, ev.TimerCheck] = {}
 
     def show(self, view: RunView) -> None:
-        self.clear()
-        for check in view.checks:
-            state = "verified" if check.equal else "differs"
-            self.add_row(
-                Text(f"{check.timer_id:,}", justify="right"),
-                state_text(self, state),
-                Text("all equal" if check.equal else diff_text(check)),
-            )
+        self._checks = {check.timer_id: check for check in view.checks}
+        self.refresh_all_rows()
+        self.set_rows(map(str, self._checks))
+
+    def clear(self) -> None:
+        self.show(RunView(()))
+
+    def row_cells(self, key: str) -> Sequence[Text]:
+        check = self._checks[int(key)]
+        state = "verified" if check.equal else "differs"
+        return (
+            Text(f"{check.timer_id:,}"),
+            state_text(self, state),
+            Text("all equal" if check.equal else diff_text(check)),
+        )

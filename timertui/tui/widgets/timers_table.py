@@ -1,25 +1,36 @@
 """The timers of one process, decoded: ID, clock, notify and target, signal, sigval, and their
 armed values — saved in a snapshot, or read live by a deep capture and counted down here between
-captures."""
+captures. Only the rows on screen are drawn, so a process with 100,000 timers costs what its
+visible rows cost; the screen reads live values for the visible rows (`visible_ids`)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.message import Message
 
 from timertui.capture.describe import clock_text, notify_text, signal_text
 from timertui.clocks import decode_clock
 from timertui.model import Timer, TimerValues
 from timertui.tui import look
+from timertui.tui.columns import Column
+from timertui.tui.widgets.virtual_table import VirtualTable
 
-_HEAD = (("ID", "id"), ("CLOCK", "clock"))
+_HEAD = (Column("id", "ID", 13, "right"), Column("clock", "CLOCK", 22))
 # The values come right after the clock: they are what changes, and the pane is narrow.
-_DEEP = (("REMAINING", "remaining"), ("INTERVAL", "interval"), ("OVERRUN", "overrun"))
-_TAIL = (("NOTIFY", "notify"), ("SIGNAL", "signal"), ("SIGVAL", "sigval"))
+_DEEP = (
+    Column("remaining", "REMAINING", 10, "right"),
+    Column("interval", "INTERVAL", 10, "right"),
+    Column("overrun", "OVERRUN", 7, "right"),
+)
+_TAIL = (
+    Column("notify", "NOTIFY", 22),
+    Column("signal", "SIGNAL", 20),  # "(SIGRTMIN+2, unused)"
+    Column("sigval", "SIGVAL", 18, fill=True),
+)
 
 
 @dataclass(frozen=True)
@@ -51,59 +62,68 @@ def remaining_text(values: TimerValues | None, elapsed_ns: int = 0) -> str:
     return "disarmed" if left == 0 else look.duration(left)
 
 
-class TimersTable(DataTable[Text]):
-    """Rebuilt only when the timers differ from what it shows (a poll usually changes none)."""
+class TimersTable(VirtualTable):
+    """One row per timer, in the order given; values from the snapshot or a live capture."""
+
+    class Scrolled(Message):
+        """Other rows came into view (the screen reads their live values)."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row")
+        super().__init__((*_HEAD, *_TAIL), id=id)
+        self._by_id: dict[int, Timer] = {}
         self._shown_timers: tuple[Timer, ...] | None = None
         self._live: LiveValues | None = None
         self._wall: frozenset[int] = frozenset()
-        self._deep: bool | None = None
+        self._deep = False
+        self._now_ns = 0
 
     def show(self, timers: tuple[Timer, ...], live: LiveValues | None = None) -> None:
-        if timers == self._shown_timers and live is self._live:
+        if timers is self._shown_timers and live is self._live:
             return
+        same_timers = timers == self._shown_timers
         self._shown_timers, self._live = timers, live
-        # CPU-time clocks advance only while the process runs: those keep their captured value
-        # until the next capture; the others count down with the wall clock.
-        self._wall = frozenset(t.id for t in timers if decode_clock(t.clock).cpu is None)
+        self._now_ns = time.monotonic_ns()
         deep = live is not None or any(t.values is not None for t in timers)
         if deep != self._deep:
             self._deep = deep
-            self.clear(columns=True)
-            for label, key in (*_HEAD, *(_DEEP if deep else ()), *_TAIL):
-                self.add_column(label, key=key)
-        else:
-            self.clear()
-        now = time.monotonic_ns()
-        for t in timers:
-            self.add_row(*self._cells(t, deep, now), key=str(t.id))
+            self.set_columns((*_HEAD, *(_DEEP if deep else ()), *_TAIL))
+        if same_timers:
+            self.refresh_all_rows()  # new values for the same rows
+            return
+        # CPU-time clocks advance only while the process runs: those keep their captured value
+        # until the next capture; the others count down with the wall clock.
+        self._wall = frozenset(t.id for t in timers if decode_clock(t.clock).cpu is None)
+        self._by_id = {t.id: t for t in timers}
+        self.refresh_all_rows()
+        self.set_rows(str(t.id) for t in timers)
+
+    def visible_ids(self) -> tuple[int, ...]:
+        return tuple(int(key) for key in self.visible_keys())
 
     def tick(self, now_ns: int | None = None) -> None:
-        """Count the live values down to `now_ns`."""
-        live = self._live
-        if live is None:
+        """Count the live values down to `now_ns` (the rows on screen are drawn again)."""
+        if self._live is None or not self._wall:
             return
-        now_ns = time.monotonic_ns() if now_ns is None else now_ns
-        for tid, values in live.values.items():
-            key = str(tid)
-            if key in self.rows and tid in self._wall:
-                elapsed = now_ns - live.read_ns.get(tid, now_ns)
-                cell = Text(remaining_text(values, elapsed), justify="right")
-                self.update_cell(key, "remaining", cell, update_width=True)
+        self._now_ns = time.monotonic_ns() if now_ns is None else now_ns
+        self.refresh_all_rows()
 
-    def _cells(self, t: Timer, deep: bool, now_ns: int) -> list[Text]:
-        cells = [Text(f"{t.id:,}", justify="right"), Text(clock_text(t))]
-        if deep:
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if int(old) != int(new):
+            self.post_message(self.Scrolled())
+
+    def row_cells(self, key: str) -> Sequence[Text]:
+        t = self._by_id[int(key)]
+        cells = [Text(f"{t.id:,}"), Text(clock_text(t))]
+        if self._deep:
             live = self._live
             v = live.values.get(t.id) if live is not None else t.values
             elapsed = 0
             if live is not None and t.id in self._wall:
-                elapsed = now_ns - live.read_ns.get(t.id, now_ns)
+                elapsed = self._now_ns - live.read_ns.get(t.id, self._now_ns)
             cells += [
-                Text(remaining_text(v, elapsed), justify="right"),
-                Text(look.duration(v.interval_ns) if v else look.NO_VALUE, justify="right"),
-                Text(look.count(v.overrun if v else None), justify="right"),
+                Text(remaining_text(v, elapsed)),
+                Text(look.duration(v.interval_ns) if v else look.NO_VALUE),
+                Text(look.count(v.overrun if v else None)),
             ]
         return [*cells, Text(notify_text(t)), Text(signal_text(t)), Text(f"0x{t.sigval:x}")]
