@@ -1,5 +1,7 @@
-"""How a plan reaches a worker that was not forked with it in hand (spawned, prestarted, or forked
-by the worker server): one pickle (protocol 5) of (plan, options, t0_ns) on the control pipe,
+"""What crosses the pipes between a caller and its restore worker besides the events themselves.
+
+A plan reaches a worker that was not forked with it in hand (spawned, prestarted, or forked by
+the worker server) as one pickle (protocol 5) of (plan, options, t0_ns) on the control pipe,
 after its length as 8 bytes.
 
 Pickle, not the generic wire encoding: records pickle as their field dicts, rebuilt in C, about
@@ -17,6 +19,14 @@ from timertui.restore.plan import RestorePlan, RunOptions
 from timertui.restore.wire import write_all
 
 _LENGTH = struct.Struct("=Q")
+
+# Keys of the events pipe that the reader, who holds the plan, resolves before decoding:
+# a Verify event with DIFFERING_ONLY_KEY lists only the timers that differ (the plan's other
+# timers are equal), so 10,000 equal timers cost the worker nothing to report;
+DIFFERING_ONLY_KEY = "differing-only"
+# and {EXIT_KEY: wait status} is the worker server's word, after the worker's last event, on
+# how it ended (server.py).
+EXIT_KEY = "worker-exit"
 
 
 class CallerGone(Exception):

@@ -19,7 +19,7 @@ The last three get the plan over the control pipe (handover.py).
 The parent keeps the control pipe's write end open for the worker's whole life: the worker
 leaves when it reads end of file there, so it never outlives its caller. Cancel and close kill
 it with SIGKILL through a pidfd and reap it: no orphan, no zombie. (A server's worker is reaped
-by the server, which then writes its wait status on the events pipe, EXIT_KEY.)
+by the server, which then writes its wait status on the events pipe: handover.EXIT_KEY.)
 """
 
 from __future__ import annotations
@@ -31,15 +31,16 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
+from itertools import repeat
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import msgpack
 
 from timertui.restore import events as ev
-from timertui.restore.handover import send_plan
+from timertui.restore.handover import DIFFERING_ONLY_KEY, EXIT_KEY, send_plan
 from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts
 from timertui.restore.stream import EventStream
 from timertui.restore.wire import WireError
@@ -52,8 +53,6 @@ _READ_SIZE = 1 << 16
 # encoded and decoded); a bigger one is cheaper inherited by a fork.
 PRESTART_MAX_TIMERS = 100
 _FIRST_CHILD_FD = 3  # where spawn_python puts the fds it passes
-# What the server writes on a worker's events pipe once it reaped it: {EXIT_KEY: wait status}.
-EXIT_KEY = "worker-exit"
 _DRAIN_S = 5.0  # how long close() waits for a server's worker to be reaped
 
 
@@ -130,6 +129,8 @@ class RestoreRun(EventStream):
                 lo, hi = message.pop(ev.SPAN_KEY)
                 message["ids"] = self.plan.ids[lo:hi]
             event = ev.decode(message)
+            if isinstance(message, dict) and message.get(DIFFERING_ONLY_KEY):
+                event = self._all_checks(event)
         except WireError as exc:
             self._finished = True
             self._stop()
@@ -145,6 +146,15 @@ class RestoreRun(EventStream):
         elif isinstance(event, ev.Error):
             self._saw_end = True
         return event
+
+    def _all_checks(self, verify: ev.Event) -> ev.Verify:
+        """A Verify of the timers that differ as one of every timer of the plan, in its order."""
+        assert isinstance(verify, ev.Verify)
+        differing = {c.timer_id: c for c in verify.checks}
+        checks: Iterable[ev.TimerCheck] = map(ev.TimerCheck, self.plan.ids, repeat(()))
+        if differing:
+            checks = (differing.get(c.timer_id, c) for c in checks)
+        return ev.Verify(verify.t_ns, tuple(checks))
 
     def _ended(self) -> ev.Event:
         """End of the event stream: reap the worker and say how it ended if it was not normal."""

@@ -15,7 +15,7 @@ Every guarantee of the other workers holds:
 - a worker leaves when its caller goes: end of file on its control pipe (only the caller holds
   the write end), and PR_SET_PDEATHSIG from the server as a backstop;
 - the caller cancels through the pidfd of the reply; the server, whose child the worker is,
-  reaps it and then writes its wait status on its events pipe ({native.EXIT_KEY: status}), so
+  reaps it and then writes its wait status on its events pipe ({handover.EXIT_KEY: status}), so
   the caller's stream ends knowing how the worker ended;
 - the server leaves with the app: at end of file on its socket (killing and reaping its workers
   first), or by PR_SET_PDEATHSIG (SIGKILL) if the app dies outright.
@@ -215,7 +215,7 @@ class _Server:
         """A worker ended: reap it, tell its caller how it ended on its events pipe."""
         import msgpack
 
-        from timertui.restore.native import EXIT_KEY
+        from timertui.restore.handover import EXIT_KEY
         from timertui.restore.wire import write_all
 
         pid, ev_w = self.workers.pop(pidfd)
@@ -252,7 +252,6 @@ def main() -> None:
     import msgpack  # noqa: F401
 
     import timertui.capture.host  # the worker's headroom check
-    import timertui.restore.native
     import timertui.restore.worker  # noqa: F401
 
     os._exit(_Server(sock_fd).run())

@@ -31,7 +31,7 @@ import select
 import struct
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -40,8 +40,8 @@ import msgpack
 from timertui import _native
 from timertui._native import PR_TIMER_CREATE_RESTORE_IDS as PR_RESTORE_IDS
 from timertui._native import RESTORE_IDS_GET, RESTORE_IDS_OFF, RESTORE_IDS_ON, ffi, lib
-from timertui.capture.proc_timers import read_timers
-from timertui.model import INT_MAX, SIGEV_NONE, Timer
+from timertui.capture.proc_timers import parse_timers
+from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID, Timer
 from timertui.restore import decisions, handover
 from timertui.restore import events as ev
 from timertui.restore.plan import (
@@ -211,8 +211,7 @@ class _Restore:
                 if ret:
                     self.decide(decisions.prctl_off_failed(ret))
         with self.phase("verify"):
-            checks = self.verify()
-        equal = sum(c.equal for c in checks)
+            equal = self.verify()
         ok = not self.fatal and _FAILED not in self.state and equal == len(plan.timers)
         ok = ok and "prctl-off-failed" not in self.codes
         out.emit(
@@ -517,34 +516,46 @@ class _Restore:
         if armed:
             self.out.emit(ev.TimerState(self.out.now(), "armed", tuple(armed)))
 
-    def verify(self) -> tuple[ev.TimerCheck, ...]:
+    def verify(self) -> int:
+        """Compare every timer with the plan, from /proc/self/timers (what CRIU would dump) and
+        timer_gettime; emit Verify with the timers that differ (the reader fills in the equal
+        ones, handover.DIFFERING_ONLY_KEY). Returns how many are equal."""
         timers = self.plan.timers
         n = len(timers)
         values = ffi.new("long long[]", n)
         intervals = ffi.new("long long[]", n)
         errs = ffi.new("int[]", n)
         ids = ffi.new("int[]", list(self.ids))
-        reading = read_timers(self.pid)
+        text = _own_timers_text()
         lib.tt_gettime_many(ids, n, values, intervals, errs)
         read_at = time.monotonic_ns()
         self.syscalls += n
         elapsed = read_at - self.armed_at if self.armed_at else 0
-        actual = {t.id: t for t in reading.timers}
+        # The text the kernel prints for exactly the expected timers, newest (last created)
+        # first: when it is what we read, every timer is there as planned, at the cost of one
+        # comparison; otherwise each is parsed and compared field by field.
+        actual = None
+        if text != _listing(reversed(self.expected)):
+            actual = {t.id: t for t in parse_timers(text, _OWN_TIMERS, skip_repeats=True)}
         got_values, got_intervals = ffi.unpack(values, n), ffi.unpack(intervals, n)
-        checks = []
+        differing = []
         for i, (t, want) in enumerate(zip(timers, self.expected, strict=True)):
-            got = actual.get(t.id)
-            if got is None or errs[i]:
-                checks.append(ev.TimerCheck(t.id, (ev.FieldDiff("present", 1, 0),)))
-                continue
-            # Both sides are model.Timer without values: equal in one comparison, usually.
-            diffs = [] if got == want else _field_diffs(want, got)
+            diffs: list[ev.FieldDiff] = []
+            if actual is not None or errs[i]:
+                got = actual.get(t.id) if actual is not None else want
+                if got is None or errs[i]:
+                    differing.append(ev.TimerCheck(t.id, (ev.FieldDiff("present", 1, 0),)))
+                    continue
+                if got != want:
+                    diffs = _field_diffs(want, got)
             if t.source.values is not None:
                 diffs += _value_diffs(t, got_values[i], got_intervals[i], elapsed)
-            checks.append(ev.TimerCheck(t.id, tuple(diffs)))
-        result = tuple(checks)
-        self.out.emit(ev.Verify(self.out.now(), result))
-        return result
+            if diffs:
+                differing.append(ev.TimerCheck(t.id, tuple(diffs)))
+        data = ev.encode(ev.Verify(self.out.now(), tuple(differing)))
+        data[handover.DIFFERING_ONLY_KEY] = True
+        self.out.emit_wire(data)
+        return n - len(differing)
 
     # -- hold --------------------------------------------------------------------------------
 
@@ -586,6 +597,33 @@ class _Restore:
                 next_report = time.monotonic_ns() + HOLD_REPORT_NS
             elif not pending:
                 next_report = time.monotonic_ns() + HOLD_REPORT_NS
+
+
+_OWN_TIMERS = "/proc/self/timers"
+_NOTIFY_WORDS = {SIGEV_SIGNAL: "signal", SIGEV_NONE: "none", SIGEV_THREAD: "thread"}
+
+
+def _own_timers_text() -> str:
+    """/proc/self/timers in one pass (the kernel lists a page per read(), each restarting at a
+    position: consistent here, where only this process changes its timers, and it does not)."""
+    fd = os.open(_OWN_TIMERS, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("latin-1")
+
+
+def _listing(timers: Iterable[Timer]) -> str:
+    """`timers` as /proc/PID/timers prints them (fs/proc/base.c, show_timer; sigval %px)."""
+    return "".join(
+        f"ID: {t.id}\nsignal: {t.signo}/{t.sigval:016x}\n"
+        f"notify: {_NOTIFY_WORDS.get(t.notify & ~SIGEV_THREAD_ID, '?')}/"
+        f"{'tid' if t.notify & SIGEV_THREAD_ID else 'pid'}.{t.target}\nClockID: {t.clock}\n"
+        for t in timers
+    )
 
 
 def _stamped(decision: ev.Decision, t_ns: int) -> ev.Decision:
