@@ -239,3 +239,18 @@ def test_large_file_is_read_whole(fake_proc: Path) -> None:
     (fake_proc / "8" / "timers").write_text(render(timers))
     assert len(render(timers)) > 1 << 16
     assert read_timers(8).timers == tuple(timers)
+
+
+def test_unchanged_long_reading_is_parsed_once(fake_proc: Path) -> None:
+    # A live view re-reads a 10,000-timer process every second: the same bytes as last time
+    # are consistent and give the same parsed reading; any change is parsed afresh.
+    (fake_proc / "9").mkdir()
+    timers = [Timer(i, 0, SIGEV_NONE, 9, 0, i) for i in range(3000)]
+    (fake_proc / "9" / "timers").write_text(render(timers))
+    first = read_timers(9)
+    assert read_timers(9) is first
+    changed = [*timers[:-1], Timer(5000, 0, SIGEV_NONE, 9, 0, 1)]
+    (fake_proc / "9" / "timers").write_text(render(changed))
+    second = read_timers(9)
+    assert second is not first
+    assert second.timers == tuple(changed)

@@ -83,6 +83,7 @@ class ProcessesScreen(AppScreen):
         self.deep_values = False
         self._values: tuple[int, LiveValues | None, str | None] | None = None  # pid, read, refusal
         self._ticker: Timer | None = None
+        self._title = ""
 
     def compose(self) -> ComposeResult:
         yield HostBar(self.source.label, self.source.live, self.interval, id="host-bar")
@@ -193,19 +194,25 @@ class ProcessesScreen(AppScreen):
     def _show_timers(self, pid: int | None) -> None:
         table = self.query_one(ProcessTable)
         process = table.processes.get(pid) if pid is not None else None
-        title = self.query_one("#timers-title", Static)
         timers_table = self.query_one(TimersTable)
         gap_map = self.query_one(GapMap)
         if process is None:
-            title.update("no process selected")
+            self._set_title("no process selected")
             timers_table.show(())
             gap_map.show(None)
             return
         live, values_note = self._live_values(process.pid)
         note = f"timers of {process.pid} · {process.comm} · {self._access_note(process)}"
-        title.update(note + values_note)
+        self._set_title(note + values_note)
         timers_table.show(process.timers, live)
         gap_map.show(gap_report(process))
+
+    def _set_title(self, text: str) -> None:
+        # One line (height 1 in the stylesheet): a new text needs no layout pass, and the same
+        # text, after each poll, no repaint either.
+        if text != self._title:
+            self._title = text
+            self.query_one("#timers-title", Static).update(text, layout=False)
 
     def _live_values(self, pid: int) -> tuple[LiveValues | None, str]:
         """The deep capture to show for `pid`, and what the title says about it."""

@@ -56,7 +56,7 @@ class RaceLane(Vertical):
         if self.unavailable is not None:
             return
         self.query_one(RunProgress).show(view)
-        self.query_one(GapMap).show(report, view.states, view.walked)
+        self.query_one(GapMap).show(report, view.states, view.walked, view.version)
         self.query_one(TimingPanel).show(view)
         if len(view.decisions) != self._decisions:
             self._decisions = len(view.decisions)

@@ -255,7 +255,7 @@ class RestoreScreen(RunsScreen):
         if self._changed:
             self.query_one(RunTimersTable).update_states(view, self._changed)
             self._changed = set()
-        self.query_one(GapMap).show(self._gaps, view.states, view.walked)
+        self.query_one(GapMap).show(self._gaps, view.states, view.walked, view.version)
         self.query_one(DecisionsLog).show(view)
         self.query_one(TimingPanel).show(view, self.prediction)
 

@@ -20,6 +20,7 @@ from timertui.tui.widgets.style_cache import StyleCache
 
 # When timers of several states share a cell, the cell shows the one that needs attention most.
 _RANK = ("failed", "differs", "pending", "created", "armed", "verified")
+_RANK_OF = {state: rank for rank, state in enumerate(_RANK)}
 _STATE_CELL = {
     "failed": (look.MAP_FAILED, "gapmap--failed"),
     "differs": (look.MAP_FAILED, "gapmap--failed"),
@@ -49,16 +50,24 @@ class GapMap(StyleCache, Widget):
         self.report: gaps.GapReport | None = None
         self.states: Mapping[int, str] | None = None
         self.walked = -1
+        self._version = 0
+        # The worst state per cell, kept while the states and the cell width stay the same: a
+        # walk redraws ten times a second, and 100,000 timers take a while to go through.
+        self._worst_key: tuple[int, int, int, int] | None = None
+        self._worst: dict[int, int] = {}
 
     def show(
         self,
         report: gaps.GapReport | None,
         states: Mapping[int, str] | None = None,
         walked: int = -1,
+        version: int = 0,
     ) -> None:
-        """The IDs to draw; with `states` (timer ID -> restore state) and `walked` (the highest
-        ID the walk has reached) the map shows a restore's progress."""
+        """The IDs to draw; with `states` (timer ID -> restore state, `version` counting its
+        changes) and `walked` (the highest ID the walk has reached) the map shows a restore's
+        progress."""
         self.report, self.states, self.walked = report, states, walked
+        self._version = version
         self.refresh()
 
     def render(self) -> Text:
@@ -102,14 +111,24 @@ class GapMap(StyleCache, Widget):
             else:
                 cells.append((look.MAP_FREE, "gapmap--free"))
         if self.states is not None:
-            worst: dict[int, int] = {}
-            for tid in report.ids:
-                rank = _RANK.index(self.states.get(tid, "pending"))
-                bucket = tid // width
-                worst[bucket] = min(worst.get(bucket, rank), rank)
-            for bucket, rank in worst.items():
+            for bucket, rank in self._worst_states(report, self.states, width).items():
                 cells[bucket] = _STATE_CELL[_RANK[rank]]
         return cells
+
+    def _worst_states(
+        self, report: gaps.GapReport, states: Mapping[int, str], width: int
+    ) -> dict[int, int]:
+        key = (id(report), id(states), self._version, width)
+        if key != self._worst_key:
+            worst: dict[int, int] = {}
+            pending = _RANK_OF["pending"]
+            for tid in report.ids:
+                rank = _RANK_OF.get(states.get(tid, "pending"), pending)
+                bucket = tid // width
+                if rank < worst.get(bucket, len(_RANK)):
+                    worst[bucket] = rank
+            self._worst_key, self._worst = key, worst
+        return self._worst
 
     def _stat_lines(self, report: gaps.GapReport) -> list[Text]:
         note = self._style("gapmap--note")

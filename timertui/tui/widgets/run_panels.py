@@ -15,6 +15,7 @@ from textual.widgets import ProgressBar, Static
 from timertui.capture.describe import clock_text
 from timertui.model import Timer
 from timertui.restore import events as ev
+from timertui.restore.costs import BUILT_IN
 from timertui.tui import look
 from timertui.tui.columns import Column
 from timertui.tui.run_view import RunView, diff_text
@@ -168,10 +169,8 @@ class TimingPanel(Static):
         start = view.start
         where = f"{start.backend} {start.kernel}".strip() if start else "…"
         lines = [
-            f"mode      {view.mode or '…'} · {where}",
-            f"elapsed   {look.duration(view.elapsed_ns)}",
-            f"creates   {view.creates:,}",
-            f"deletes   {view.deletes:,}",
+            f"{look.duration(view.elapsed_ns)} · {view.mode or '…'} · {where}",
+            f"creates {view.creates:,} · deletes {view.deletes:,}",
         ]
         progress = view.progress
         if progress is not None and not view.finished:
@@ -182,8 +181,7 @@ class TimingPanel(Static):
             guess = f" (sim {look.duration(predicted)})" if predicted is not None else ""
             lines.append(f"{name:<10}{look.duration(ns)}{guess}")
         if prediction is not None and prediction.done is not None:
-            kernel = prediction.start.kernel if prediction.start else ""
-            lines.append(f"sim {kernel}: {prediction.creates:,} creates")
+            lines.append(prediction_line(prediction))
         if view.done is not None:
             d = view.done
             lines.append(f"result    {view.outcome} {d.verified:,}/{d.verified + d.failed:,}")
@@ -192,6 +190,14 @@ class TimingPanel(Static):
         # A layout pass only when the panel grows or shrinks, not for every new figure.
         self.update(Text("\n".join(lines)), layout=len(lines) != self._lines)
         self._lines = len(lines)
+
+
+def prediction_line(prediction: RunView) -> str:
+    """What the simulator predicted, and from which costs (built-in ones are only a guess)."""
+    kernel = prediction.start.kernel if prediction.start else ""
+    model = next((d.reason for d in prediction.decisions if d.code == "sim-model"), "")
+    costs = "built-in costs: run `timertui calibrate`" if BUILT_IN in model else "calibrated"
+    return f"sim {kernel}: {prediction.creates:,} creates · {costs}"
 
 
 class VerifyTable(VirtualTable):

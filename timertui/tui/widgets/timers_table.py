@@ -71,6 +71,7 @@ class TimersTable(VirtualTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__((*_HEAD, *_TAIL), id=id)
         self._by_id: dict[int, Timer] = {}
+        self._fixed: dict[int, tuple[Text, ...]] = {}
         self._shown_timers: tuple[Timer, ...] | None = None
         self._live: LiveValues | None = None
         self._wall: frozenset[int] = frozenset()
@@ -94,6 +95,7 @@ class TimersTable(VirtualTable):
         # until the next capture; the others count down with the wall clock.
         self._wall = frozenset(t.id for t in timers if decode_clock(t.clock).cpu is None)
         self._by_id = {t.id: t for t in timers}
+        self._fixed.clear()
         self.refresh_all_rows()
         self.set_rows(str(t.id) for t in timers)
 
@@ -114,7 +116,17 @@ class TimersTable(VirtualTable):
 
     def row_cells(self, key: str) -> Sequence[Text]:
         t = self._by_id[int(key)]
-        cells = [Text(f"{t.id:,}"), Text(clock_text(t))]
+        fixed = self._fixed.get(t.id)
+        if fixed is None:
+            # What never changes, made once: the countdown redraws the rows ten times a second.
+            fixed = self._fixed[t.id] = (
+                Text(f"{t.id:,}"),
+                Text(clock_text(t)),
+                Text(notify_text(t)),
+                Text(signal_text(t)),
+                Text(f"0x{t.sigval:x}"),
+            )
+        cells = list(fixed[:2])
         if self._deep:
             live = self._live
             v = live.values.get(t.id) if live is not None else t.values
@@ -126,4 +138,4 @@ class TimersTable(VirtualTable):
                 Text(look.duration(v.interval_ns) if v else look.NO_VALUE),
                 Text(look.count(v.overrun if v else None)),
             ]
-        return [*cells, Text(notify_text(t)), Text(signal_text(t)), Text(f"0x{t.sigval:x}")]
+        return [*cells, *fixed[2:]]
