@@ -11,19 +11,27 @@ For the seed case (IDs 1,000,000 and 2,000,000) and 10,000 dense timers (IDs 0..
   against the C program doing the same restore from exec to exit.
 The interpreter alone (`python -c pass`, and with -I -S) is printed as the floor under Python.
 Timers are created only in children: the worker and the C program.
+
+Then the goals of issues 10 and 18, each as figure, reference, ratio, goal, met, from the same
+run: a worker server's worker ready (request to first event received) against the command
+line's fork start; a 10,000-timer plan handed over (handover.py, through a pipe) against a
+pickle of it (dumps + loads); the seed command start to exit against `python -I -S -c pass`;
+the dense 10,000 command start to verified against the C program.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +40,10 @@ from timertui.capture.host import capture_times, host_facts, probe_exact_ids
 from timertui.model import SIGEV_NONE, ProcessTimers, Snapshot, Timer, TimerValues
 from timertui.restore import events as ev
 from timertui.restore import run
-from timertui.restore.plan import build_plan
+from timertui.restore.handover import receive_plan, send_plan
+from timertui.restore.native import RestoreRun
+from timertui.restore.plan import RunOptions, build_plan
+from timertui.restore.server import WorkerServer
 
 SEED_IDS = (1_000_000, 2_000_000)
 DENSE_IDS = tuple(range(10_000))
@@ -278,6 +289,138 @@ def report(rows: Sequence[Row], floors: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Goal:
+    figure: str
+    ours_ns: float
+    reference: str
+    ref_ns: float
+    limit: float  # met when ours <= limit x reference
+
+    @property
+    def met(self) -> bool:
+        return self.ours_ns <= self.limit * self.ref_ns
+
+
+READY_RUNS = 21
+HANDOVER_RUNS = 7
+
+
+def first_event_ns(stream: Generator[ev.Event, None, None]) -> int:
+    """ns from the run's start to its first event in our hands (then the run is closed)."""
+    assert isinstance(stream, RestoreRun)
+    next(stream)
+    ready = time.monotonic_ns() - stream.t0_ns
+    stream.close()
+    return ready
+
+
+# The command line's fork start, in a process that loaded what `timertui restore` loads (this
+# one has loaded much more, which a fork would copy): first events of forked runs, in ns.
+_CLI_FORKS = """
+import json, sys, time
+from timertui.restore import run
+from timertui.restore.plan import build_plan
+from timertui.model import SIGEV_NONE, ProcessTimers, Timer, TimerValues
+ids, runs = json.loads(sys.argv[1]), int(sys.argv[2])
+timers = tuple(Timer(i, 1, SIGEV_NONE, 1, 0, 0, TimerValues(60 * 10**9, 0, 0)) for i in ids)
+plan = build_plan(ProcessTimers(1, 0, "seed", ("seed",), 0, "root", "S", (1,), timers))
+ready = []
+for _ in range(runs):
+    stream = run(plan, start="fork")
+    next(stream)
+    ready.append(time.monotonic_ns() - stream.t0_ns)
+    stream.close()
+print(json.dumps(ready))
+"""
+
+
+def ready_goal() -> Goal:
+    """Median worker ready (first event in the caller's hands): from the server, against forked
+    by a process the size of the command line."""
+    plan = build_plan(seed_process(SEED_IDS))
+    server = WorkerServer.start()
+    try:
+        first_event_ns(run(plan, start="spawn", server=server))  # warm: the server's imports
+        served = [
+            first_event_ns(run(plan, start="spawn", server=server)) for _ in range(READY_RUNS)
+        ]
+    finally:
+        server.close()
+    argv = [sys.executable, "-c", _CLI_FORKS, json.dumps(SEED_IDS), str(READY_RUNS)]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, env=_env())
+    forked = json.loads(out.stdout)
+    return Goal(
+        "app: worker ready from the server, median",
+        statistics.median(served),
+        "CLI fork start",
+        statistics.median(forked),
+        2.0,
+    )
+
+
+def handover_goal() -> Goal:
+    """A 10,000-timer plan through a pipe (send_plan, receive_plan in a thread, as a worker
+    would) against pickle.dumps + pickle.loads of the same plan; best of HANDOVER_RUNS."""
+    plan = build_plan(seed_process(DENSE_IDS))
+    options = RunOptions()
+
+    def handed() -> float:
+        r, w = os.pipe()
+        got: list[object] = []
+        start = time.monotonic_ns()
+        reader = threading.Thread(target=lambda: got.append(receive_plan(r)))
+        reader.start()
+        send_plan(w, plan, options, 0)
+        reader.join()
+        ns = time.monotonic_ns() - start
+        os.close(r)
+        os.close(w)
+        assert got[0] == (plan, options, 0)
+        return ns
+
+    def pickled() -> float:
+        start = time.monotonic_ns()
+        pickle.loads(pickle.dumps((plan, options, 0), protocol=5))
+        return time.monotonic_ns() - start
+
+    ours, ref = paired(handed, pickled, HANDOVER_RUNS)
+    return Goal("app: 10,000-timer plan handed over", ours, "pickle dumps+loads", ref, 2.0)
+
+
+def command_goals(rows: Sequence[Row], floors: dict[str, float]) -> list[Goal]:
+    """The command-line goals of issue 10, from measure()'s rows."""
+    by = {(r.case, r.measure): r for r in rows}
+    seed = by[(CASES[0].name, "command start to exit, median")]
+    dense = by[(CASES[1].name, "command start to verified, median")]
+    floor = "python -I -S -c pass"
+    return [
+        Goal("CLI seed restore, start to exit", seed.ours_ns, floor, floors[floor], 3.0),
+        Goal("CLI dense 10,000 exact, start to verified", dense.ours_ns, "C", dense.ref_ns, 3.0),
+    ]
+
+
+def goals_report(goals: Sequence[Goal]) -> str:
+    from timertui.commands.output import format_table
+    from timertui.commands.restore import duration_text
+
+    table = [
+        (
+            g.figure,
+            duration_text(g.ours_ns),
+            f"{duration_text(g.ref_ns)} ({g.reference})",
+            f"{g.ours_ns / g.ref_ns:.2f}x",
+            f"<= {g.limit:g}x",
+            "met" if g.met else "MISSED",
+        )
+        for g in goals
+    ]
+    headers = ("GOAL FIGURE", "MEASURED", "REFERENCE", "RATIO", "GOAL", "")
+    return format_table(headers, table, right="MEASURED,REFERENCE,RATIO")
+
+
 def main() -> None:
     rows, floors = measure(CASES)
     print(report(rows, floors))
+    print()
+    print(goals_report([ready_goal(), handover_goal(), *command_goals(rows, floors)]))

@@ -11,6 +11,7 @@ Its end-to-end time counts interpreter start, so the module level imports only a
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -100,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, native_backend)
     finally:
         native_backend.discard_prestarted()  # unused: bad input, or only big plans
+        # The interpreter's last collection at exit walks every object the command made or
+        # imported; frozen, it walks none (~4 ms of a ~30 ms restore).
+        gc.freeze()
 
 
 def _run(args: argparse.Namespace, native_backend: ModuleType) -> int:
