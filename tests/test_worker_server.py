@@ -231,3 +231,12 @@ def _running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat[stat.rindex(")") + 2] != "Z"
+
+
+def test_a_dropped_server_handle_ends_and_reaps_its_server() -> None:
+    """Tests make many apps and never close their restorers: each server goes with its handle."""
+    import gc
+
+    pid = WorkerServer.start().pid
+    gc.collect()
+    assert_gone(pid)

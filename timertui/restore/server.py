@@ -31,6 +31,7 @@ import signal
 import socket
 import struct
 import sys
+import weakref
 from contextlib import suppress
 
 _REPLY = struct.Struct("=q")
@@ -46,15 +47,14 @@ class ServerGone(Exception):
 
 class WorkerServer:
     """The app's handle on its worker server. `start()` before the app has threads; then
-    `fork_worker` from any thread; `close()` at the end (the server also goes by itself when
-    this process dies)."""
+    `fork_worker` from any thread; `close()` at the end (or when the handle is collected, or at
+    exit; the server also goes by itself when this process dies)."""
 
     def __init__(self, pid: int, sock: socket.socket) -> None:
         self.pid = pid
-        self._sock = sock
+        self._child = _Child(pid, sock)
         self._lock = _thread.allocate_lock()  # one request and its reply at a time
-        self._pidfd = os.pidfd_open(pid)
-        self.exit_status: int | None = None
+        self._close = weakref.finalize(self, self._child.end, _CLOSE_WAIT_S)
 
     @classmethod
     def start(cls) -> WorkerServer:
@@ -73,35 +73,33 @@ class WorkerServer:
         ours.settimeout(_REQUEST_TIMEOUT_S)
         return cls(pid, ours)
 
+    @property
+    def exit_status(self) -> int | None:
+        return self._child.exit_status
+
     def alive(self) -> bool:
         with self._lock:
-            return self._alive()
-
-    def _alive(self) -> bool:
-        if self.exit_status is None and self._sock.fileno() >= 0:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.exit_status = status
-        return self.exit_status is None and self._sock.fileno() >= 0
+            return self._child.alive()
 
     def fork_worker(self, ctrl_r: int, ev_w: int) -> tuple[int, int]:
         """A worker forked with these pipe ends: (its pid, a pidfd of it). ServerGone when the
         server is not there or does not answer (it is then stopped for good)."""
         with self._lock:
-            if not self._alive():
+            if not self._child.alive():
                 raise ServerGone
+            sock = self._child.sock
             fds = array.array("i", (ctrl_r, ev_w))
             try:
-                self._sock.sendmsg([b"w"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
-                data, ancillary, _, _ = self._sock.recvmsg(_REPLY.size, socket.CMSG_SPACE(_FD_SIZE))
+                sock.sendmsg([b"w"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+                data, ancillary, _, _ = sock.recvmsg(_REPLY.size, socket.CMSG_SPACE(_FD_SIZE))
             except OSError:  # gone (EPIPE, ECONNRESET) or wedged (timeout)
-                self._stop()
+                self._child.end(0)
                 raise ServerGone from None
             got = _received_fds(ancillary)
             if len(data) != _REPLY.size:
                 for fd in got:
                     os.close(fd)
-                self._stop()
+                self._child.end(0)
                 raise ServerGone
             (pid,) = _REPLY.unpack(data)
             if pid < 0:
@@ -112,18 +110,37 @@ class WorkerServer:
         """End the server: end of file on its socket (it kills and reaps its workers and
         leaves), SIGKILL if it has not left within _CLOSE_WAIT_S; reaped either way."""
         with self._lock:
-            self._stop(wait_s=_CLOSE_WAIT_S)
+            self._close()
 
-    def _stop(self, wait_s: float = 0.0) -> None:
-        self._sock.close()
+
+class _Child:
+    """The server process as our child: its socket, a pidfd, and its wait status once reaped.
+    Apart from WorkerServer, so the finalizer that ends it does not keep the handle alive."""
+
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.sock = sock
+        self.pidfd = os.pidfd_open(pid)
+        self.exit_status: int | None = None
+
+    def alive(self) -> bool:
+        if self.exit_status is None and self.sock.fileno() >= 0:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.exit_status = status
+        return self.exit_status is None and self.sock.fileno() >= 0
+
+    def end(self, wait_s: float) -> None:
+        """Close the socket, give the server `wait_s` to leave, then SIGKILL; reap it."""
+        self.sock.close()
         if self.exit_status is None:
-            if not select.select([self._pidfd], [], [], wait_s)[0]:
+            if not select.select([self.pidfd], [], [], wait_s)[0]:
                 with suppress(ProcessLookupError):
-                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+                    signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
             self.exit_status = os.waitpid(self.pid, 0)[1]
-        if self._pidfd >= 0:
-            os.close(self._pidfd)
-            self._pidfd = -1
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
 
 
 def _received_fds(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
