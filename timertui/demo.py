@@ -347,7 +347,12 @@ def run_workload(
         summary = create_timers(planned, mode)
         # The summary goes out first: whoever has read the PID line can rely on it being complete.
         print(f"demo workload {os.getpid()}: {summary}", file=sys.stderr)
-        print("\n".join(_describe(p) for p in planned), file=sys.stderr)
+        listed = planned[:_LISTED]
+        print("\n".join(_describe(p) for p in listed), file=sys.stderr)
+        if len(planned) > len(listed):
+            # Thousands of lines help nobody, and would fill a pipe nobody reads.
+            more = len(planned) - len(listed)
+            print(f"  … and {more:,} more (timertui show {os.getpid()})", file=sys.stderr)
         print("SIGUSR2 prints the signal counts, SIGTERM ends it", file=sys.stderr, flush=True)
         if as_json:
             timers = [dataclasses.asdict(p.timer) for p in planned]
@@ -364,6 +369,9 @@ def run_workload(
         signal.set_wakeup_fd(-1)
         os.close(wake_r)
         os.close(wake_w)
+
+
+_LISTED = 40  # timers described on stderr at start
 
 
 def _die_with_parent() -> None:

@@ -205,7 +205,9 @@ class ProcessesScreen(AppScreen):
         note = f"timers of {process.pid} · {process.comm} · {self._access_note(process)}"
         self._set_title(note + values_note)
         timers_table.show(process.timers, live)
-        gap_map.show(gap_report(process))
+        readable = process.access is Access.OK
+        empty = "no timers" if readable else f"timers unknown: {process.access.value}"
+        gap_map.show(gap_report(process), empty=empty)
 
     def _set_title(self, text: str) -> None:
         # One line (height 1 in the stylesheet): a new text needs no layout pass, and the same

@@ -51,6 +51,7 @@ class GapMap(StyleCache, Widget):
         self.states: Mapping[int, str] | None = None
         self.walked = -1
         self._version = 0
+        self._empty = "no timers"
         # The worst state per cell, kept while the states and the cell width stay the same: a
         # walk redraws ten times a second, and 100,000 timers take a while to go through.
         self._worst_key: tuple[int, int, int, int] | None = None
@@ -62,18 +63,21 @@ class GapMap(StyleCache, Widget):
         states: Mapping[int, str] | None = None,
         walked: int = -1,
         version: int = 0,
+        *,
+        empty: str = "no timers",
     ) -> None:
         """The IDs to draw; with `states` (timer ID -> restore state, `version` counting its
         changes) and `walked` (the highest ID the walk has reached) the map shows a restore's
-        progress."""
+        progress. `empty` says why there is nothing to draw."""
         self.report, self.states, self.walked = report, states, walked
+        self._empty = empty
         self._version = version
         self.refresh()
 
     def render(self) -> Text:
         report = self.report
         if report is None or not report.ids:
-            return Text("no timers", style=self._style("gapmap--note"))
+            return Text(self._empty, style=self._style("gapmap--note"))
         stat_lines = self._stat_lines(report) if self.stats else []
         rows = max(1, self.size.height - len(stat_lines))
         max_id = report.ids[-1]
