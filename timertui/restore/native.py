@@ -227,9 +227,9 @@ class RestoreRun(EventStream):
 
     def _served_or_spawned(self, ctrl_r: int, ev_w: int) -> None:
         """A worker from the server if there is one alive, else a fresh interpreter."""
-        from timertui.restore.server import ServerGone
-
         if self.server is not None:
+            from timertui.restore.server import ServerGone
+
             try:
                 self.pid, self._pidfd = self.server.fork_worker(ctrl_r, ev_w)
             except ServerGone:
