@@ -43,7 +43,7 @@ def test_failures_differences_cancel_and_exact() -> None:
     changed = view.apply(ev.Verify(4, (ev.TimerCheck(0), ev.TimerCheck(5), diff)))
     assert changed == {0, 9}  # a failed timer stays failed
     assert view.states == {0: "verified", 5: "failed", 9: "differs"}
-    assert view.details == {5: "EBUSY", 9: "sigval: want 1 got 2"}
+    assert view.details == {5: "EBUSY", 9: "sigval: want 1, got 2"}
     view.apply(ev.Error(5, "cancelled", "restore cancelled"))
     assert view.finished and view.outcome == "✗ cancelled"
 

@@ -42,7 +42,7 @@ def exact_mode(forced: bool) -> Decision:
 def walk_mode(forced: bool, kernel_has_exact: bool) -> Decision:
     if forced:
         reason = (
-            "walk forced (--mode walk): timers are recreated by creating and deleting until the "
+            "walk forced (mode walk): timers are recreated by creating and deleting until the "
             "kernel hands out each wanted ID"
             + (" (this kernel has exact IDs)" if kernel_has_exact else "")
         )

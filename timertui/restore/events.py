@@ -156,6 +156,12 @@ class FieldDiff:
     expected: int
     actual: int
 
+    def text(self) -> str:
+        """In words, for people: "missing after the restore", "signo: want 34, got 35"."""
+        if self.field == "present":
+            return "missing after the restore" if self.expected else "there, but not planned"
+        return f"{self.field}: want {self.expected}, got {self.actual}"
+
 
 @record
 class TimerCheck:

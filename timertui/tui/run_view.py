@@ -155,4 +155,4 @@ class RunView:
 
 
 def diff_text(check: ev.TimerCheck) -> str:
-    return ", ".join(f"{d.field}: want {d.expected} got {d.actual}" for d in check.diffs)
+    return "; ".join(d.text() for d in check.diffs)
