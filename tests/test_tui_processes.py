@@ -360,3 +360,17 @@ async def test_o_asks_for_a_path_and_browses_it(tmp_path: Path) -> None:
         await settle(pilot)
         notes = [n.message for n in app._notifications]
         assert any(f"{tmp_path / 'nope'}: no such file or directory" in m for m in notes)
+
+
+async def test_restore_keys_come_back_after_a_no_access_row(tmp_path: Path) -> None:
+    # pid 1 is "no access": r and R do not apply there, and must be offered again below it.
+    app = app_on(frozen_source(), snapshot_dir=tmp_path, focus_pid=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        t = table(app)
+        assert t.highlighted_pid == 1
+        assert "r" not in app.screen.active_bindings
+        assert "timers unknown: no access" in str(app.screen.query_one(GapMap).render())
+        await pilot.press("down")
+        assert t.highlighted_pid == 812
+        assert {"r", "R"} <= app.screen.active_bindings.keys()
