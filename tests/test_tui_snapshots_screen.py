@@ -1,11 +1,15 @@
-"""The snapshots screen: the folder's files listed with what they hold, opened, restored."""
+"""The snapshots screen: the folder's files listed with what they hold, opened, restored,
+renamed and deleted; the snapshot dialog's warning."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from textual.widgets import DataTable, Select
+import pytest
+from rich.text import Text
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select, Static
 from tui_scenes import (
     DEMO_PID,
     ScriptedRestorer,
@@ -17,10 +21,15 @@ from tui_scenes import (
 )
 
 from timertui import snapshot as snapshot_file
+from timertui.errors import InputError
 from timertui.tui.app import TimerTuiApp
+from timertui.tui.screens.confirm_dialog import ConfirmDialog
 from timertui.tui.screens.processes import ProcessesScreen
+from timertui.tui.screens.rename_dialog import RenameDialog
 from timertui.tui.screens.restore import RestoreScreen
+from timertui.tui.screens.snapshot_dialog import SnapshotDialog
 from timertui.tui.screens.snapshots import SnapshotsScreen, default_snapshot_dir, list_entries
+from timertui.tui.snapshot_files import delete_entry, rename_entry
 from timertui.tui.widgets.process_table import ProcessTable
 
 SIZE = (120, 40)
@@ -115,3 +124,91 @@ async def test_criu_image_directory_opens_and_restores(stress_ng_dir: Path, tmp_
         await pilot.press("s")
         await until(pilot, lambda: restore.view.finished)
         assert restore.view.ok and restore.view.creates == 1
+
+
+async def listed(pilot: Pilot[None], screen: SnapshotsScreen, names: set[str]) -> DataTable[Text]:
+    table: DataTable[Text] = screen.query_one(DataTable)
+    await until(
+        pilot, lambda: {table.get_row_at(i)[0].plain for i in range(table.row_count)} == names
+    )
+    return table
+
+
+async def on_entry(
+    pilot: Pilot[None], folder: Path, name: str
+) -> tuple[SnapshotsScreen, DataTable[Text]]:
+    """S, with the cursor on `name` once the folder `fill` made is listed."""
+    await pilot.press("S")
+    screen = pilot.app.screen
+    assert isinstance(screen, SnapshotsScreen)
+    table = await listed(pilot, screen, {"broken.ttsnap", "demo.ttsnap", "all.ttsnap"})
+    table.move_cursor(row=table.get_row_index(str(folder / name)))
+    return screen, table
+
+
+async def test_rename_keeps_the_extension_and_refuses_a_name_in_use(tmp_path: Path) -> None:
+    folder = tmp_path / "snaps"
+    fill(folder)
+    app = TimerTuiApp(frozen_source(), snapshot_dir=folder)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, table = await on_entry(pilot, folder, "demo.ttsnap")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, RenameDialog))
+        dialog = app.screen
+        box = dialog.query_one("#dialog-input", Input)
+        assert box.value == "demo"  # the stem: the extension stays
+        box.value = "all"
+        await pilot.press("enter")
+        error = dialog.query_one("#dialog-error", Static)
+        await until(pilot, lambda: "all.ttsnap: already exists" in str(error.render()))
+        assert app.screen is dialog and box.value == "all"
+        box.value = "zoo run"
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen)
+        await listed(pilot, screen, {"broken.ttsnap", "zoo run.ttsnap", "all.ttsnap"})
+        assert (folder / "zoo run.ttsnap").is_file() and not (folder / "demo.ttsnap").exists()
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == str(
+            folder / "zoo run.ttsnap"
+        )
+
+
+async def test_delete_asks_first(tmp_path: Path) -> None:
+    folder = tmp_path / "snaps"
+    fill(folder)
+    app = TimerTuiApp(frozen_source(), snapshot_dir=folder)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, _ = await on_entry(pilot, folder, "broken.ttsnap")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("enter")  # the focused button keeps the file
+        await until(pilot, lambda: app.screen is screen)
+        assert (folder / "broken.ttsnap").exists()
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await listed(pilot, screen, {"demo.ttsnap", "all.ttsnap"})
+        assert not (folder / "broken.ttsnap").exists()
+
+
+def test_entry_files(tmp_path: Path) -> None:
+    image = tmp_path / "dump"
+    image.mkdir()
+    (image / "pstree.img").write_bytes(b"x")
+    assert rename_entry(image, "dump2") == tmp_path / "dump2"  # a directory has no extension
+    with pytest.raises(InputError, match="a name"):
+        rename_entry(tmp_path / "dump2", "../x")
+    (tmp_path / "dump2" / "sub").mkdir()
+    with pytest.raises(InputError, match="holds subdirectories"):
+        delete_entry(tmp_path / "dump2")
+    (tmp_path / "dump2" / "sub").rmdir()
+    delete_entry(tmp_path / "dump2")
+    assert not (tmp_path / "dump2").exists()
+
+
+async def test_snapshot_dialog_warns_of_no_access(tmp_path: Path) -> None:
+    app = TimerTuiApp(frozen_source(), snapshot_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(SnapshotDialog([1, 812], tmp_path, None, no_access=[1, 99]))
+        await pilot.pause()
+        warning = app.screen.query_one("#snap-warning", Static)
+        assert str(warning.render()).startswith("⚠ no access to 1 of them (1): their timers")

@@ -19,16 +19,19 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from timertui.model import ProcessTimers, Snapshot
+from timertui.tui import help_text
 from timertui.tui.palette import TimerCommands
+from timertui.tui.paths import open_checked
 from timertui.tui.restorer import BackendRestorer, Restorer
 from timertui.tui.screens.base import ReportsWorkerErrors
 from timertui.tui.screens.help import HelpScreen
-from timertui.tui.screens.open_dialog import OpenDialog
+from timertui.tui.screens.open_dialog import OpenDialog, Opened
 from timertui.tui.screens.processes import DEFAULT_INTERVAL, ProcessesScreen
 from timertui.tui.screens.race import RaceScreen
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.screens.snapshots import SnapshotsScreen, default_snapshot_dir
 from timertui.tui.source import FrozenSource, ProcessSource
+from timertui.tui.widgets.keys_footer import quit_binding
 
 
 class TimerTuiApp(ReportsWorkerErrors, App[None]):
@@ -36,12 +39,30 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
     TITLE = "timertui"
     COMMANDS = App.COMMANDS | {TimerCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help", tooltip="Keys of this screen and the markers"),
-        Binding("S", "snapshots", "Snapshots", tooltip="The snapshot folder"),
         Binding(
-            "o", "open", "Open", tooltip="Open a snapshot file or CRIU image directory", show=False
+            "question_mark",
+            "help",
+            "Help",
+            tooltip="What this screen shows, and its keys",
+            id="app.help",
         ),
-        Binding("q", "quit", "Quit", tooltip="Leave timertui"),
+        Binding("S", "snapshots", "Snapshots", tooltip="The snapshot folder", id="app.snapshots"),
+        Binding(
+            "o",
+            "open",
+            "Open",
+            tooltip="Open a snapshot file or CRIU image directory",
+            show=False,
+            id="app.open",
+        ),
+        Binding(
+            "escape",
+            "back_to_live",
+            "Live host",
+            tooltip="Leave the snapshot: back to this host's live processes",
+            id="app.back-to-live",
+        ),
+        quit_binding("app"),
     ]
 
     def __init__(
@@ -80,13 +101,11 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
     def open_path(self, path: str, then: str = "browse") -> None:
         """Open a snapshot file, CRIU image directory or crit JSON; then browse it, or restore or
         race its process."""
-        self._load(str(Path(path).expanduser()), then)
+        self._load(path, then)
 
     @work(thread=True, group="open", exit_on_error=False, name="opening a snapshot")
     def _load(self, path: str, then: str) -> None:
-        from timertui import sources
-
-        snap = sources.open_source(path)
+        snap = open_checked(path)
         self.call_from_thread(self._opened, snap, path, then)
 
     def _opened(self, snap: Snapshot, path: str, then: str) -> None:
@@ -114,17 +133,40 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
             for b in screen.active_bindings.values()
             if b.binding.description and isinstance(b.node, Screen | App)
         ]
-        self.push_screen(HelpScreen(keys, type(screen).__name__.removesuffix("Screen").lower()))
+        name = type(screen).__name__.removesuffix("Screen").lower()
+        self.push_screen(HelpScreen(keys, name, help_text.topics(name)))
 
     def action_open(self) -> None:
         """Ask for a path, then browse what it holds."""
 
-        def chosen(path: str | None) -> None:
-            if path:
-                self.open_path(path)
+        def chosen(opened: Opened | None) -> None:
+            if opened is not None:
+                self._opened(opened.snapshot, opened.path, "browse")
 
         self.push_screen(OpenDialog(), chosen)
 
     def action_snapshots(self) -> None:
         if not isinstance(self.screen, SnapshotsScreen):
             self.push_screen(SnapshotsScreen(self.snapshot_dir))
+
+    # -- offline and back -----------------------------------------------------------------------
+
+    def is_offline(self, screen: Screen[object]) -> bool:
+        return isinstance(screen, ProcessesScreen) and not screen.source.live
+
+    def can_go_live(self) -> bool:
+        """Whether a snapshot is being browsed on top of this host's live processes (never when
+        the app started on a snapshot: there is no live host to go back to)."""
+        return self.source.live and any(self.is_offline(s) for s in self.screen_stack)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back_to_live":
+            # Esc, where the screen has no other use for it: on a snapshot browsed offline.
+            return self.source.live and self.is_offline(self.screen)
+        return True
+
+    def action_back_to_live(self) -> None:
+        """Close every screen above the first one: the live processes."""
+        home = self.screen_stack[0]
+        while self.screen is not home:
+            self.pop_screen()

@@ -1,5 +1,6 @@
 """The command palette's commands: every key the current screen offers (so the palette and the
-footer never disagree), and "open" for any snapshot file or CRIU image directory typed as a path."""
+footer never disagree), "open" for any snapshot file or CRIU image directory typed as a path, and
+"Back to the live host" wherever a snapshot is browsed on top of the live host."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from timertui.tui.app import TimerTuiApp
 
 _PATH_STARTS = ("/", "~", "./", "../")
+BACK_TO_LIVE = "Back to the live host"
 
 
 def looks_like_path(query: str) -> bool:
@@ -24,9 +26,18 @@ def looks_like_path(query: str) -> bool:
 
 class TimerCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
-        """(name, help, run) for each key the calling screen and the app offer now; the focused
-        widget's keys (cursor moves) are not commands."""
-        seen: set[str] = set()
+        """(name, help, run): going back to the live host when that applies, then each key the
+        calling screen and the app offer now; the focused widget's keys (cursor moves) are not
+        commands."""
+        app = cast("TimerTuiApp", self.app)
+        if app.can_go_live():
+            # Also from a screen opened over the snapshot, where esc has another use.
+            yield (
+                BACK_TO_LIVE,
+                "close the snapshot's screens: this host's live processes · key esc (offline)",
+                app.action_back_to_live,
+            )
+        seen: set[str] = {"back_to_live"}
         for active in self.screen.active_bindings.values():
             binding = active.binding
             if not (active.enabled and binding.description) or binding.action in seen:

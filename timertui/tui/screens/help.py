@@ -1,4 +1,5 @@
-"""`?`: the keys of the screen it was opened from, and what the markers mean."""
+"""`?`: what the screen it was opened from is about (its concepts, from help_text), and its keys.
+q still quits from here, as on every screen."""
 
 from __future__ import annotations
 
@@ -7,47 +8,57 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from timertui.tui import look
+from timertui.tui.help_text import Topic
+from timertui.tui.widgets.keys_footer import KeysFooter, quit_binding
 
-LEGEND = "\n".join(
-    (
-        f"{look.MARKED} marked for a snapshot   {look.GONE} process gone (shown one refresh)   "
-        "'no access': its timers are not readable by you",
-        f"gap map: {look.MAP_TIMER} timer   {look.MAP_FREE} free IDs   {look.MAP_WALKED} walked   "
-        f"{look.MAP_PENDING} pending   {look.MAP_FAILED} failed",
-        "restore states: "
-        + "   ".join(f"{marker} {state}" for state, marker in look.STATE_MARKERS.items()),
-        "filter: words match name, pid or user; !word excludes.  Sort: < > or click a header.",
-        "The command palette (ctrl+p) runs every command and opens a path typed into it.",
-    )
-)
+
+def topics_text(topics: tuple[Topic, ...]) -> Text:
+    text = Text()
+    for heading, body in topics:
+        text.append(f"{heading}\n", style="bold")
+        text.append(f"{body}\n")
+    return text
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss", "Close"),
-        Binding("question_mark", "dismiss", "Close", show=False),
-        Binding("q", "dismiss", "Close", show=False),
+        Binding("escape", "dismiss", "Close", tooltip="Back to the screen", id="help.close"),
+        Binding(
+            "question_mark",
+            "dismiss",
+            "Close",
+            tooltip="Back to the screen",
+            show=False,
+            id="help.close-again",
+        ),
+        quit_binding("help"),
     ]
 
-    def __init__(self, keys: list[tuple[str, str, str]], title: str) -> None:
+    def __init__(
+        self, keys: list[tuple[str, str, str]], title: str, topics: tuple[Topic, ...]
+    ) -> None:
         super().__init__()
         self.keys = keys
         self.title_text = title
+        self.topics = topics
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help"):
-            yield Static(f"{self.title_text} — keys", classes="title", markup=False)
+        with VerticalScroll(id="help"):
+            yield Static(f"{self.title_text} — help", classes="title", markup=False)
+            yield Static(topics_text(self.topics), id="help-topics")
+            yield Static("keys", classes="title")
             yield DataTable(id="help-keys", cursor_type="none", show_cursor=False)
-            yield Static(LEGEND, id="help-legend", markup=False)
-            yield Static("esc closes", classes="note")
+            yield Static("↑ ↓ scroll · esc closes", classes="note")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one("#help-keys", DataTable)
+        table.can_focus = False  # the scroll takes the arrow keys
         table.add_columns("KEY", "DOES", "DETAIL")
         for key, description, tooltip in self.keys:
             table.add_row(Text(key), Text(description), Text(tooltip))
+        self.query_one("#help", VerticalScroll).focus()

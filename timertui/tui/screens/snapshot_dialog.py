@@ -1,9 +1,11 @@
 """The `s` dialog: where the snapshot of the marked processes goes, and whether to capture the
-timers' values too (deep capture, which stops each process for a moment)."""
+timers' values too (deep capture, which stops each process for a moment). Processes whose timers
+cannot be read ("no access") are named before anything is saved."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -38,6 +40,17 @@ def resolve(directory: Path, name: str) -> Path:
     return path if path.is_absolute() else directory / path
 
 
+def pid_list(pids: Sequence[int], most: int = 8) -> str:
+    return ", ".join(str(p) for p in pids[:most]) + (" …" if len(pids) > most else "")
+
+
+def no_access_warning(pids: Sequence[int]) -> str:
+    return (
+        f"⚠ no access to {len(pids)} of them ({pid_list(pids)}): their timers are unknown "
+        "and they are saved without any"
+    )
+
+
 def _deep_label(on: bool) -> str:
     # Said in words: the switch's look alone does not tell on from off without colour.
     state = "on" if on else "off"
@@ -46,20 +59,26 @@ def _deep_label(on: bool) -> str:
 
 class SnapshotDialog(ModalScreen[SnapshotRequest | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", tooltip="Close without saving")
+        Binding("escape", "cancel", "Cancel", tooltip="Close without saving", id="snapshot.cancel")
     ]
 
     def __init__(
-        self, pids: list[int], directory: Path, deep_unavailable: str | None, name: str = ""
+        self,
+        pids: list[int],
+        directory: Path,
+        deep_unavailable: str | None,
+        name: str = "",
+        no_access: Sequence[int] = (),
     ) -> None:
         super().__init__()
         self.pids = tuple(pids)
+        self.no_access = tuple(p for p in pids if p in set(no_access))
         self.directory = directory
         self.deep_unavailable = deep_unavailable
         self.file_name = name or default_name()
 
     def compose(self) -> ComposeResult:
-        shown = ", ".join(str(p) for p in self.pids[:8]) + (" …" if len(self.pids) > 8 else "")
+        shown = pid_list(self.pids)
         with Vertical(id="dialog"):
             yield Label(f"Snapshot of {len(self.pids)} process(es): {shown}", markup=False)
             yield Label("File name (or a path)")
@@ -70,6 +89,8 @@ class SnapshotDialog(ModalScreen[SnapshotRequest | None]):
                 yield Label(_deep_label(False), id="deep-label")
             if self.deep_unavailable:
                 yield Static(self.deep_unavailable, classes="note", markup=False)
+            if self.no_access:
+                yield Static(no_access_warning(self.no_access), id="snap-warning", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")

@@ -1,10 +1,12 @@
 """The snapshot folder: every snapshot file (and CRIU image directory) in it, with what each
-holds. Enter browses one offline; r restores its process, R races it."""
+holds. Enter browses one offline; r restores its process, R races it; n renames it, d deletes it
+(after asking)."""
 
 from __future__ import annotations
 
 import datetime
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -14,10 +16,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from timertui.tui import look
 from timertui.tui.screens.base import AppScreen
+from timertui.tui.screens.confirm_dialog import ConfirmDialog
+from timertui.tui.screens.rename_dialog import RenameDialog
+from timertui.tui.snapshot_files import delete_entry
+from timertui.tui.widgets.keys_footer import KeysFooter
 
 
 def default_snapshot_dir() -> Path:
@@ -31,6 +37,7 @@ class Entry:
     path: Path
     modified: float
     size: int
+    directory: bool
 
 
 class Listed(Message):
@@ -58,27 +65,64 @@ def list_entries(directory: Path) -> list[Entry]:
             continue  # the temporary files of a save under way
         if path.is_file() or (path / "pstree.img").is_file():
             st = path.stat()
-            entries.append(Entry(path, st.st_mtime, st.st_size if path.is_file() else 0))
+            is_dir = stat.S_ISDIR(st.st_mode)
+            entries.append(Entry(path, st.st_mtime, 0 if is_dir else st.st_size, is_dir))
     return sorted(entries, key=lambda e: (-e.modified, e.path.name))
 
 
 class SnapshotsScreen(AppScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "browse", "Browse", tooltip="Open the snapshot's processes offline"),
-        Binding("r", "restore", "Restore", tooltip="Restore the snapshot's process"),
-        Binding("R", "race", "Race", tooltip="Race exact against walk on the snapshot"),
-        Binding("g", "reload", "Reload", tooltip="Read the folder again"),
-        Binding("escape", "back", "Back", tooltip="Back to the previous screen"),
+        Binding(
+            "enter",
+            "browse",
+            "Browse",
+            tooltip="Open the snapshot's processes offline",
+            id="snapshots.browse",
+        ),
+        Binding(
+            "r",
+            "restore",
+            "Restore",
+            tooltip="Restore the snapshot's process",
+            id="snapshots.restore",
+        ),
+        Binding(
+            "R",
+            "race",
+            "Race",
+            tooltip="Race exact against walk on the snapshot",
+            id="snapshots.race",
+        ),
+        Binding(
+            "n",
+            "rename",
+            "Rename",
+            tooltip="Give the snapshot another name (the extension stays)",
+            id="snapshots.rename",
+        ),
+        Binding(
+            "d",
+            "delete",
+            "Delete",
+            tooltip="Delete the snapshot file or CRIU image directory (asks first)",
+            id="snapshots.delete",
+        ),
+        Binding("g", "reload", "Reload", tooltip="Read the folder again", id="snapshots.reload"),
+        Binding(
+            "escape", "back", "Back", tooltip="Back to the previous screen", id="snapshots.back"
+        ),
     ]
 
     def __init__(self, directory: Path) -> None:
         super().__init__()
         self.directory = directory
+        self.entries: dict[str, Entry] = {}
+        self._select: Path | None = None  # where the cursor goes once the folder is read again
 
     def compose(self) -> ComposeResult:
         yield Static(f"snapshots in {self.directory}", id="snapshots-head", markup=False)
         yield DataTable(id="snapshot-files", cursor_type="row")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
@@ -112,11 +156,16 @@ class SnapshotsScreen(AppScreen):
     def on_listed(self, message: Listed) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
         table.clear()
+        self.entries = {str(e.path): e for e in message.entries}
         for e in message.entries:
             stamp = datetime.datetime.fromtimestamp(e.modified).strftime("%Y-%m-%d %H:%M:%S")
-            size = f"{e.size:,} B" if e.size else "CRIU dir"
+            size = "CRIU dir" if e.directory else f"{e.size:,} B"
             cells = (Text(e.path.name), Text(stamp), Text(size, justify="right"))
             table.add_row(*cells, Text("…"), Text("…"), Text(""), key=str(e.path))
+        if self._select is not None and str(self._select) in self.entries:
+            table.move_cursor(row=table.get_row_index(str(self._select)))
+        self._select = None
+        self.refresh_bindings()
         if not message.entries:
             self.notify(
                 f"no snapshots in {self.directory} yet: press s on the processes screen",
@@ -161,7 +210,46 @@ class SnapshotsScreen(AppScreen):
     def action_back(self) -> None:
         self.dismiss()
 
+    def action_rename(self) -> None:
+        entry = self._selected_entry()
+        if entry is None:
+            return
+
+        def renamed(path: Path | None) -> None:
+            if path is not None and path != entry.path:
+                self.notify(f"{entry.path.name} → {path.name}", title="renamed", markup=False)
+                self._select = path
+                self.action_reload()
+
+        self.app.push_screen(RenameDialog(entry.path, entry.directory), renamed)
+
+    def action_delete(self) -> None:
+        entry = self._selected_entry()
+        if entry is None:
+            return
+        what = "the CRIU image directory" if entry.directory else "the snapshot file"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete(entry.path)
+
+        question = f"Delete {what} {entry.path.name}? This cannot be undone."
+        self.app.push_screen(ConfirmDialog(question, "Delete"), answered)
+
+    @work(thread=True, group="files", exit_on_error=False, name="deleting a snapshot")
+    def _delete(self, path: Path) -> None:
+        delete_entry(path)
+        self.app.call_from_thread(self._deleted, path)
+
+    def _deleted(self, path: Path) -> None:
+        self.notify(path.name, title="deleted", markup=False)
+        self.action_reload()
+
+    def _selected_entry(self) -> Entry | None:
+        path = self._selected()
+        return None if path is None else self.entries.get(str(path))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("browse", "restore", "race"):
+        if action in ("browse", "restore", "race", "rename", "delete"):
             return self._selected() is not None
         return True

@@ -3,6 +3,8 @@ and a PAUSED banner that cannot be missed."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
@@ -11,12 +13,19 @@ from textual.widgets import Static
 from timertui.model import HostFacts
 from timertui.tui import look
 
+if TYPE_CHECKING:
+    from timertui.tui.app import TimerTuiApp
+
 
 def _limit(value: int) -> str:
     return "unlimited" if value < 0 or value >= 2**63 - 1 else f"{value:,}"
 
 
 def host_text(host: HostFacts) -> str:
+    if not (host.hostname or host.kernel_release):
+        # A CRIU image records only the architecture: say so rather than show blanks and zeros.
+        machine = host.machine or "machine unknown"
+        return f"{machine} · no host facts recorded (kernel, exact IDs, RLIMIT_SIGPENDING unknown)"
     exact = {True: "yes", False: "no (walk)", None: "not probed"}[host.exact_ids]
     return (
         f"{host.hostname} · Linux {host.kernel_release} {host.machine} · exact IDs: {exact} · "
@@ -68,4 +77,6 @@ class HostBar(Vertical):
             text = f"live · {state}{scan} · {self.shown:,} processes"
         else:
             text = f"snapshot {self.source_label} (offline) · {self.shown:,} processes"
+            if cast("TimerTuiApp", self.app).source.live:
+                text += " · esc: back to live"
         self.query_one("#host-source", Static).update(text)

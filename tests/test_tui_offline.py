@@ -1,0 +1,100 @@
+"""Offline and back: a snapshot browsed on top of the live host is left with esc or the palette's
+"Back to the live host"; an app started on a snapshot offers neither."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.command import CommandPalette
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+from tui_scenes import ScriptedSource, frozen_source, processes, snapshot, until
+
+from timertui import snapshot as snapshot_file
+from timertui.model import HostFacts
+from timertui.tui.app import TimerTuiApp
+from timertui.tui.palette import BACK_TO_LIVE, TimerCommands
+from timertui.tui.screens.processes import ProcessesScreen
+from timertui.tui.screens.snapshots import SnapshotsScreen
+from timertui.tui.widgets.host_bar import host_text
+
+SIZE = (120, 40)
+
+
+def live_app(folder: Path) -> TimerTuiApp:
+    folder.mkdir()
+    snapshot_file.save(snapshot(), folder / "all.ttsnap")
+    return TimerTuiApp(ScriptedSource([processes()]), snapshot_dir=folder)
+
+
+async def browse_offline(app: TimerTuiApp, pilot: Pilot[None]) -> ProcessesScreen:
+    """S, then enter on the folder's one snapshot: its processes, offline."""
+    await pilot.press("S")
+    listing = app.screen
+    assert isinstance(listing, SnapshotsScreen)
+    table = listing.query_one(DataTable)
+    await until(pilot, lambda: table.row_count == 1)
+    await pilot.press("enter")
+    await until(pilot, lambda: app.is_offline(app.screen))
+    offline = app.screen
+    assert isinstance(offline, ProcessesScreen)
+    source_line = offline.query_one("#host-source", Static)
+    await until(pilot, lambda: "esc: back to live" in str(source_line.render()))
+    return offline
+
+
+async def test_esc_goes_back_to_the_live_host(tmp_path: Path) -> None:
+    app = live_app(tmp_path / "snaps")
+    async with app.run_test(size=SIZE) as pilot:
+        home = app.screen
+        await browse_offline(app, pilot)
+        assert app.can_go_live()
+        assert app.screen.active_bindings["escape"].binding.action == "back_to_live"
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is home)
+        assert len(app.screen_stack) == 1 and not app.can_go_live()
+        await pilot.press("escape")  # on the live screen esc has nothing to go back to
+        await pilot.pause()
+        assert app.screen is home
+
+
+async def test_palette_goes_back_to_the_live_host(tmp_path: Path) -> None:
+    app = live_app(tmp_path / "snaps")
+    async with app.run_test(size=SIZE) as pilot:
+        home = app.screen
+        await browse_offline(app, pilot)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"back to the live")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is home)
+        assert len(app.screen_stack) == 1
+
+
+async def test_started_offline_offers_no_way_live(tmp_path: Path) -> None:
+    folder = tmp_path / "snaps"
+    folder.mkdir()
+    snapshot_file.save(snapshot(), folder / "all.ttsnap")
+    app = TimerTuiApp(frozen_source(), snapshot_dir=folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("S")
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: len(app.screen_stack) == 3)
+        assert app.is_offline(app.screen) and not app.can_go_live()
+        assert "escape" not in app.screen.active_bindings
+        source_line = app.screen.query_one("#host-source", Static)
+        assert "back to live" not in str(source_line.render())
+        provider = TimerCommands(app.screen)
+        names = [name for name, _, _ in provider._commands()]
+        assert BACK_TO_LIVE not in names and "Snapshots" in names
+
+
+def test_criu_host_bar_says_what_is_unknown() -> None:
+    criu = HostFacts("", "", "", "x86_64", None, 0, 0)
+    text = host_text(criu)
+    assert text.startswith("x86_64 · no host facts recorded")
+    assert "0/0" not in text and "Linux" not in text
+    assert "RLIMIT_SIGPENDING 63,432/63,432" in host_text(snapshot().host)

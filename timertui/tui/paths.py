@@ -1,0 +1,81 @@
+"""Paths the user types into the app: completion of a partial path, and opening one without ever
+blocking on a FIFO, socket or device. Everything here may block (a slow mount, a huge folder):
+the app calls it from thread workers only.
+
+    complete("~/snaps/ti")  ->  Completion("~/snaps/timers-", ("timers-1.ttsnap", "timers-2/"))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.suggester import Suggester
+
+from timertui.errors import InputError
+from timertui.model import Snapshot
+
+
+@dataclass(frozen=True)
+class Completion:
+    """`value` is the typed text completed as far as every candidate agrees; `candidates` are the
+    matching names in the folder (directories end with /)."""
+
+    value: str
+    candidates: tuple[str, ...]
+
+
+def complete(text: str) -> Completion:
+    """Complete the last part of `text` among the names in its folder. Hidden names only when
+    the typed part starts with a dot; `~` is expanded for the lookup but kept in the value."""
+    if text == "~":
+        return Completion("~/", ())
+    head, sep, prefix = text.rpartition("/")
+    folder = Path(head + sep).expanduser() if sep else Path()
+    try:
+        with os.scandir(folder) as entries:
+            names = [
+                entry.name + ("/" if entry.is_dir() else "")
+                for entry in entries
+                if entry.name.startswith(prefix)
+                and (prefix.startswith(".") or not entry.name.startswith("."))
+            ]
+    except OSError:
+        return Completion(text, ())
+    names.sort()
+    common = os.path.commonprefix(names)  # noqa: RUF071 -- names, not paths: by character
+    return Completion(head + sep + common if names else text, tuple(names))
+
+
+class PathSuggester(Suggester):
+    """Inline suggestions of the completed path; the folder is read in a thread."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        found = await asyncio.to_thread(complete, value)
+        return found.value if len(found.value) > len(value) else None
+
+
+def check_openable(path: str) -> None:
+    """Refuse at once what opening would block on or cannot hold timers: os.stat never opens."""
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError as exc:  # "no such file or directory", "permission denied", ...
+        raise InputError(f"{path}: {(exc.strerror or str(exc)).lower()}") from None
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise InputError(f"{path}: not a regular file or directory")
+
+
+def open_checked(path: str) -> Snapshot:
+    """The snapshot at `path` (~ expanded): a snapshot file, CRIU image directory or crit JSON;
+    an InputError with one line when it is none of them."""
+    from timertui import sources
+
+    path = str(Path(path).expanduser())
+    check_openable(path)
+    return sources.open_source(path)
