@@ -100,7 +100,7 @@ async def test_native_race_walk_keeps_moving_after_exact_is_done(
         walk = screen.views["walk"]
         assert not walk.finished  # exact is done; the walk is still walking
         seen = walk.reached
-        await until(pilot, lambda: walk.finished)
+        await until(pilot, lambda: walk.finished, timeout=60)  # 2,000,001 creates on a busy VM
         assert walk.reached > seen
         exact = screen.views["exact"]
         assert exact.done is not None and exact.done.ok and exact.creates == 3
