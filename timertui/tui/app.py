@@ -146,8 +146,7 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         self.push_screen(OpenDialog(), chosen)
 
     def action_snapshots(self) -> None:
-        if not isinstance(self.screen, SnapshotsScreen):
-            self.push_screen(SnapshotsScreen(self.snapshot_dir))
+        self.push_screen(SnapshotsScreen(self.snapshot_dir))
 
     # -- offline and back -----------------------------------------------------------------------
 
@@ -163,6 +162,8 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         if action == "back_to_live":
             # Esc, where the screen has no other use for it: on a snapshot browsed offline.
             return self.source.live and self.is_offline(self.screen)
+        if action == "snapshots":
+            return not isinstance(self.screen, SnapshotsScreen)
         return True
 
     def action_back_to_live(self) -> None:

@@ -107,7 +107,14 @@ class SnapshotsScreen(AppScreen):
             tooltip="Delete the snapshot file or CRIU image directory (asks first)",
             id="snapshots.delete",
         ),
-        Binding("g", "reload", "Reload", tooltip="Read the folder again", id="snapshots.reload"),
+        Binding(
+            "g",
+            "reload",
+            "Reload",
+            tooltip="Read the folder again",
+            show=False,
+            id="snapshots.reload",
+        ),
         Binding(
             "escape", "back", "Back", tooltip="Back to the previous screen", id="snapshots.back"
         ),

@@ -1,14 +1,15 @@
-"""The footer every screen of the app uses: Textual's, with the quit key kept at the right edge
-(beside the palette's), so it stays in sight however many keys a screen offers and however
-narrow the terminal is."""
+"""The footer every screen of the app uses: Textual's, with the help and quit keys kept at the
+right edge (beside the palette's), so they stay in sight however many keys a screen offers and
+however narrow the terminal is."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.widgets import Footer
 
-_QUIT_ACTIONS = frozenset({"quit", "app.quit"})
+_EDGE_ACTIONS = frozenset({"quit", "app.quit", "help", "app.help"})
 
 
 def quit_binding(owner: str) -> Binding:
@@ -18,7 +19,11 @@ def quit_binding(owner: str) -> Binding:
 
 class KeysFooter(Footer):
     def compose(self) -> ComposeResult:
+        edge: list[Widget] = []
         for widget in super().compose():
-            if getattr(widget, "action", None) in _QUIT_ACTIONS:
-                widget.add_class("-quit")  # placed by app.tcss
-            yield widget
+            if getattr(widget, "action", None) in _EDGE_ACTIONS:
+                widget.add_class("-edge")  # placed by app.tcss: the first yielded outermost
+                edge.insert(0, widget)  # quit comes after help among the app's keys
+            else:
+                yield widget
+        yield from edge
