@@ -14,7 +14,7 @@ from tui_scenes import frozen_source, processes, snapshot, until
 from timertui import snapshot as snapshot_file
 from timertui.errors import InputError
 from timertui.tui.app import TimerTuiApp
-from timertui.tui.paths import Completion, check_openable, complete
+from timertui.tui.paths import Completion, complete, open_checked
 from timertui.tui.screens.open_dialog import OpenDialog
 from timertui.tui.screens.processes import ProcessesScreen
 
@@ -47,7 +47,7 @@ def test_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     with pytest.raises(InputError, match=r"pipe: not a regular file or directory$"):
-        check_openable(str(fifo))
+        open_checked(str(fifo))
 
 
 async def open_dialog(pilot: Pilot[None]) -> tuple[OpenDialog, Input]:

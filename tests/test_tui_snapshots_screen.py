@@ -22,13 +22,14 @@ from tui_scenes import (
 
 from timertui import snapshot as snapshot_file
 from timertui.errors import InputError
+from timertui.locations import snapshot_dir
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.screens.confirm_dialog import ConfirmDialog
 from timertui.tui.screens.processes import ProcessesScreen
 from timertui.tui.screens.rename_dialog import RenameDialog
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.screens.snapshot_dialog import SnapshotDialog
-from timertui.tui.screens.snapshots import SnapshotsScreen, default_snapshot_dir, list_entries
+from timertui.tui.screens.snapshots import SnapshotsScreen, list_entries
 from timertui.tui.snapshot_files import delete_entry, rename_entry
 from timertui.tui.widgets.process_table import ProcessTable
 
@@ -50,9 +51,9 @@ def fill(folder: Path) -> None:
 def test_default_folder_follows_xdg(monkeypatch: object, tmp_path: Path) -> None:
     mp = monkeypatch
     mp.setenv("XDG_DATA_HOME", str(tmp_path))  # type: ignore[attr-defined]
-    assert default_snapshot_dir() == tmp_path / "timertui" / "snapshots"
+    assert snapshot_dir() == tmp_path / "timertui" / "snapshots"
     mp.delenv("XDG_DATA_HOME")  # type: ignore[attr-defined]
-    assert default_snapshot_dir() == Path.home() / ".local/share/timertui/snapshots"
+    assert snapshot_dir() == Path.home() / ".local/share/timertui/snapshots"
     assert list_entries(tmp_path / "missing") == []
 
 
@@ -208,7 +209,9 @@ def test_entry_files(tmp_path: Path) -> None:
 async def test_snapshot_dialog_warns_of_no_access(tmp_path: Path) -> None:
     app = TimerTuiApp(frozen_source(), snapshot_dir=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.push_screen(SnapshotDialog([1, 812], tmp_path, None, no_access=[1, 99]))
+        await app.push_screen(
+            SnapshotDialog([1, 812], tmp_path, None, "pair.ttsnap", no_access=[1, 99])
+        )
         await pilot.pause()
         warning = app.screen.query_one("#snap-warning", Static)
         assert str(warning.render()).startswith("⚠ no access to 1 of them (1): their timers")

@@ -50,6 +50,7 @@ def run_app(args: argparse.Namespace) -> int:
         source = LiveSource()
     before = _descendants()
     workload = None
+    app: TimerTuiApp | None = None
     with _ExitOnSignal() as on_signal:
         try:
             if args.demo:
@@ -60,6 +61,8 @@ def run_app(args: argparse.Namespace) -> int:
             )
             app.run()
         finally:
+            if app is not None:
+                app.close_restorer()  # its worker server, at once rather than at exit
             if workload is not None:
                 demo.stop_workload(workload)
             _end_new_descendants(before)

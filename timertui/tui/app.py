@@ -18,6 +18,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from timertui import locations
 from timertui.model import ProcessTimers, Snapshot
 from timertui.tui import help_text
 from timertui.tui.palette import TimerCommands
@@ -29,9 +30,10 @@ from timertui.tui.screens.open_dialog import OpenDialog, Opened
 from timertui.tui.screens.processes import DEFAULT_INTERVAL, ProcessesScreen
 from timertui.tui.screens.race import RaceScreen
 from timertui.tui.screens.restore import RestoreScreen
-from timertui.tui.screens.snapshots import SnapshotsScreen, default_snapshot_dir
+from timertui.tui.screens.snapshots import SnapshotsScreen
 from timertui.tui.source import FrozenSource, ProcessSource
 from timertui.tui.widgets.keys_footer import quit_binding
+from timertui.words import counted
 
 
 class TimerTuiApp(ReportsWorkerErrors, App[None]):
@@ -79,10 +81,16 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         self.focus_pid = focus_pid
         self.interval = interval
         self.restorer: Restorer = restorer or BackendRestorer()
-        self.snapshot_dir = snapshot_dir or default_snapshot_dir()
+        self.snapshot_dir = snapshot_dir or locations.snapshot_dir()
 
     def get_default_screen(self) -> Screen[None]:
         return ProcessesScreen(self.source, focus_pid=self.focus_pid, interval=self.interval)
+
+    def close_restorer(self) -> None:
+        """End what the restorer keeps running between restores (the worker server)."""
+        close = getattr(self.restorer, "close", None)
+        if close is not None:
+            close()
 
     def deep_unavailable(self) -> str | None:
         """Why the snapshot dialog cannot offer deep capture, or None when it can."""
@@ -118,7 +126,8 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
             return
         if then != "browse":
             self.notify(
-                f"{name} holds {len(with_timers)} processes with timers: pick one, press r",
+                f"{name} holds {counted(len(with_timers), 'process')} with timers: "
+                "pick one, press r",
                 markup=False,
             )
         self.push_screen(ProcessesScreen(FrozenSource(snap, name)))

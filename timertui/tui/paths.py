@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from textual.suggester import Suggester
 
-from timertui.errors import InputError
 from timertui.model import Snapshot
 
 
@@ -61,21 +59,10 @@ class PathSuggester(Suggester):
         return found.value if len(found.value) > len(value) else None
 
 
-def check_openable(path: str) -> None:
-    """Refuse at once what opening would block on or cannot hold timers: os.stat never opens."""
-    try:
-        mode = Path(path).stat().st_mode
-    except OSError as exc:  # "no such file or directory", "permission denied", ...
-        raise InputError(f"{path}: {(exc.strerror or str(exc)).lower()}") from None
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise InputError(f"{path}: not a regular file or directory")
-
-
 def open_checked(path: str) -> Snapshot:
     """The snapshot at `path` (~ expanded): a snapshot file, CRIU image directory or crit JSON;
     an InputError with one line when it is none of them."""
     from timertui import sources
 
-    path = str(Path(path).expanduser())
-    check_openable(path)
-    return sources.open_source(path)
+    # open_source refuses a FIFO, socket or device before opening anything: it never blocks.
+    return sources.open_source(str(Path(path).expanduser()))

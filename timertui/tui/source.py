@@ -47,6 +47,15 @@ class ProcessSource(Protocol):
         ...
 
 
+def unreadable_notes(processes: Sequence[ProcessTimers]) -> tuple[str, ...]:
+    """A line for each process saved without its timers (the command line says the same)."""
+    return tuple(
+        f"pid {p.pid}: {p.access.value} (saved without timers)"
+        for p in processes
+        if p.access is not Access.OK
+    )
+
+
 class LiveSource:
     """This host, read through the capture layer."""
 
@@ -87,7 +96,7 @@ class LiveSource:
                 if refused is not None:
                     notes.append(f"pid {proc.pid}: no deep values: {refused}")
         snap = Snapshot(host=self.host(), times=times, processes=tuple(kept))
-        return Captured(snap, tuple(sorted(notes)))
+        return Captured(snap, tuple(sorted([*notes, *unreadable_notes(kept)])))
 
 
 class FrozenSource:
@@ -110,4 +119,4 @@ class FrozenSource:
         # A frozen source has only the values it was saved with; `deep` adds none.
         wanted = set(pids)
         kept = tuple(p for p in self.snapshot.processes if p.pid in wanted)
-        return Captured(replace(self.snapshot, processes=kept))
+        return Captured(replace(self.snapshot, processes=kept), unreadable_notes(kept))

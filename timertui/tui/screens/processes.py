@@ -15,8 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
+from timertui import locations
 from timertui.model import Access, ProcessTimers
 from timertui.tui.messages import HostRead, ScanDone, ValuesRead
 from timertui.tui.rows import gap_report, parse_filter
@@ -25,8 +26,10 @@ from timertui.tui.screens.snapshot_dialog import SnapshotDialog, SnapshotRequest
 from timertui.tui.source import ProcessSource
 from timertui.tui.widgets.gap_map import GapMap
 from timertui.tui.widgets.host_bar import HostBar
+from timertui.tui.widgets.keys_footer import KeysFooter
 from timertui.tui.widgets.process_table import ProcessTable
 from timertui.tui.widgets.timers_table import LiveValues, TimersTable
+from timertui.words import counted
 
 INTERVALS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 DEFAULT_INTERVAL = 1.0
@@ -98,7 +101,7 @@ class ProcessesScreen(AppScreen):
             with Vertical(id="gap-box"):
                 yield Static("ID gap map", id="gap-title")
                 yield GapMap(id="gap-map")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
@@ -231,7 +234,7 @@ class ProcessesScreen(AppScreen):
     def _access_note(process: ProcessTimers) -> str:
         if process.access is not Access.OK:
             return str(process.access.value)
-        return f"{len(process.timers):,} timers"
+        return counted(len(process.timers), "timer")
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -360,7 +363,13 @@ class ProcessesScreen(AppScreen):
             self.notify("no process to snapshot: mark some with space", severity="warning")
             return
         app = self.timer_app
-        dialog = SnapshotDialog(pids, app.snapshot_dir, app.deep_unavailable())
+        processes = self.query_one(ProcessTable).processes
+        no_access = [pid for pid in pids if (p := processes.get(pid)) and p.access is not Access.OK]
+        first = processes.get(pids[0])
+        name = locations.snapshot_name(pids[0], first.comm if first else "", len(pids) - 1)
+        dialog = SnapshotDialog(
+            pids, app.snapshot_dir, app.deep_unavailable(), name, no_access=no_access
+        )
         app.push_screen(dialog, self._snapshot_chosen)
 
     def _snapshot_chosen(self, request: SnapshotRequest | None) -> None:
@@ -376,7 +385,8 @@ class ProcessesScreen(AppScreen):
         request.path.parent.mkdir(parents=True, exist_ok=True)
         snapshot.save(snap, request.path)
         timers = sum(len(p.timers) for p in snap.processes)
-        lines = [f"{len(snap.processes)} processes, {timers:,} timers → {request.path}"]
+        saved = f"{counted(len(snap.processes), 'process')}, {counted(timers, 'timer')}"
+        lines = [f"{saved} → {request.path}"]
         self.app.call_from_thread(
             self.app.notify,
             "\n".join([*lines, *captured.notes]),

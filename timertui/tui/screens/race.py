@@ -9,7 +9,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from timertui.gaps import GapReport
 from timertui.model import ProcessTimers
@@ -19,7 +19,9 @@ from timertui.tui.rows import gap_report
 from timertui.tui.run_view import RunView
 from timertui.tui.screens.runs import RunsScreen
 from timertui.tui.widgets.gap_map import GapMap
+from timertui.tui.widgets.keys_footer import KeysFooter
 from timertui.tui.widgets.run_panels import RunProgress, TimingPanel, at
+from timertui.words import counted
 
 _LANE_DECISIONS = 40
 
@@ -93,14 +95,15 @@ class RaceScreen(RunsScreen):
     def compose(self) -> ComposeResult:
         top = max((t.id for t in self.process.timers), default=0)
         yield Static(
-            f"race · {self.origin} · {len(self.process.timers):,} timers · IDs up to {top:,}",
+            f"race · {self.origin} · {counted(len(self.process.timers), 'timer')} · "
+            f"IDs up to {top:,}",
             id="race-head",
             markup=False,
         )
         with Horizontal(id="lanes"):
             for lane in self.lanes:
                 yield RaceLane(lane, self.restorer.unavailable(lane.request.backend))
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         for lane in self.query(RaceLane):

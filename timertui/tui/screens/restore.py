@@ -17,7 +17,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import (
     Button,
     Checkbox,
-    Footer,
     Label,
     Select,
     Static,
@@ -34,6 +33,7 @@ from timertui.tui.rows import gap_report
 from timertui.tui.run_view import RunView
 from timertui.tui.screens.runs import RunsScreen
 from timertui.tui.widgets.gap_map import GapMap
+from timertui.tui.widgets.keys_footer import KeysFooter
 from timertui.tui.widgets.run_panels import (
     DecisionsLog,
     RunProgress,
@@ -41,6 +41,7 @@ from timertui.tui.widgets.run_panels import (
     TimingPanel,
     VerifyTable,
 )
+from timertui.words import counted
 
 
 def _choice(
@@ -104,7 +105,7 @@ class RestoreScreen(RunsScreen):
         p = self.process
         top = max((t.id for t in p.timers), default=0)
         yield Static(
-            f"restore {self.origin} · {len(p.timers):,} timers · IDs up to {top:,}",
+            f"restore {self.origin} · {counted(len(p.timers), 'timer')} · IDs up to {top:,}",
             id="restore-head",
             markup=False,
         )
@@ -148,7 +149,7 @@ class RestoreScreen(RunsScreen):
                 yield Static(id="decision-reason", markup=False)
             with TabPane("Verification", id="verify"):
                 yield VerifyTable(id="verify-table")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._sim_controls()

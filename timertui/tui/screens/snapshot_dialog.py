@@ -4,7 +4,6 @@ cannot be read ("no access") are named before anything is saved."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, Switch
 
-SNAPSHOT_SUFFIX = ".ttsnap"
+from timertui import locations
 
 
 @dataclass(frozen=True)
@@ -27,16 +26,11 @@ class SnapshotRequest:
     deep: bool
 
 
-def default_name(now: datetime.datetime | None = None) -> str:
-    now = now or datetime.datetime.now()
-    return f"timers-{now:%Y%m%d-%H%M%S}{SNAPSHOT_SUFFIX}"
-
-
 def resolve(directory: Path, name: str) -> Path:
     """A bare name goes into the snapshot folder; a path (absolute or with ~) is kept."""
     path = Path(name.strip()).expanduser()
     if not path.suffix:
-        path = path.with_suffix(SNAPSHOT_SUFFIX)
+        path = path.with_suffix(locations.SNAPSHOT_SUFFIX)
     return path if path.is_absolute() else directory / path
 
 
@@ -67,7 +61,7 @@ class SnapshotDialog(ModalScreen[SnapshotRequest | None]):
         pids: list[int],
         directory: Path,
         deep_unavailable: str | None,
-        name: str = "",
+        name: str,
         no_access: Sequence[int] = (),
     ) -> None:
         super().__init__()
@@ -75,7 +69,7 @@ class SnapshotDialog(ModalScreen[SnapshotRequest | None]):
         self.no_access = tuple(p for p in pids if p in set(no_access))
         self.directory = directory
         self.deep_unavailable = deep_unavailable
-        self.file_name = name or default_name()
+        self.file_name = name
 
     def compose(self) -> ComposeResult:
         shown = pid_list(self.pids)

@@ -5,7 +5,6 @@ holds. Enter browses one offline; r restores its process, R races it; n renames 
 from __future__ import annotations
 
 import datetime
-import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +23,6 @@ from timertui.tui.screens.confirm_dialog import ConfirmDialog
 from timertui.tui.screens.rename_dialog import RenameDialog
 from timertui.tui.snapshot_files import delete_entry
 from timertui.tui.widgets.keys_footer import KeysFooter
-
-
-def default_snapshot_dir() -> Path:
-    """$XDG_DATA_HOME/timertui/snapshots, or ~/.local/share/timertui/snapshots."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "timertui" / "snapshots"
 
 
 @dataclass(frozen=True)

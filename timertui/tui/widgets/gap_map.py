@@ -17,6 +17,7 @@ from textual.widget import Widget
 from timertui import gaps
 from timertui.tui import look
 from timertui.tui.widgets.style_cache import StyleCache
+from timertui.words import counted
 
 # When timers of several states share a cell, the cell shows the one that needs attention most.
 _RANK = ("failed", "differs", "pending", "created", "armed", "verified")
@@ -139,7 +140,8 @@ class GapMap(StyleCache, Widget):
         first, last = report.ids[0], report.ids[-1]
         largest = report.largest_gap
         lines = [
-            f"IDs {first:,}..{last:,} · {len(report.ids):,} timers · {len(report.gaps):,} gaps",
+            f"IDs {first:,}..{last:,} · {counted(len(report.ids), 'timer')} · "
+            f"{counted(len(report.gaps), 'gap')}",
             "no gaps: dense from 0"
             if largest is None
             else f"largest gap {largest.length:,} ({largest.start:,}..{largest.end:,})",

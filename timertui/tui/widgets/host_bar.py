@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from timertui.model import HostFacts
 from timertui.tui import look
+from timertui.words import counted
 
 if TYPE_CHECKING:
     from timertui.tui.app import TimerTuiApp
@@ -74,9 +75,9 @@ class HostBar(Vertical):
         scan = f" · last scan {look.duration(self.scan_ns)}" if self.scan_ns is not None else ""
         if self.live:
             state = "paused" if self.paused else f"refresh every {self.interval:g} s"
-            text = f"live · {state}{scan} · {self.shown:,} processes"
+            text = f"live · {state}{scan} · {counted(self.shown, 'process')}"
         else:
-            text = f"snapshot {self.source_label} (offline) · {self.shown:,} processes"
+            text = f"snapshot {self.source_label} (offline) · {counted(self.shown, 'process')}"
             if cast("TimerTuiApp", self.app).source.live:
                 text += " · esc: back to live"
         self.query_one("#host-source", Static).update(text)
