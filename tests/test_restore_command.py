@@ -174,3 +174,18 @@ def test_plain_progress_is_a_line_a_second() -> None:
         view.show(ev.Progress(t, "create", 0, 2, t // 1000, 2_000_000, 1, 0, 1e6, second))
     assert len(err.getvalue().splitlines()) == 2
     assert "\r" not in err.getvalue()
+
+
+def test_verification_says_what_differs_in_words() -> None:
+    from timertui.commands.restore import _Text
+
+    plan = build_plan(process([timer(0), timer(5)]))
+    view = _Text(plan, io.StringIO(), io.StringIO())
+    checks = (
+        ev.TimerCheck(0, (ev.FieldDiff("present", 1, 0),)),
+        ev.TimerCheck(5, (ev.FieldDiff("signo", 34, 35),)),
+    )
+    table = view.verification(checks)
+    assert "differs: missing after the restore" in table
+    assert "differs: signo: want 34, got 35" in table
+    assert "!=" not in table

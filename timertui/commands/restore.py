@@ -296,8 +296,7 @@ class _Text:
                     duration_text(values.interval_ns) if values else "-",
                     "equal"
                     if check.equal
-                    else "differs: "
-                    + ", ".join(f"{d.field} {d.expected} != {d.actual}" for d in check.diffs),
+                    else "differs: " + ", ".join(d.text() for d in check.diffs),
                 )
             )
         headers = ("ID", "CLOCK", "NOTIFY", "SIGNAL", "SIGVAL", "VALUE", "INTERVAL", "RESULT")
