@@ -254,3 +254,16 @@ def test_unchanged_long_reading_is_parsed_once(fake_proc: Path) -> None:
     second = read_timers(9)
     assert second is not first
     assert second.timers == tuple(changed)
+
+
+def test_duty_bounds_how_often_a_long_listing_is_read(fake_proc: Path) -> None:
+    # The app's sweep: a long listing is given again until reading it anew would cost more than
+    # `duty` of the time since; without `duty` every read is fresh.
+    (fake_proc / "10").mkdir()
+    timers = [Timer(i, 0, SIGEV_NONE, 10, 0, i) for i in range(3000)]
+    (fake_proc / "10" / "timers").write_text(render(timers))
+    first = read_timers(10, duty=0.01)
+    (fake_proc / "10" / "timers").write_text(render(timers[:-1]))
+    assert read_timers(10, duty=0.01) is first  # read microseconds ago: not again yet
+    assert read_timers(10, duty=1e-12) is first  # a tiny duty: ~forever
+    assert read_timers(10).timers == tuple(timers[:-1])  # no duty: read

@@ -15,6 +15,8 @@ from __future__ import annotations
 import errno
 import os
 import re
+import time
+from dataclasses import dataclass
 
 from timertui.errors import InputError
 from timertui.model import (
@@ -36,9 +38,9 @@ DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
 _INT32_MIN = -(2**31)
 _READ_SIZE = 1 << 16
 _READ_ATTEMPTS = 5
-# Multi-page readings by pid (bytes, parsed), the newest last: a pid reused by another process
-# is read afresh like any change.
-_LAST_LONG: dict[int, tuple[bytes, TimersReading]] = {}
+# Multi-page readings by pid, the newest last: a pid reused by another process is read afresh
+# like any change.
+_LAST_LONG: dict[int, _Long] = {}
 _KEEP_LONG = 64
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 # A timer's four lines at their longest ("ID: 2147483647", "signal: -2147483648/" + 16 hex
@@ -140,14 +142,20 @@ def _parse_record(lines: list[str], start: int, source: str) -> Timer:
     return Timer(timer_id, clock, notify, target, signo, sigval)
 
 
-def read_timers(pid: int) -> TimersReading:
+def read_timers(pid: int, *, duty: float = 0.0) -> TimersReading:
     """Read /proc/PID/timers; gone, denied and a kernel without the file are states, not errors.
 
     The timers come sorted by ID. A text the parser does not understand raises TimersParseError.
+    With `duty` (a share of a core, e.g. 0.01) a long listing read before is given again while
+    reading it anew would take more than that share of the time since: the kernel lists 10,000
+    timers in about 20 ms of system time, which a view refreshed every second cannot afford.
     """
     path = f"{PROC_ROOT}/{pid}/timers"
     last = _LAST_LONG.get(pid)
-    previous = last[0] if last is not None else None
+    started = time.monotonic_ns()
+    if duty and last is not None and started - last.read_ns < last.cost_ns / duty:
+        return last.reading
+    previous = last.data if last is not None else None
     for _ in range(_READ_ATTEMPTS):
         got = _read_file(pid, path)
         if isinstance(got, TimersReading):
@@ -156,10 +164,11 @@ def read_timers(pid: int) -> TimersReading:
         if whole:
             break
         if data == previous:
-            if last is not None and previous is last[0]:
-                # As the last scan read it: consistent, and already parsed (10,000 timers
-                # take 20 ms to read and 100 ms to parse; a live view reads them every second).
-                return last[1]
+            if last is not None and previous is last.data:
+                # As the last read gave it: consistent, and parsed already (10,000 timers take
+                # 100 ms to parse).
+                _remember(pid, _Long(data, last.reading, started, time.monotonic_ns() - started))
+                return last.reading
             break
         # Past a page the kernel lists the timers over several read()s, each starting again
         # at a position in its list: a timer created or deleted between two shifts the list,
@@ -169,11 +178,25 @@ def read_timers(pid: int) -> TimersReading:
     timers = parse_timers(data.decode("latin-1"), path, skip_repeats=not whole)
     reading = TimersReading(Access.OK, tuple(sorted(timers, key=lambda t: t.id)))
     if not whole:
-        _LAST_LONG.pop(pid, None)
-        _LAST_LONG[pid] = (data, reading)
-        while len(_LAST_LONG) > _KEEP_LONG:
-            del _LAST_LONG[next(iter(_LAST_LONG))]  # the longest unread
+        _remember(pid, _Long(data, reading, started, time.monotonic_ns() - started))
     return reading
+
+
+@dataclass(frozen=True)
+class _Long:
+    """A multi-page listing as read: its bytes, the reading, when and at what cost."""
+
+    data: bytes
+    reading: TimersReading
+    read_ns: int
+    cost_ns: int
+
+
+def _remember(pid: int, long: _Long) -> None:
+    _LAST_LONG.pop(pid, None)
+    _LAST_LONG[pid] = long
+    while len(_LAST_LONG) > _KEEP_LONG:
+        del _LAST_LONG[next(iter(_LAST_LONG))]  # the longest unread
 
 
 def _read_file(pid: int, path: str) -> tuple[bytes, bool] | TimersReading:

@@ -54,17 +54,20 @@ class _Denied(Exception):
     """We may not read this part of the process."""
 
 
-def scan(include_all: bool = False, *, include_unreadable: bool = False) -> list[ProcessTimers]:
+def scan(
+    include_all: bool = False, *, include_unreadable: bool = False, duty: float = 0.0
+) -> list[ProcessTimers]:
     """Processes in pid order: those with timers, or every process with `include_all`.
 
     Processes whose timers we may not read (NO_ACCESS) or cannot read (NO_TIMERS_FILE) come
     back with that state when `include_all` or `include_unreadable` is set. A process that exits
     during the sweep is left out of it. Only a timers text the parser does not understand
-    (TimersParseError) or an errno /proc should never give escapes as an exception.
+    (TimersParseError) or an errno /proc should never give escapes as an exception. `duty`
+    bounds the cost of re-reading long timer listings (proc_timers.read_timers).
     """
     found: list[ProcessTimers] = []
     for pid in sorted(psutil.pids()):
-        reading = proc_timers.read_timers(pid)
+        reading = proc_timers.read_timers(pid, duty=duty)
         if reading.access is Access.GONE:
             continue
         if reading.access is Access.OK:

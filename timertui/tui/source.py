@@ -56,6 +56,11 @@ def unreadable_notes(processes: Sequence[ProcessTimers]) -> tuple[str, ...]:
     )
 
 
+# The share of a core re-reading each long timer listing may take: a process with 10,000 timers
+# is listed again every 2 s rather than every refresh (its listing costs the kernel ~20 ms).
+REREAD_DUTY = 0.01
+
+
 class LiveSource:
     """This host, read through the capture layer."""
 
@@ -76,7 +81,7 @@ class LiveSource:
     def scan(self, include_all: bool) -> list[ProcessTimers]:
         from timertui.capture import processes
 
-        return processes.scan(include_all, include_unreadable=True)
+        return processes.scan(include_all, include_unreadable=True, duty=REREAD_DUTY)
 
     def capture(self, pids: Sequence[int], deep: bool = False) -> Captured:
         from timertui.capture import processes

@@ -80,4 +80,5 @@ class HostBar(Vertical):
             text = f"snapshot {self.source_label} (offline) · {counted(self.shown, 'process')}"
             if cast("TimerTuiApp", self.app).source.live:
                 text += " · esc: back to live"
-        self.query_one("#host-source", Static).update(text)
+        # One line (height 1 in the stylesheet): a new figure after every scan needs no layout.
+        self.query_one("#host-source", Static).update(text, layout=False)
