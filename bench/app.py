@@ -3,10 +3,10 @@ xterm-256color, bench.pty_app), driven by keys, next to the command line and to 
 measured in the same run.
 
 - Restore from the app: `timertui --snapshot FILE`, `r` on the process, `s`; the time from the `s`
-  key to "verified" on screen, against `timertui restore FILE` start to exit (median of 3) for the
-  same snapshot: 10,000 dense timers and the largest count near 100,000 that RLIMIT_SIGPENDING
-  allows (goal 1.2x the command + 0.5 s); the walk of IDs 0, 1,000,000 and 2,000,000 (the mode
-  select set to walk by keys, against `--mode walk`; goal 1.15x).
+  key to "verified" on screen, against `timertui restore FILE` start to exit (median of 3; one
+  run for the slow ones) for the same snapshot: 10,000 dense timers and the largest count near
+  100,000 that RLIMIT_SIGPENDING allows (goal 1.2x the command + 0.5 s); the walk of IDs 0,
+  1,000,000 and 2,000,000 (the mode select set to walk by keys, against `--mode walk`; goal 1.15x).
 - Key to screen: a table's cursor moved down and up in turns, 20 times a second; the time from
   the key to its new line drawn in the cursor's style (to the first bytes after the key when the
   table draws no cursor style) during the walk of 10,000 timers spread over 6,000,000 IDs, with
@@ -15,15 +15,15 @@ measured in the same run.
   on a small snapshot.
 - Live values on 10,000 timers for 10 s: the app's CPU (all threads, and reaped children) against
   the same app and screen without `v`; the target's time in ptrace stop, sampled from
-  /proc/PID/stat every half millisecond, worst second (goals < 25% of a core, < 1% of each
-  second).
+  /proc/PID/stat every half millisecond, worst second, against one capture of all its timers a
+  second done here (goals < 25% of a core, < 1% of each second).
 - At rest with 500 sleeping processes and one holding 10,000 timers, 1 s refresh, 10 s: the app's
   CPU against one scan of /proc a second done in this process (goal < 3% of a core). The first
   fill of 2,000 rows (`a` on a scripted host of 2,000 processes, two with timers): the longest
   key to screen time while it fills (goal < 100 ms).
 - Worker ready: the spawn phase (run start to the worker's first event) in the app's timing
   panel, median over the app's restores, against the command line's worker start (Start event),
-  median (goal 2x, issue 18).
+  median: a cross-check on screen of issue 18's goal, which bench.restore judges.
 Every wait has a bound: a goal not met within it reads "timed out after N s". Every process
 started here (the app's session and descendants, workloads, sleepers) is killed at the end.
 """
@@ -60,11 +60,11 @@ SCRIPTED_APP = (sys.executable, "-m", "bench.scripted_app")
 DENSE = 10_000
 WALK_IDS = (0, 1_000_000, 2_000_000)
 SPREAD_IDS = tuple(range(0, 6_000_000, 600))  # 10,000 timers whose walk lasts seconds
-RESTORE_GOAL, RESTORE_SLACK_S, WALK_GOAL, READY_GOAL = 1.2, 0.5, 1.15, 2.0
+RESTORE_GOAL, RESTORE_SLACK_S, WALK_GOAL = 1.2, 0.5, 1.15
 LATENCY_GOAL_S, FILL_GOAL_S = 0.1, 0.1
 LIVE_CPU_GOAL, STOPPED_GOAL, IDLE_CPU_GOAL = 0.25, 0.01, 0.03
 SAMPLES, KEY_PERIOD_S, KEY_TIMEOUT_S = 100, 0.05, 1.0
-WINDOW_S, REFERENCE_WINDOW_S = 10.0, 5.0
+WINDOW_S, REFERENCE_WINDOW_S = 10.0, 3.0
 FILL_PROBE_S, FILL_PERIOD_S = 2.0, 0.01
 SLEEPERS, POLLED, FILLED = 500, 5_000, 2_000
 START_TIMEOUT_S = 30.0
@@ -272,32 +272,36 @@ def sleepers(count: int) -> Iterator[None]:
 
 def sigpending_count() -> int:
     """The largest multiple of 10,000 up to 100,000 that RLIMIT_SIGPENDING leaves room for
-    (other processes of this user hold some: a margin of 5%), after raising the soft limit to
-    the hard one; a note says why it is less than 100,000."""
+    beside the timers this user's processes hold now (and a margin of 5%), after raising the soft
+    limit to the hard one; a note says why it is less than 100,000."""
     soft, hard = resource.getrlimit(resource.RLIMIT_SIGPENDING)
     if soft != hard:
         resource.setrlimit(resource.RLIMIT_SIGPENDING, (hard, hard))
     room = hard if hard != resource.RLIM_INFINITY else 100_000
-    count = min(100_000, int(room * 0.95) // 10_000 * 10_000)
+    held = sum(len(p.timers) for p in processes.scan(False) if p.uid == os.getuid())
+    count = min(100_000, int((room - held) * 0.95) // 10_000 * 10_000)
     if count < 100_000:
         status = Path("/proc/self/status").read_text()
         caps = int(re.search(r"CapEff:\s*([0-9a-f]+)", status).group(1), 16)  # type: ignore[union-attr]
-        able = "" if caps & (1 << 24) else ", and this process lacks CAP_SYS_RESOURCE to raise it"
-        NOTES.append(f"{count:,} timers, not 100,000: RLIMIT_SIGPENDING hard limit {hard:,}{able}")
+        able = "" if caps & (1 << 24) else " (this process lacks CAP_SYS_RESOURCE to raise it)"
+        NOTES.append(
+            f"{count:,} timers, not 100,000: RLIMIT_SIGPENDING hard limit {hard:,}{able},"
+            f" {held:,} timers held by this user's processes now"
+        )
     return count
 
 
 # -- the measures -----------------------------------------------------------------------------
 
 
-def cli_wall(path: Path, *options: str) -> float:
-    """Median seconds of `timertui restore [options] FILE`, start to exit (its progress lines on
-    stderr go to /dev/null, not into the bench's table)."""
+def cli_wall(path: Path, runs: int, *options: str) -> float:
+    """Median seconds of `runs` runs of `timertui restore [options] FILE`, start to exit (its
+    progress lines on stderr go to /dev/null, not into the bench's table)."""
     argv = [*COMMAND, "restore", *options, str(path)]
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)
     try:
-        return statistics.median(spawn_wall(argv) for _ in range(CLI_RUNS)) / 1e9
+        return statistics.median(spawn_wall(argv) for _ in range(runs)) / 1e9
     finally:
         os.dup2(saved, 2)
         os.close(saved)
@@ -306,7 +310,9 @@ def cli_wall(path: Path, *options: str) -> float:
 
 def restore_row(directory: Path, label: str, ids: Sequence[int], walk: bool = False) -> Row:
     path = save_snapshot(directory, label.replace(" ", "-"), ids)
-    reference = cli_wall(path, *(("--mode", "walk") if walk else ()))
+    # A walk or a restore of more than 10,000 timers takes seconds: one run of the command.
+    runs = 1 if walk or len(ids) > DENSE else CLI_RUNS
+    reference = cli_wall(path, runs, *(("--mode", "walk") if walk else ()))
     goal_s = WALK_GOAL * reference if walk else RESTORE_GOAL * reference + RESTORE_SLACK_S
     goal = f"<= {WALK_GOAL}x" if walk else f"<= {RESTORE_GOAL}x + {RESTORE_SLACK_S:g} s"
     cli = "timertui restore" + (" --mode walk" if walk else "")
@@ -481,7 +487,9 @@ def idle() -> Row:
 
 
 def worker_ready(directory: Path) -> Row:
-    """The app's spawn phases against the command line's worker start, medians."""
+    """The spawn phases shown by the app against the command line's worker start, medians. A
+    cross-check from the screen: issue 18's goal is judged by bench.restore (the server's
+    worker ready against the CLI's fork start, many runs)."""
     path = save_snapshot(directory, "ready", WALK_IDS)
     starts = [command_times(path) for _ in range(CLI_RUNS)]
     reference = statistics.median(t.worker - t.run for t in starts) / 1e9
@@ -495,8 +503,7 @@ def worker_ready(directory: Path) -> Row:
         "command line worker start",
         _s(reference),
         ours / reference,
-        f"<= {READY_GOAL:g}x",
-        ours <= READY_GOAL * reference,
+        "see bench.restore",
     )
 
 
