@@ -142,3 +142,19 @@ def test_a_plan_with_a_cpu_clock_decodes_in_a_fresh_process() -> None:
         check=True,
     )
     assert json.loads(out.stdout) == ["CpuClockType", int(CpuClockType.VIRT)]
+
+
+def test_build_records_makes_what_the_constructor_makes() -> None:
+    from timertui.model import build_records
+
+    values = build_records(TimerValues, [5, 6], [0, 10], [0, 1])
+    assert values == [TimerValues(5, 0, 0), TimerValues(6, 10, 1)]
+    timers = build_records(Timer, [1, 2], [0, 1], [0, 0], [9, 9], [34, 35], [0, 7], values)
+    assert timers == [Timer(1, 0, 0, 9, 34, 0, values[0]), Timer(2, 1, 0, 9, 35, 7, values[1])]
+    assert hash(timers[0]) == hash(Timer(1, 0, 0, 9, 34, 0, values[0]))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        timers[0].id = 3  # type: ignore[misc]
+    with pytest.raises(TypeError, match="2 columns for 3 fields"):
+        build_records(TimerValues, [1], [2])
+    with pytest.raises(ValueError, match="zip"):
+        build_records(TimerValues, [1], [2], [])

@@ -4,11 +4,14 @@ here."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
+from itertools import repeat
 from operator import attrgetter
 from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 _C = TypeVar("_C", bound=type)
+_R = TypeVar("_R")
 
 
 @dataclass_transform(frozen_default=True)
@@ -156,6 +159,21 @@ def _methods(spec: _Spec) -> tuple[Any, ...]:
         object.__delattr__(self, name)
 
     return __init__, __eq__, __hash__, __repr__, __setattr__, __delattr__
+
+
+def build_records(cls: type[_R], *columns: Iterable[Any]) -> list[_R]:
+    """Records of the record class `cls` from one column per field (in field order, no
+    defaults filled in), as `list(map(cls, *columns))` gives them but ~3x faster: the field
+    dicts and the instances are made in C loops, with no call of __init__ per record (what
+    decoding 100,000 timers mostly costs)."""
+    names = cls.__record__.names  # type: ignore[attr-defined]
+    if len(columns) != len(names):
+        raise TypeError(f"{cls.__name__}: {len(columns)} columns for {len(names)} fields")
+    dicts = list(map(dict, map(zip, repeat(names), zip(*columns, strict=True))))
+    made = list(map(object.__new__, repeat(cls, len(dicts))))
+    # object.__setattr__, past the record's frozen __setattr__: each instance gets its dict.
+    deque(map(object.__setattr__, made, repeat("__dict__"), dicts), maxlen=0)
+    return made
 
 
 def _frozen(message: str) -> None:

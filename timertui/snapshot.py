@@ -35,6 +35,8 @@ import stat
 import struct
 import zlib
 from collections.abc import Callable, Iterator
+from itertools import repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import msgpack
@@ -53,6 +55,7 @@ from timertui.model import (
     Snapshot,
     Timer,
     TimerValues,
+    build_records,
     record,
 )
 from timertui.signals import SIGRTMAX, valid_timer_signal
@@ -159,19 +162,14 @@ def _pack_snapshot(snap: Snapshot) -> dict[str, Any]:
 
 def _pack_process(proc: ProcessTimers) -> dict[str, Any]:
     timers = proc.timers
-    columns: dict[str, list[Any]] = {
-        "id": [t.id for t in timers],
-        "clock": [t.clock for t in timers],
-        "notify": [t.notify for t in timers],
-        "target": [t.target for t in timers],
-        "signo": [t.signo for t in timers],
-        "sigval": [t.sigval for t in timers],
-    }
-    if any(t.values is not None for t in timers):
-        values = [t.values for t in timers]
-        columns["remaining_ns"] = [v.remaining_ns if v else None for v in values]
-        columns["interval_ns"] = [v.interval_ns if v else None for v in values]
-        columns["overrun"] = [v.overrun if v else None for v in values]
+    # Columns by attrgetter: a C loop per field (100,000 timers are read 9 times each).
+    columns = {key: list(map(attrgetter(key), timers)) for key in _TIMER_COLUMNS}
+    values = list(map(attrgetter("values"), timers))
+    if values and None not in values:
+        columns.update({key: list(map(attrgetter(key), values)) for key in _VALUE_COLUMNS})
+    elif any(v is not None for v in values):
+        for key in _VALUE_COLUMNS:
+            columns[key] = [None if v is None else getattr(v, key) for v in values]
     return {
         "pid": proc.pid,
         "ppid": proc.ppid,
@@ -478,11 +476,12 @@ def _unpack_timers(columns: dict[str, Any], path: str) -> tuple[Timer, ...]:
 
     base = [column(key) for key in _TIMER_COLUMNS]
     if "remaining_ns" not in columns:
-        return tuple(map(Timer, *base))
+        return tuple(build_records(Timer, *base, repeat(None, count)))
     remaining, interval, overrun = (column(key, nullable=True) for key in _VALUE_COLUMNS)
     if None not in remaining and None not in interval and None not in overrun:
         # The usual deep capture: every timer has values, so no per-timer checks.
-        return tuple(map(Timer, *base, map(TimerValues, remaining, interval, overrun)))
+        every = build_records(TimerValues, remaining, interval, overrun)
+        return tuple(build_records(Timer, *base, every))
     values: list[TimerValues | None] = []
     for index, (rem, ival, over) in enumerate(zip(remaining, interval, overrun, strict=True)):
         if rem is not None and ival is not None and over is not None:
@@ -493,7 +492,7 @@ def _unpack_timers(columns: dict[str, Any], path: str) -> tuple[Timer, ...]:
             raise _Bad(
                 f"{path}[{index}]", "remaining_ns, interval_ns and overrun must be all set or nil"
             )
-    return tuple(map(Timer, *base, values))
+    return tuple(build_records(Timer, *base, values))
 
 
 # ---------------------------------------------------------------------------------------------
