@@ -142,7 +142,7 @@ def until_verified(app: PtyApp, bound: float) -> float:
     if verified is None:
         raise Stuck(f"timed out after {bound:g} s")
     app.wait_quiet(0.3, 5.0)
-    spawn = re.search(r"spawn\s+" + _DURATION.pattern, app.text_since(mark))
+    spawn = re.search(r"start\s+" + _DURATION.pattern, app.text_since(mark))
     if spawn is not None:
         SPAWNS.append(round(float(spawn.group(1)) * _UNIT_NS[spawn.group(2)]))
     return (verified - sent) / 1e9

@@ -87,6 +87,7 @@ class ProcessesScreen(AppScreen):
         self._values: tuple[int, LiveValues | None, str | None] | None = None  # pid, read, refusal
         self._ticker: Timer | None = None
         self._title = ""
+        self._could_restore = False
 
     def compose(self) -> ComposeResult:
         yield HostBar(self.source.label, self.source.live, self.interval, id="host-bar")
@@ -152,7 +153,12 @@ class ProcessesScreen(AppScreen):
     def _highlighted(self, message: ProcessTable.Highlighted) -> None:
         self._show_timers(message.pid)
         self._request_values(message.pid)
-        self.refresh_bindings()  # restore and race apply to some rows only
+        # Restore and race apply to some rows only. The footer is rebuilt (a layout pass) on
+        # every refresh: only when that changes, not at every cursor move.
+        can_restore = self._highlighted_process() is not None
+        if can_restore != self._could_restore:
+            self._could_restore = can_restore
+            self.refresh_bindings()
 
     @on(TimersTable.Scrolled)
     def _timers_scrolled(self) -> None:

@@ -22,6 +22,7 @@ from timertui.tui.run_view import RunView, diff_text
 from timertui.tui.widgets.style_cache import StyleCache
 from timertui.tui.widgets.virtual_table import VirtualTable
 
+WORKER_START = "spawn"  # the phase that starts the worker process (forked by the server)
 _SEVERITY_MARK = {"info": "·", "warning": "!", "error": "✗", "fatal": "✗✗"}
 _SEVERITY_CLASS = {
     "warning": "decision--warning",
@@ -59,8 +60,18 @@ class RunProgress(Vertical):
     def show(self, view: RunView) -> None:
         self.fraction = view.fraction
         reached = max(view.reached, 0)
-        where = look.duration(view.elapsed_ns) if view.finished else f"ID {reached:,}"
+        where = timing_text(view) if view.finished else f"ID {reached:,}"
         self.label = f"{view.outcome} · {view.mode or '…'} · {where}"
+
+
+def timing_text(view: RunView) -> str:
+    """A finished run's time: the restore itself, and the worker's start apart from it (a
+    process start is not kernel timer work, and would hide microseconds of it)."""
+    start = view.phases.get(WORKER_START)
+    if start is None:
+        return look.duration(view.elapsed_ns)
+    restore = look.duration(max(0, view.elapsed_ns - start))
+    return f"{restore} + {look.duration(start)} worker start"
 
 
 STATE_CLASSES = frozenset(f"state--{s}" for s in look.STATE_MARKERS)
@@ -179,7 +190,8 @@ class TimingPanel(Static):
         for name, ns in view.phases.items():
             predicted = prediction.phases.get(name) if prediction else None
             guess = f" (sim {look.duration(predicted)})" if predicted is not None else ""
-            lines.append(f"{name:<10}{look.duration(ns)}{guess}")
+            label = "start" if name == WORKER_START else name
+            lines.append(f"{label:<10}{look.duration(ns)}{guess}")
         if prediction is not None and prediction.done is not None:
             lines.append(prediction_line(prediction))
         if view.done is not None:
