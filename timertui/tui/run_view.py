@@ -26,7 +26,6 @@ class RunView:
     done: ev.Done | None = None
     error: ev.Error | None = None
     elapsed_ns: int = 0
-    version: int = 0  # counts the changes of `states` and `details`
 
     def __post_init__(self) -> None:
         self.states = dict.fromkeys(self.ids, "pending")
@@ -71,8 +70,6 @@ class RunView:
                     changed.add(event.timer_id)
             case ev.Error():
                 self.error = event
-        if changed:
-            self.version += 1
         return changed
 
     @property

@@ -54,11 +54,11 @@ class RaceLane(Vertical):
         if self.unavailable is None:
             self.query_one(RunProgress).ready("ready · press s to start the race")
 
-    def show(self, report: GapReport | None, view: RunView) -> None:
+    def show(self, report: GapReport | None, view: RunView, changed: set[int]) -> None:
         if self.unavailable is not None:
             return
         self.query_one(RunProgress).show(view)
-        self.query_one(GapMap).show(report, view.states, view.walked, view.version)
+        self.query_one(GapMap).show(report, view.states, view.walked, changed)
         self.query_one(TimingPanel).show(view)
         if len(view.decisions) != self._decisions:
             self._decisions = len(view.decisions)
@@ -89,6 +89,7 @@ class RaceScreen(RunsScreen):
             ),
         )
         self.views: dict[str, RunView] = {}
+        self._changed: dict[str, set[int]] = {}  # per lane, since it was last drawn
         self._gaps = gap_report(process)
         self._round = 0
 
@@ -123,7 +124,8 @@ class RaceScreen(RunsScreen):
             if lane_widget.unavailable is None:
                 lane = lane_widget.lane
                 self.views[lane.key] = RunView(ids)
-                lane_widget.show(self._gaps, self.views[lane.key])
+                self._changed[lane.key] = set()
+                lane_widget.show(self._gaps, self.views[lane.key], set())
                 self.stream(f"{self._round}:{lane.key}", lane.request)
         self.refresh_bindings()
 
@@ -132,7 +134,7 @@ class RaceScreen(RunsScreen):
         if round_ != str(self._round) or key not in self.views:
             return
         view = self.views[key]
-        view.apply(message.event)
+        self._changed[key] |= view.apply(message.event)
         if view.finished or view.holding:
             self._draw_lanes()
         else:
@@ -142,7 +144,8 @@ class RaceScreen(RunsScreen):
 
     def _draw_lanes(self) -> None:
         for key, view in self.views.items():
-            self.query_one(f"#lane-{key}", RaceLane).show(self._gaps, view)
+            changed, self._changed[key] = self._changed[key], set()
+            self.query_one(f"#lane-{key}", RaceLane).show(self._gaps, view, changed)
 
     def action_cancel(self) -> None:
         self.cancel_runs()

@@ -94,6 +94,7 @@ class RestoreScreen(RunsScreen):
         super().__init__(process, origin, restorer)
         self.view = RunView(tuple(sorted(t.id for t in process.timers)))
         self.prediction: RunView | None = None
+        self._predict: RunRequest | None = None  # the prediction to run once the run is done
         self._gaps = gap_report(process)
         self.running = False
         self._run = 0
@@ -205,6 +206,7 @@ class RestoreScreen(RunsScreen):
         run = f"run-{self._run}"
         self.view = RunView(self.view.ids)
         self.prediction = None
+        self._predict = None
         self.running = True
         self.query_one("#start", Button).disabled = True
         self.query_one(RunTimersTable).load(self.process.timers, self.view)
@@ -218,9 +220,9 @@ class RestoreScreen(RunsScreen):
         self.stream(run, request)
         if request.backend == NATIVE and self.restorer.unavailable(SIM) is None:
             # The simulator's prediction for this host's kernel ("" picks its profile), shown
-            # beside the measurement.
-            self.prediction = RunView(self.view.ids)
-            self.stream(f"{run}-prediction", RunRequest(SIM, request.mode, False, "", "instant"))
+            # beside the measurement once that is done: run beside it, the model would take CPU
+            # from the app and the worker (this VM has two cores) and slow what it predicts.
+            self._predict = RunRequest(SIM, request.mode, False, "", "instant")
 
     def on_restore_event(self, message: RestoreEvent) -> None:
         current = f"run-{self._run}"
@@ -231,6 +233,10 @@ class RestoreScreen(RunsScreen):
         if message.run != current:
             return  # a cancelled run's last events
         self._changed |= self.view.apply(message.event)
+        if isinstance(message.event, ev.Done) and self._predict is not None:
+            self.prediction = RunView(self.view.ids)
+            self.stream(f"{current}-prediction", self._predict)
+            self._predict = None
         if self.view.finished or self.view.holding:
             self._draw()
         else:
@@ -253,10 +259,10 @@ class RestoreScreen(RunsScreen):
         view = self.view
         if self._run:
             self.query_one(RunProgress).show(view)
-        if self._changed:
-            self.query_one(RunTimersTable).update_states(view, self._changed)
-            self._changed = set()
-        self.query_one(GapMap).show(self._gaps, view.states, view.walked, view.version)
+        changed, self._changed = self._changed, set()
+        if changed:
+            self.query_one(RunTimersTable).update_states(view, changed)
+        self.query_one(GapMap).show(self._gaps, view.states, view.walked, changed)
         self.query_one(DecisionsLog).show(view)
         self.query_one(TimingPanel).show(view, self.prediction)
 

@@ -8,7 +8,7 @@ has already run through turn from `·` to `░`.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,6 +22,7 @@ from timertui.words import counted
 # When timers of several states share a cell, the cell shows the one that needs attention most.
 _RANK = ("failed", "differs", "pending", "created", "armed", "verified")
 _RANK_OF = {state: rank for rank, state in enumerate(_RANK)}
+_PENDING = _RANK_OF["pending"]
 _STATE_CELL = {
     "failed": (look.MAP_FAILED, "gapmap--failed"),
     "differs": (look.MAP_FAILED, "gapmap--failed"),
@@ -31,6 +32,37 @@ _STATE_CELL = {
     "verified": (look.MAP_TIMER, "gapmap--verified"),
 }
 _MIN_MAP_COLUMNS = 16
+
+
+class _WorstStates:
+    """The worst state in each cell of `width` IDs: counts of each state per cell, so a change
+    of state costs a count up and a count down."""
+
+    def __init__(self, ids: Iterable[int], states: Mapping[int, str], width: int) -> None:
+        self.width = width
+        self._rank = {tid: _rank(states, tid) for tid in ids}
+        self._counts: dict[int, list[int]] = {}
+        for tid, rank in self._rank.items():
+            self._counts.setdefault(tid // width, [0] * len(_RANK))[rank] += 1
+
+    def update(self, states: Mapping[int, str], changed: Iterable[int]) -> None:
+        for tid in changed:
+            old = self._rank.get(tid)
+            new = _rank(states, tid)
+            if old is not None and new != old:
+                counts = self._counts[tid // self.width]
+                counts[old] -= 1
+                counts[new] += 1
+                self._rank[tid] = new
+
+    def cells(self) -> Iterator[tuple[int, int]]:
+        """(cell, worst state's rank) for every cell holding timers."""
+        for bucket, counts in self._counts.items():
+            yield bucket, next(rank for rank, n in enumerate(counts) if n)
+
+
+def _rank(states: Mapping[int, str], tid: int) -> int:
+    return _RANK_OF.get(states.get(tid, "pending"), _PENDING)
 
 
 class GapMap(StyleCache, Widget):
@@ -51,28 +83,31 @@ class GapMap(StyleCache, Widget):
         self.report: gaps.GapReport | None = None
         self.states: Mapping[int, str] | None = None
         self.walked = -1
-        self._version = 0
         self._empty = "no timers"
-        # The worst state per cell, kept while the states and the cell width stay the same: a
-        # walk redraws ten times a second, and 100,000 timers take a while to go through.
-        self._worst_key: tuple[int, int, int, int] | None = None
-        self._worst: dict[int, int] = {}
+        # The worst state per cell, kept up to date from the timers that changed: a walk
+        # changes a few timers between redraws, ten a second, of up to 100,000.
+        self._worst: _WorstStates | None = None
+        self._changed: set[int] = set()
 
     def show(
         self,
         report: gaps.GapReport | None,
         states: Mapping[int, str] | None = None,
         walked: int = -1,
-        version: int = 0,
+        changed: Iterable[int] = (),
         *,
         empty: str = "no timers",
     ) -> None:
-        """The IDs to draw; with `states` (timer ID -> restore state, `version` counting its
-        changes) and `walked` (the highest ID the walk has reached) the map shows a restore's
-        progress. `empty` says why there is nothing to draw."""
+        """The IDs to draw; with `states` (timer ID -> restore state; `changed`, the timers
+        whose state changed since the last call with the same mapping) and `walked` (the
+        highest ID the walk has reached) the map shows a restore's progress. `empty` says why
+        there is nothing to draw."""
+        if report is not self.report or states is not self.states:
+            self._worst = None
         self.report, self.states, self.walked = report, states, walked
+        if self._worst is not None:
+            self._changed.update(changed)
         self._empty = empty
-        self._version = version
         self.refresh()
 
     def render(self) -> Text:
@@ -116,24 +151,15 @@ class GapMap(StyleCache, Widget):
             else:
                 cells.append((look.MAP_FREE, "gapmap--free"))
         if self.states is not None:
-            for bucket, rank in self._worst_states(report, self.states, width).items():
+            worst = self._worst
+            if worst is None or worst.width != width:
+                worst = self._worst = _WorstStates(report.ids, self.states, width)
+            else:
+                worst.update(self.states, self._changed)
+            self._changed = set()
+            for bucket, rank in worst.cells():
                 cells[bucket] = _STATE_CELL[_RANK[rank]]
         return cells
-
-    def _worst_states(
-        self, report: gaps.GapReport, states: Mapping[int, str], width: int
-    ) -> dict[int, int]:
-        key = (id(report), id(states), self._version, width)
-        if key != self._worst_key:
-            worst: dict[int, int] = {}
-            pending = _RANK_OF["pending"]
-            for tid in report.ids:
-                rank = _RANK_OF.get(states.get(tid, "pending"), pending)
-                bucket = tid // width
-                if rank < worst.get(bucket, len(_RANK)):
-                    worst[bucket] = rank
-            self._worst_key, self._worst = key, worst
-        return self._worst
 
     def _stat_lines(self, report: gaps.GapReport) -> list[Text]:
         note = self._style("gapmap--note")
