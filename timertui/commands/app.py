@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sys
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -37,6 +38,9 @@ def add_arguments(parser: Any) -> None:
     )
 
 
+_SWITCH_INTERVAL_S = 0.0005
+
+
 def run_app(args: argparse.Namespace) -> int:
     from timertui import demo, sources
     from timertui.tui.app import TimerTuiApp
@@ -59,6 +63,10 @@ def run_app(args: argparse.Namespace) -> int:
             app = on_signal.app = TimerTuiApp(
                 source, snapshot_dir=args.snapshot_dir, focus_pid=focus
             )
+            # The restore threads wait on pipes and answer in microseconds; at the default 5 ms
+            # a busy event loop keeps them from the interpreter for milliseconds at each turn,
+            # which the timing panel would show as the worker's start.
+            sys.setswitchinterval(_SWITCH_INTERVAL_S)
             app.run()
         finally:
             if app is not None:
