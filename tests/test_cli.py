@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from timertui import demo, snapshot
+from timertui import cli, demo, snapshot
 from timertui.capture.proc_timers import parse_timers
 from timertui.clocks import decode_clock
 from timertui.signals import signal_name
@@ -189,3 +189,44 @@ def test_deep_on_an_unreadable_process_names_the_refusal() -> None:
         pytest.skip("pid 1's timers are readable here; no unreadable process to show")
     assert out.returncode == 1
     assert view["deep"]["refused"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["snap"],
+        ["--json", "snap"],
+        ["snap", "--mode", "walk", "--hold", "--pid", "12", "--sigpending", "40"],
+        ["--backend", "sim", "--kernel", "3.10-6.14", "--pace", "x10", "--json", "snap"],
+        ["--dead-threads", "none", "--start", "spawn", "--allow-wrap", "--mode", "exact", "s"],
+    ],
+)
+def test_restore_quick_args_are_what_argparse_gives(argv: list[str]) -> None:
+    from timertui.commands import restore
+    from timertui.commands.parsing import build_parser
+
+    quick = restore.quick_args(argv)
+    assert quick is not None
+    assert vars(quick) == vars(build_parser(cli.COMMANDS, "restore").parse_args(["restore", *argv]))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["a", "b"],
+        ["-h"],
+        ["--help"],
+        ["--js", "snap"],
+        ["--json=1", "snap"],
+        ["--mode", "bogus", "snap"],
+        ["--pid", "x", "snap"],
+        ["--pid", "-3", "snap"],
+        ["snap", "--mode"],
+        ["--", "snap"],
+    ],
+)
+def test_restore_quick_args_leave_the_rest_to_argparse(argv: list[str]) -> None:
+    from timertui.commands import restore
+
+    assert restore.quick_args(argv) is None

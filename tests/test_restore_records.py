@@ -158,3 +158,18 @@ def test_build_records_makes_what_the_constructor_makes() -> None:
         build_records(TimerValues, [1], [2])
     with pytest.raises(ValueError, match="zip"):
         build_records(TimerValues, [1], [2], [])
+
+
+def test_event_json_is_what_json_dumps_writes() -> None:
+    events: list[ev.Event] = [
+        ev.Start(1, "native", 2, 3, "prog ü\n", "auto", 2, 7, False, "6.18", 9),
+        ev.Decision(4, "id-busy", "timer 7: «taken»", "error", None),
+        ev.Progress(5, "create", 1, 2, 3, 7, 3, 2, float("inf"), -1),
+        ev.Progress(6, "create", 1, 2, 3, 7, 3, 2, 1.5e6, 10),
+        ev.Verify(7, (ev.TimerCheck(1, (ev.FieldDiff("signo", 34, 35),)), ev.TimerCheck(7))),
+        ev.Done(8, True, "exact", 2, 0, 9, {"create": 5, "verify": 6}, 11, 2, 0, False),
+    ]
+    for event in events:
+        assert ev.to_json(event) == json.dumps(ev.encode(event), separators=(",", ":"))
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        ev.to_json(ev.Error(1, "cancelled", object()))  # type: ignore[arg-type]

@@ -1,61 +1,38 @@
 """The command line: the TUI by default, and scriptable subcommands (every one takes --json).
 
 Subcommand modules import only what their parser needs at module level, so starting one command
-does not pay for the others (restore's end-to-end time counts interpreter start).
+does not pay for the others (restore's end-to-end time counts interpreter start), and a command
+whose module has `quick_args` parses a plain command line without argparse.
 """
 
 from __future__ import annotations
 
-import argparse
+import atexit
 import gc
 import importlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from timertui.errors import InputError
 
 COMMANDS = ("ps", "show", "snapshot", "inspect", "check", "restore", "calibrate", "demo_workload")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see --help)\n")
-
-
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser; with `only`, just that subcommand's (a command's start time counts)."""
-    parser = _Parser(
-        prog="timertui",
-        description="See, snapshot and replay the restore of POSIX timers of Linux processes.",
-    )
-    if not only:
-        # The bare command's options (the app's) come before any subcommand, so a command
-        # named first never needs them, nor the app module (pathlib) they load.
-        from timertui.commands import app
-
-        app.add_arguments(parser)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in (only,) if only else COMMANDS:
-        module = importlib.import_module(f"timertui.commands.{name}")
-        module.register(sub)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    name = argv[0].replace("-", "_") if argv else ""
+    name = _command(argv)
     # Start-up allocates thousands of objects and frees few: collecting meanwhile is ~10% of
     # it (a command's start counts). The command itself runs with the collector on.
     gc.disable()
     try:
-        if name in COMMANDS:
-            _start_early(name)
-        parser = build_parser(name if name in COMMANDS else None)
-        args = parser.parse_args(argv)
+        args = _quick_args(name, argv[1:]) if name else None
+        if args is None:
+            from timertui.commands.parsing import build_parser
+
+            args = build_parser(COMMANDS, name).parse_args(argv)
     finally:
         gc.enable()
     try:
@@ -82,13 +59,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _start_early(name: str) -> None:
-    """A command's work that need not wait for its arguments: restore's worker process, which
-    then loads its modules on the other core while the arguments are parsed."""
+def _command(argv: Sequence[str]) -> str | None:
+    """The subcommand module named first in `argv`, if any."""
+    name = argv[0].replace("-", "_") if argv else ""
+    return name if name in COMMANDS else None
+
+
+def _quick_args(name: str, rest: list[str]) -> Any:
+    """Start the command's early work (restore's worker process, which then loads its modules
+    on the other core while we parse) and parse `rest` with its quick_args if it has one:
+    None when argparse must parse."""
     module = importlib.import_module(f"timertui.commands.{name}")
     start = getattr(module, "start_early", None)
     if start is not None:
         start()
+    quick = getattr(module, "quick_args", None)
+    return quick(rest) if quick is not None else None
 
 
 def _terminate(signo: int, _frame: object) -> NoReturn:
@@ -96,4 +82,22 @@ def _terminate(signo: int, _frame: object) -> NoReturn:
 
 
 def entry() -> NoReturn:
-    sys.exit(main())
+    status = main()
+    if _command(sys.argv[1:]):
+        _leave(status)
+    sys.exit(status)
+
+
+def _leave(status: int) -> NoReturn:
+    """End a subcommand without the interpreter's teardown (it frees every module and object:
+    ~10 ms of a `timertui restore`). The command's finally blocks have run and its workers are
+    reaped (none runs threads that outlive it); what exit still does is done here: the atexit
+    handlers and flushing the standard streams. Should a flush fail, exit the usual way."""
+    atexit._run_exitfuncs()
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None and not stream.closed:
+                stream.flush()
+    except (OSError, ValueError):
+        sys.exit(status)
+    os._exit(status)

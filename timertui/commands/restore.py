@@ -5,26 +5,96 @@ then the decisions, the time of each phase and the verification table. `--json` 
 events as JSON lines instead. Exit 0 when every timer verified equal, 1 when the restore failed
 or differs, 2 for bad input.
 
-Its end-to-end time counts interpreter start, so the module level imports only argparse.
+Its end-to-end time counts interpreter start, so the module level imports next to nothing, and
+a plain command line is parsed without argparse (quick_args).
 """
 
 from __future__ import annotations
 
-import argparse
-import gc
 import sys
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    import argparse
     from types import ModuleType
 
     from timertui.model import ProcessTimers
     from timertui.restore.events import Event
     from timertui.restore.plan import RestorePlan
 
+    # Parsed by argparse or by quick_args.
+    Arguments = argparse.Namespace | SimpleNamespace
+
 _PLAIN_PROGRESS_NS = 1_000_000_000
 _BACKENDS = ("native", "sim")  # timertui.restore.BACKENDS, without importing it here
 _MODES = ("auto", "exact", "walk")
+
+
+# The options, one table for argparse (register) and for quick_args: flag, add_argument's
+# keywords (action store_true, or a value: choices, type int, or a string).
+_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("--backend", {"choices": _BACKENDS, "default": "native", "help": "default: native"}),
+    (
+        "--mode",
+        {
+            "choices": _MODES,
+            "default": "auto",
+            "help": "auto: exact IDs when the kernel has them, else the walk (default)",
+        },
+    ),
+    ("--pid", {"type": int, "help": "restore this process of the snapshot only"}),
+    (
+        "--hold",
+        {
+            "action": "store_true",
+            "help": "keep the restored process after verifying, reporting expirations "
+            "(Ctrl-C ends)",
+        },
+    ),
+    (
+        "--allow-wrap",
+        {
+            "action": "store_true",
+            "help": "let the walk wrap past INT_MAX when a wanted ID is below the counter",
+        },
+    ),
+    (
+        "--dead-threads",
+        {
+            "choices": ("remap", "none"),
+            "default": "remap",
+            "help": "timers notifying a thread that is gone: to the main thread, or SIGEV_NONE",
+        },
+    ),
+    (
+        "--sigpending",
+        {
+            "type": int,
+            "metavar": "N",
+            "help": "set the restored process's RLIMIT_SIGPENDING soft limit to N",
+        },
+    ),
+    (
+        "--start",
+        {
+            "choices": ("auto", "fork", "spawn"),
+            "default": "auto",
+            "help": "how the native worker starts (default auto: fork when single-threaded)",
+        },
+    ),
+    (
+        "--kernel",
+        {
+            "metavar": "PROFILE",
+            "help": "simulator: 6.15+, 3.10-6.14, pre-3.10 or lowest-free, with "
+            ":KEY=VALUE,... (counter, taken, sigpending, in-use, alarm, others, fillers); "
+            "default: this host's",
+        },
+    ),
+    ("--pace", {"help": "simulator: instant (default), real or xN (x10, x0.1)"}),
+    ("--json", {"action": "store_true", "help": "stream the events as JSON lines"}),
+)
 
 
 def register(sub: Any) -> None:
@@ -36,51 +106,43 @@ def register(sub: Any) -> None:
         "restore failed or differs, 2 for bad input.",
     )
     p.add_argument("source", metavar="FILE|CRIU_DIR", help="snapshot file or CRIU image dir")
-    p.add_argument("--backend", choices=_BACKENDS, default="native", help="default: native")
-    p.add_argument(
-        "--mode",
-        choices=_MODES,
-        default="auto",
-        help="auto: exact IDs when the kernel has them, else the walk (default)",
-    )
-    p.add_argument("--pid", type=int, help="restore this process of the snapshot only")
-    p.add_argument(
-        "--hold",
-        action="store_true",
-        help="keep the restored process after verifying, reporting expirations (Ctrl-C ends)",
-    )
-    p.add_argument(
-        "--allow-wrap",
-        action="store_true",
-        help="let the walk wrap past INT_MAX when a wanted ID is below the counter",
-    )
-    p.add_argument(
-        "--dead-threads",
-        choices=("remap", "none"),
-        default="remap",
-        help="timers notifying a thread that is gone: to the main thread, or SIGEV_NONE",
-    )
-    p.add_argument(
-        "--sigpending",
-        type=int,
-        metavar="N",
-        help="set the restored process's RLIMIT_SIGPENDING soft limit to N",
-    )
-    p.add_argument(
-        "--start",
-        choices=("auto", "fork", "spawn"),
-        default="auto",
-        help="how the native worker starts (default auto: fork when single-threaded)",
-    )
-    p.add_argument(
-        "--kernel",
-        metavar="PROFILE",
-        help="simulator: 6.15+, 3.10-6.14, pre-3.10 or lowest-free, with :KEY=VALUE,... "
-        "(counter, taken, sigpending, in-use, alarm, others, fillers); default: this host's",
-    )
-    p.add_argument("--pace", help="simulator: instant (default), real or xN (x10, x0.1)")
-    p.add_argument("--json", action="store_true", help="stream the events as JSON lines")
+    for flag, spec in _OPTIONS:
+        p.add_argument(flag, **spec)
     p.set_defaults(func=run)
+
+
+def quick_args(argv: list[str]) -> SimpleNamespace | None:
+    """The arguments of a plain command line — one source, long options spelled out, valid
+    values — as argparse would give them, without argparse; None for any other (help, a short,
+    abbreviated or unknown option, a bad value), which argparse then parses or refuses."""
+    specs = dict(_OPTIONS)
+    values = {
+        flag[2:].replace("-", "_"): spec.get("default", False if "action" in spec else None)
+        for flag, spec in _OPTIONS
+    }
+    sources = []
+    words = iter(argv)
+    for word in words:
+        spec = specs.get(word)
+        if spec is None:
+            if word.startswith("-"):
+                return None
+            sources.append(word)
+            continue
+        value: Any = True
+        if "action" not in spec:
+            value = next(words, "-")
+            if value.startswith("-") or value not in spec.get("choices", (value,)):
+                return None
+            if spec.get("type") is int:
+                try:
+                    value = int(value)
+                except ValueError:
+                    return None
+        values[word[2:].replace("-", "_")] = value
+    if len(sources) != 1:
+        return None
+    return SimpleNamespace(command="restore", func=run, source=sources[0], **values)
 
 
 def start_early() -> None:
@@ -92,7 +154,7 @@ def start_early() -> None:
     native.prestart()
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Arguments) -> int:
     from timertui.restore import native as native_backend
 
     try:
@@ -101,12 +163,9 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, native_backend)
     finally:
         native_backend.discard_prestarted()  # unused: bad input, or only big plans
-        # The interpreter's last collection at exit walks every object the command made or
-        # imported; frozen, it walks none (~4 ms of a ~30 ms restore).
-        gc.freeze()
 
 
-def _run(args: argparse.Namespace, native_backend: ModuleType) -> int:
+def _run(args: Arguments, native_backend: ModuleType) -> int:
     from timertui.restore.plan import TargetSpec, build_plan
     from timertui.sources import open_source
 
@@ -148,7 +207,7 @@ def _select(
     return chosen
 
 
-def _restore(plan: RestorePlan, args: argparse.Namespace) -> bool:
+def _restore(plan: RestorePlan, args: Arguments) -> bool:
     from timertui.restore import run as run_restore
 
     extra = {k: v for k in ("kernel", "pace") if (v := getattr(args, k)) is not None}

@@ -43,7 +43,7 @@ from timertui.restore import events as ev
 from timertui.restore.handover import DIFFERING_ONLY_KEY, EXIT_KEY, send_plan
 from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts
 from timertui.restore.stream import EventStream
-from timertui.restore.wire import WireError
+from timertui.restore.wire import WireError, prepare_decoder
 
 if TYPE_CHECKING:
     from timertui.restore.server import WorkerServer
@@ -224,6 +224,10 @@ class RestoreRun(EventStream):
             _kill(self._pidfd)
         if not forked or spare is not None:
             send_plan(self._ctrl_fd, self.plan, self.options, self.t0_ns)
+        # While the worker restores: the event decoders (typing.get_type_hints of each event
+        # class, ~2 ms once a process), not when its last events come all at once.
+        for cls in ev.EVENT_TYPES:
+            prepare_decoder(cls)
 
     def _served_or_spawned(self, ctrl_r: int, ev_w: int) -> None:
         """A worker from the server if there is one alive, else a fresh interpreter."""

@@ -40,7 +40,6 @@ import msgpack
 from timertui import _native
 from timertui._native import PR_TIMER_CREATE_RESTORE_IDS as PR_RESTORE_IDS
 from timertui._native import RESTORE_IDS_GET, RESTORE_IDS_OFF, RESTORE_IDS_ON, ffi, lib
-from timertui.capture.proc_timers import parse_timers
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID, Timer
 from timertui.restore import decisions, handover
 from timertui.restore import events as ev
@@ -536,6 +535,9 @@ class _Restore:
         # comparison; otherwise each is parsed and compared field by field.
         actual = None
         if text != _listing(reversed(self.expected)):
+            # Loaded only here, on the rare path: the parser's module is not light.
+            from timertui.capture.proc_timers import parse_timers
+
             actual = {t.id: t for t in parse_timers(text, _OWN_TIMERS, skip_repeats=True)}
         got_values, got_intervals = ffi.unpack(values, n), ffi.unpack(intervals, n)
         differing = []
