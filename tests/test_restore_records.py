@@ -145,7 +145,7 @@ def test_a_plan_with_a_cpu_clock_decodes_in_a_fresh_process() -> None:
 
 
 def test_build_records_makes_what_the_constructor_makes() -> None:
-    from timertui.model import build_records
+    from timertui.model import build_records, records_from_rows
 
     values = build_records(TimerValues, [5, 6], [0, 10], [0, 1])
     assert values == [TimerValues(5, 0, 0), TimerValues(6, 10, 1)]
@@ -158,6 +158,8 @@ def test_build_records_makes_what_the_constructor_makes() -> None:
         build_records(TimerValues, [1], [2])
     with pytest.raises(ValueError, match="zip"):
         build_records(TimerValues, [1], [2], [])
+    with pytest.raises(TypeError, match="a row without exactly 3 fields"):
+        records_from_rows(TimerValues, [(1, 2, 3), (1, 2)])
 
 
 def test_event_json_is_what_json_dumps_writes() -> None:

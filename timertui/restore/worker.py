@@ -47,7 +47,7 @@ from timertui.restore.plan import (
     PlannedTimer,
     RestorePlan,
     RunOptions,
-    expected_timer,
+    expected_timers,
     wrap_cost,
 )
 from timertui.restore.wire import write_all
@@ -251,7 +251,7 @@ class _Restore:
                 tids = ffi.new("int[]", helpers)
                 _native.check(lib.tt_threads_start(helpers, plan.signal_mask, write_fd, tids))
                 self.tids.extend(ffi.unpack(tids, helpers))
-        self.expected = [expected_timer(t, self.pid, self.tids) for t in plan.timers]
+        self.expected = expected_timers(plan.timers, self.pid, self.tids)
         self.specs = ffi.new(
             "struct tt_spec[]",
             [
