@@ -11,7 +11,9 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from typing import ClassVar
 
-from rich.text import Text
+from rich.segment import Segment
+from textual.geometry import Size
+from textual.strip import Strip
 from textual.widget import Widget
 
 from timertui import gaps
@@ -88,6 +90,10 @@ class GapMap(StyleCache, Widget):
         # changes a few timers between redraws, ten a second, of up to 100,000.
         self._worst: _WorstStates | None = None
         self._changed: set[int] = set()
+        self._strips: list[Strip] | None = None
+        self._counts_key = (0, 0)  # (report, cell width) the timer counts per cell are for
+        self._counts: list[int] = []
+        self._strips_size = Size(0, 0)
 
     def show(
         self,
@@ -108,40 +114,61 @@ class GapMap(StyleCache, Widget):
         if self._worst is not None:
             self._changed.update(changed)
         self._empty = empty
+        self._strips = None  # drawn again at the next paint
         self.refresh()
 
-    def render(self) -> Text:
+    def notify_style_update(self) -> None:
+        self._strips = None
+        super().notify_style_update()
+
+    def render_line(self, y: int) -> Strip:
+        # The Line API: a walk redraws the map ten times a second, and segments built here
+        # cost a fraction of a Text that Textual would lay out again.
+        if self._strips is None or self._strips_size != self.size:
+            self._strips, self._strips_size = self._draw(), self.size
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width, self.rich_style)
+
+    def _draw(self) -> list[Strip]:
+        width_cells = self.size.width
         report = self.report
         if report is None or not report.ids:
-            return Text(self._empty, style=self._style("gapmap--note"))
+            return [self._line([(self._empty, "gapmap--note")])]
         stat_lines = self._stat_lines(report) if self.stats else []
         rows = max(1, self.size.height - len(stat_lines))
         max_id = report.ids[-1]
         axis = len(f"{max_id:,}")
-        if self.size.width - axis - 1 < _MIN_MAP_COLUMNS:
+        if width_cells - axis - 1 < _MIN_MAP_COLUMNS:
             axis = 0
-        columns = max(1, self.size.width - (axis + 1 if axis else 0))
+        columns = max(1, width_cells - (axis + 1 if axis else 0))
         width = gaps.bucket_width(max_id, columns * rows)
         cells = self._cells(report, width)
-        out = Text(no_wrap=True, overflow="crop")
+        strips = []
         for row in range(rows):
             start = row * columns
             if start >= len(cells):
                 break
-            if row:
-                out.append("\n")
-            if axis:
-                out.append(f"{start * width:>{axis},}│", style=self._style("gapmap--axis"))
-            # Runs of equal cells go in as one span: a walk redraws this map ten times a second.
-            for (char, style), run in itertools.groupby(cells[start : start + columns]):
-                out.append(char * len(list(run)), style=self._style(style))
-        for line in stat_lines:
-            out.append("\n")
-            out.append_text(line)
-        return out
+            parts = [(f"{start * width:>{axis},}│", "gapmap--axis")] if axis else []
+            # Runs of equal cells go in as one segment.
+            parts += [
+                (char * len(list(run)), style)
+                for (char, style), run in itertools.groupby(cells[start : start + columns])
+            ]
+            strips.append(self._line(parts))
+        strips += [self._line([(line, "gapmap--note")]) for line in stat_lines]
+        return strips
+
+    def _line(self, parts: list[tuple[str, str]]) -> Strip:
+        """One screen line of (text, component class) parts, cut or padded to the width."""
+        base = self.rich_style
+        segments = [Segment(text, base + self._style(style)) for text, style in parts]
+        return Strip(segments).crop_extend(0, self.size.width, base)
 
     def _cells(self, report: gaps.GapReport, width: int) -> list[tuple[str, str]]:
-        counts = gaps.bucketize(report.ids, width)
+        if self._counts_key != (id(report), width):
+            self._counts_key, self._counts = (id(report), width), gaps.bucketize(report.ids, width)
+        counts = self._counts
         cells: list[tuple[str, str]] = []
         for index, used in enumerate(counts):
             if used:
@@ -161,11 +188,10 @@ class GapMap(StyleCache, Widget):
                 cells[bucket] = _STATE_CELL[_RANK[rank]]
         return cells
 
-    def _stat_lines(self, report: gaps.GapReport) -> list[Text]:
-        note = self._style("gapmap--note")
+    def _stat_lines(self, report: gaps.GapReport) -> list[str]:
         first, last = report.ids[0], report.ids[-1]
         largest = report.largest_gap
-        lines = [
+        return [
             f"IDs {first:,}..{last:,} · {counted(len(report.ids), 'timer')} · "
             f"{counted(len(report.gaps), 'gap')}",
             "no gaps: dense from 0"
@@ -174,4 +200,3 @@ class GapMap(StyleCache, Widget):
             f"legacy walk: {report.walk.creates:,} creates",
             f"exact IDs: {len(report.ids):,} creates",
         ]
-        return [Text(line, style=note) for line in lines]

@@ -199,8 +199,11 @@ class TimingPanel(Static):
             lines.append(f"result    {view.outcome} {d.verified:,}/{d.verified + d.failed:,}")
         if view.error is not None:
             lines.append(f"error     {view.error.code}: {view.error.message}")
-        # A layout pass only when the panel grows or shrinks, not for every new figure.
-        self.update(Text("\n".join(lines)), layout=len(lines) != self._lines)
+        # A layout pass only when the panel grows, not for every new figure: a line that goes
+        # (the rate, at the end) leaves its room blank.
+        grows = len(lines) > self._lines
+        lines += [""] * (self._lines - len(lines))
+        self.update(Text("\n".join(lines)), layout=grows)
         self._lines = len(lines)
 
 
