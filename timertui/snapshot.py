@@ -85,6 +85,7 @@ _UNICODE_ERRORS = "surrogateescape"
 
 _OPENSSL_BYTES = 1 << 20
 
+_NONE = type(None)
 _TIMER_COLUMNS = ("id", "clock", "notify", "target", "signo", "sigval")
 _VALUE_COLUMNS = ("remaining_ns", "interval_ns", "overrun")
 
@@ -165,9 +166,11 @@ def _pack_process(proc: ProcessTimers) -> dict[str, Any]:
     # Columns by attrgetter: a C loop per field (100,000 timers are read 9 times each).
     columns = {key: list(map(attrgetter(key), timers)) for key in _TIMER_COLUMNS}
     values = list(map(attrgetter("values"), timers))
-    if values and None not in values:
+    # By type: `None in values` would call TimerValues.__eq__ once a timer.
+    kinds = set(map(type, values))
+    if values and _NONE not in kinds:
         columns.update({key: list(map(attrgetter(key), values)) for key in _VALUE_COLUMNS})
-    elif any(v is not None for v in values):
+    elif kinds - {_NONE}:
         for key in _VALUE_COLUMNS:
             columns[key] = [None if v is None else getattr(v, key) for v in values]
     return {
@@ -326,12 +329,17 @@ def decode(data: bytes, name: str = "<bytes>") -> Snapshot:
 def _collector_paused() -> Iterator[None]:
     """No cyclic collection while thousands of timers are built: they hold no cycles, and the
     passes the allocations would set off (each walking every object so far) take more than
-    half of decoding 100,000 timers."""
+    half of decoding 100,000 timers. Then they go to the oldest generation without a pass
+    (frozen and thawed), not to the young one, whose next collection would walk them all;
+    not when something else is frozen, which the thaw would let go."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if not gc.get_freeze_count():
+            gc.freeze()
+            gc.unfreeze()
         if enabled:
             gc.enable()
 

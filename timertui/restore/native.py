@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgpack
 
+from timertui.model import build_records
 from timertui.restore import events as ev
 from timertui.restore.handover import DIFFERING_ONLY_KEY, EXIT_KEY, send_plan
 from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts
@@ -151,7 +152,8 @@ class RestoreRun(EventStream):
         """A Verify of the timers that differ as one of every timer of the plan, in its order."""
         assert isinstance(verify, ev.Verify)
         differing = {c.timer_id: c for c in verify.checks}
-        checks: Iterable[ev.TimerCheck] = map(ev.TimerCheck, self.plan.ids, repeat(()))
+        ids = self.plan.ids
+        checks: Iterable[ev.TimerCheck] = build_records(ev.TimerCheck, ids, repeat((), len(ids)))
         if differing:
             checks = (differing.get(c.timer_id, c) for c in checks)
         return ev.Verify(verify.t_ns, tuple(checks))
