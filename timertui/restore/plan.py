@@ -205,13 +205,7 @@ def _remapped(remap: ClockRemap, pid: int, tids: Sequence[int]) -> int:
     return make_cpu_clock(owner, remap.type, remap.per_thread)
 
 
-def wrap_cost(counter: int, wanted: int, taken: int = 0) -> int:
-    """Creates a walk needs from `counter` past INT_MAX back round to `wanted` (IDs held by
-    other timers, `taken` of them, are skipped by the kernel and cost nothing)."""
-    return (INT_MAX - counter + 1) + (wanted + 1) - taken
-
-
-def _check_ids(process: ProcessTimers, target: TargetSpec) -> None:
+def _first_bad_id(process: ProcessTimers) -> None:
     seen: set[int] = set()
     for t in process.timers:
         if not 0 <= t.id <= INT_MAX:
@@ -219,6 +213,19 @@ def _check_ids(process: ProcessTimers, target: TargetSpec) -> None:
         if t.id in seen:
             raise PlanError(f"pid {process.pid}: timer ID {t.id} appears twice")
         seen.add(t.id)
+
+
+def wrap_cost(counter: int, wanted: int, taken: int = 0) -> int:
+    """Creates a walk needs from `counter` past INT_MAX back round to `wanted` (IDs held by
+    other timers, `taken` of them, are skipped by the kernel and cost nothing)."""
+    return (INT_MAX - counter + 1) + (wanted + 1) - taken
+
+
+def _check_ids(process: ProcessTimers, target: TargetSpec) -> None:
+    ids = list(map(attrgetter("id"), process.timers))
+    # In C loops while all is well (10,000 timers); the first offender, in order, otherwise.
+    if ids and not (min(ids) >= 0 and max(ids) <= INT_MAX and len(set(ids)) == len(ids)):
+        _first_bad_id(process)
     for tid in target.taken_ids:
         if not 0 <= tid <= INT_MAX:
             raise PlanError(f"taken ID {tid} outside 0..{INT_MAX}")
@@ -254,6 +261,32 @@ class _Builder:
 
     def plan_timer(self, t: Timer) -> tuple[Any, ...]:
         """The PlannedTimer of `t`, as its fields in order (records_from_rows makes them)."""
+        if (
+            not t.notify & SIGEV_THREAD_ID
+            and t.clock >= 0
+            and t.clock not in ALARM_CLOCKS
+            and t.signo not in UNBLOCKABLE
+        ):
+            # Nothing to decide (most timers of a big plan): no thread, clock or signal note
+            # applies, so the values alone, without the calls below.
+            v = t.values
+            if v is None:
+                return t.id, t.clock, t.notify, t.signo, t.sigval, None, None, 0, 0, False, t
+            if v.remaining_ns > 0:
+                value, interval = v.remaining_ns, v.interval_ns
+                return (
+                    t.id,
+                    t.clock,
+                    t.notify,
+                    t.signo,
+                    t.sigval,
+                    None,
+                    None,
+                    value,
+                    interval,
+                    True,
+                    t,
+                )
         notify, thread = t.notify, None
         if t.thread_targeted:
             if t.target in self.live:
