@@ -80,6 +80,7 @@ async def _shoot(out: Path, pid: int, folder: Path) -> None:
         await app.run_action("race", app.screen)
         race = app.screen
         assert isinstance(race, RaceScreen)
+        await _until(pilot, lambda: bool(race.query(".lane")))
         await app.run_action("start", race)  # the race waits for s, as the restore screen does
         await _until(pilot, lambda: bool(race.views))
         await _until(
