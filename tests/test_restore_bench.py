@@ -30,6 +30,8 @@ def test_bench_measures_both_sides_and_reports(needs_exact_ids: None) -> None:
     assert "walk per iteration" in text
     assert "python -c pass" in text
     assert "small end to end, medians from exec: run started" in text
+    assert "python -I -S -c pass, in turns with the small command" in text
+    assert bench.PAIRED_FLOORS["small"] > 0
     assert "x" in text.splitlines()[1]
 
 
