@@ -36,7 +36,7 @@ import struct
 import zlib
 from collections.abc import Callable, Iterator
 from itertools import repeat
-from operator import attrgetter
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import msgpack
@@ -162,14 +162,16 @@ def _pack_snapshot(snap: Snapshot) -> dict[str, Any]:
 
 
 def _pack_process(proc: ProcessTimers) -> dict[str, Any]:
-    timers = proc.timers
-    # Columns by attrgetter: a C loop per field (100,000 timers are read 9 times each).
-    columns = {key: list(map(attrgetter(key), timers)) for key in _TIMER_COLUMNS}
-    values = list(map(attrgetter("values"), timers))
+    # A C loop per column, over the records' field dicts (an item is quicker to get than an
+    # attribute): 100,000 timers are read 9 times each.
+    fields = list(map(vars, proc.timers))
+    columns = {key: list(map(itemgetter(key), fields)) for key in _TIMER_COLUMNS}
+    values = list(map(itemgetter("values"), fields))
     # By type: `None in values` would call TimerValues.__eq__ once a timer.
     kinds = set(map(type, values))
     if values and _NONE not in kinds:
-        columns.update({key: list(map(attrgetter(key), values)) for key in _VALUE_COLUMNS})
+        value_fields = list(map(vars, values))
+        columns.update({key: list(map(itemgetter(key), value_fields)) for key in _VALUE_COLUMNS})
     elif kinds - {_NONE}:
         for key in _VALUE_COLUMNS:
             columns[key] = [None if v is None else getattr(v, key) for v in values]
