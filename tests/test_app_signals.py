@@ -71,6 +71,14 @@ def assert_terminal_restored(out: bytes) -> None:
     assert b"Traceback" not in out
 
 
+# In its new session the app takes the pty as its controlling terminal, as it has a terminal
+# window's (closing the other side then hangs it up: SIGHUP), then becomes `timertui`.
+_TAKE_TERMINAL = (
+    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'timertui', *sys.argv[1:]])"
+)
+
+
 @pytest.fixture
 def app_in_pty(request: pytest.FixtureRequest) -> Iterator[AppInPty]:
     """`timertui --demo` (or the arguments given as the fixture's param) in a pty."""
@@ -79,7 +87,7 @@ def app_in_pty(request: pytest.FixtureRequest) -> Iterator[AppInPty]:
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "timertui", *argv],
+        [sys.executable, "-c", _TAKE_TERMINAL, *argv],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -202,3 +210,20 @@ def test_sigterm_ends_the_live_app_without_demo(app_in_pty: AppInPty) -> None:
     app.proc.send_signal(signal.SIGTERM)
     assert app.wait_exit(timeout=10) == 128 + signal.SIGTERM, bytes(app.output[-2000:])
     assert_terminal_restored(bytes(app.output))
+
+
+@pytest.mark.kernel
+def test_a_closed_terminal_ends_the_app(app_in_pty: AppInPty, needs_proc_timers: None) -> None:
+    # The terminal window closed (ssh dropped, tmux killed): the kernel hangs up the session and
+    # nothing reads the app's output any more. It must still end, and its children with it.
+    app = app_in_pty
+    assert app.read_until(DRAWN, timeout=60), bytes(app.output[-2000:])
+    descendants = psutil.Process(app.proc.pid).children(recursive=True)
+    os.close(app.master)
+    app.master = os.open(os.devnull, os.O_RDONLY)  # for the fixture's close
+    try:
+        app.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the app outlived its terminal")
+    for proc in descendants:
+        assert not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE, proc

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import select
 import signal
 import sys
 from pathlib import Path
@@ -103,10 +105,32 @@ class _ExitOnSignal:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
+        if signo == signal.SIGHUP and _hung_up(sys.__stderr__):
+            # The terminal is gone: the app's last writes (leaving the alternate screen) would
+            # fail or wait for a reader that will never come, and the app never end.
+            _silence_terminal()
         if loop is None or self.app is None or self.pending:
             raise SystemExit(code)
         self.pending = True
         loop.call_soon_threadsafe(self.app.exit, None, code)
+
+
+def _hung_up(stream: Any) -> bool:
+    """Whether the terminal behind `stream` was hung up (its other side closed)."""
+    try:
+        poller = select.poll()
+        poller.register(stream.fileno(), select.POLLOUT)
+        return any(events & (select.POLLHUP | select.POLLERR) for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _silence_terminal() -> None:
+    """Point the standard streams at /dev/null: writes to them then succeed at once."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _descendants() -> dict[tuple[int, float], Any]:
