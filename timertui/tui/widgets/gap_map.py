@@ -41,8 +41,12 @@ class _WorstStates:
     of state costs a count up and a count down."""
 
     def __init__(self, ids: Iterable[int], states: Mapping[int, str], width: int) -> None:
-        self.width = width
         self._rank = {tid: _rank(states, tid) for tid in ids}
+        self.rebin(width)
+
+    def rebin(self, width: int) -> None:
+        """Count again for cells of `width` IDs (the map was resized); the states stay known."""
+        self.width = width
         self._counts: dict[int, list[int]] = {}
         for tid, rank in self._rank.items():
             self._counts.setdefault(tid // width, [0] * len(_RANK))[rank] += 1
@@ -179,10 +183,12 @@ class GapMap(StyleCache, Widget):
                 cells.append((look.MAP_FREE, "gapmap--free"))
         if self.states is not None:
             worst = self._worst
-            if worst is None or worst.width != width:
+            if worst is None:
                 worst = self._worst = _WorstStates(report.ids, self.states, width)
             else:
                 worst.update(self.states, self._changed)
+                if worst.width != width:
+                    worst.rebin(width)
             self._changed = set()
             for bucket, rank in worst.cells():
                 cells[bucket] = _STATE_CELL[_RANK[rank]]
