@@ -29,7 +29,6 @@ import contextlib
 import errno
 import functools
 import gc
-import importlib
 import os
 import stat
 import struct
@@ -129,7 +128,7 @@ def _sha256(size: int, data: bytes | memoryview) -> _Hash:
     otherwise."""
     if size <= _OPENSSL_BYTES:
         try:
-            own: _Hash = importlib.import_module("_sha256").sha256(data)
+            own: _Hash = __import__("_sha256").sha256(data)  # importlib costs start-up time
         except ImportError:  # a Python built without it: hashlib has the OpenSSL one
             pass
         else:
