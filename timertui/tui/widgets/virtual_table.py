@@ -131,7 +131,7 @@ class VirtualTable(StyleCache, ScrollView, can_focus=True):
         self._keys = list(keys)
         self._index = {key: i for i, key in enumerate(self._keys)}
         self._strips = {k: s for k, s in self._strips.items() if k in self._index}
-        self.virtual_size = Size(self._virtual_width(), len(self._keys) + 1)
+        self._resize_virtual()
         row = self._index.get(keep, self.cursor_row) if keep is not None else self.cursor_row
         self.cursor_row = self._clamp(row)
         self.refresh()
@@ -260,7 +260,25 @@ class VirtualTable(StyleCache, ScrollView, can_focus=True):
         if widths != self._widths:
             self._widths = widths
             self._strips.clear()
-        self.virtual_size = Size(self._virtual_width(), len(self._keys) + 1)
+        self._resize_virtual()
+        self.refresh()
+
+    def _resize_virtual(self) -> None:
+        """The scrollable size for the rows and columns now. A new size is a layout pass of the
+        whole screen (~100 ms at 160x50) in Textual, needed only when a scrollbar comes or
+        goes; otherwise the scrollbars are updated in place, as Textual does during a layout."""
+        size = Size(self._virtual_width(), len(self._keys) + 1)
+        old, view = self.virtual_size, self.scrollable_content_region.size
+        bars_stay = (size.height > view.height) == (old.height > view.height) and (
+            size.width > view.width
+        ) == (old.width > view.width)
+        if size == old:
+            return
+        if not (bars_stay and self.is_mounted and view.area):
+            self.virtual_size = size
+            return
+        self.set_reactive(ScrollView.virtual_size, size)
+        self._scroll_update(size)
         self.refresh()
 
     def _virtual_width(self) -> int:
