@@ -43,7 +43,3 @@ def rate(per_second: float) -> str:
     if per_second >= 1_000:
         return f"{per_second / 1_000:.1f} k/s"
     return f"{per_second:.0f}/s"
-
-
-def shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

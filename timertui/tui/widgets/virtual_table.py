@@ -88,10 +88,6 @@ class VirtualTable(StyleCache, ScrollView, can_focus=True):
 
     # -- columns and rows ---------------------------------------------------------------------
 
-    @property
-    def columns(self) -> tuple[Column, ...]:
-        return self._columns
-
     def set_columns(self, columns: Sequence[Column]) -> None:
         self._columns = tuple(columns)
         self._labels = {}
@@ -121,9 +117,6 @@ class VirtualTable(StyleCache, ScrollView, can_focus=True):
     def get_row_at(self, index: int) -> list[Text]:
         return self.get_row(self._keys[index])
 
-    def index_of(self, key: str) -> int | None:
-        return self._index.get(key)
-
     def set_rows(self, keys: Iterable[str], keep: str | None = None) -> None:
         """The rows in display order. The cursor stays on `keep` (by default the row it is on)
         where that row is still there; rows kept keep their drawn lines."""
@@ -132,8 +125,10 @@ class VirtualTable(StyleCache, ScrollView, can_focus=True):
         self._index = {key: i for i, key in enumerate(self._keys)}
         self._strips = {k: s for k, s in self._strips.items() if k in self._index}
         self._resize_virtual()
-        row = self._index.get(keep, self.cursor_row) if keep is not None else self.cursor_row
-        self.cursor_row = self._clamp(row)
+        # validate_cursor_row keeps it within the rows
+        self.cursor_row = (
+            self.cursor_row if keep is None else self._index.get(keep, self.cursor_row)
+        )
         self.refresh()
 
     def refresh_rows(self, keys: Iterable[str]) -> None:
@@ -165,11 +160,8 @@ class VirtualTable(StyleCache, ScrollView, can_focus=True):
         self.cursor_row = index
         return True
 
-    def _clamp(self, row: int) -> int:
-        return max(0, min(row, len(self._keys) - 1))
-
     def validate_cursor_row(self, row: int) -> int:
-        return self._clamp(row)
+        return max(0, min(row, len(self._keys) - 1))
 
     def watch_cursor_row(self, old: int, new: int) -> None:
         for row in {old, new}:
@@ -192,14 +184,14 @@ class VirtualTable(StyleCache, ScrollView, can_focus=True):
             self.scroll_to(y=row - rows + 1, animate=False, immediate=True)
 
     def action_cursor(self, step: int) -> None:
-        self.cursor_row = self._clamp(self.cursor_row + step)
+        self.cursor_row += step
 
     def action_page(self, step: int) -> None:
         rows = max(1, self.scrollable_content_region.height - 2)
-        self.cursor_row = self._clamp(self.cursor_row + step * rows)
+        self.cursor_row += step * rows
 
     def action_jump(self, row: int) -> None:
-        self.cursor_row = self._clamp(row if row >= 0 else len(self._keys) - 1)
+        self.cursor_row = row if row >= 0 else len(self._keys) - 1
 
     def action_pan(self, step: int) -> None:
         self.scroll_to(x=self.scroll_x + step, animate=False, immediate=True)
