@@ -32,7 +32,7 @@ from typing import TextIO
 from timertui import _native, signals
 from timertui.capture import host
 from timertui.clocks import CpuClockType, decode_clock, make_cpu_clock
-from timertui.errors import InputError
+from timertui.errors import InputError, errno_text
 from timertui.model import (
     INT_MAX,
     SIGEV_NONE,
@@ -191,7 +191,7 @@ def zoo_specs(ids: Sequence[int], pid: int, helper_tid: int, alarm: bool = False
 
 
 def _os_error(timer_id: int, what: str, err: int) -> WorkloadError:
-    return WorkloadError(f"timer {timer_id}: {what} failed: {host.errno_text(err)}")
+    return WorkloadError(f"timer {timer_id}: {what} failed: {errno_text(err)}")
 
 
 def _exact_mode_on() -> bool:
@@ -202,7 +202,7 @@ def _exact_mode_on() -> bool:
         if exc.errno == errno.EINVAL:
             return False
         raise WorkloadError(
-            f"prctl(PR_TIMER_CREATE_RESTORE_IDS): {host.errno_text(exc.errno or 0)}"
+            f"prctl(PR_TIMER_CREATE_RESTORE_IDS): {errno_text(exc.errno or 0)}"
         ) from None
     return True
 

@@ -12,6 +12,7 @@ import resource
 import time
 from collections.abc import Callable
 
+from timertui.errors import errno_text
 from timertui.model import CaptureTimes, HostFacts, record
 
 _EXIT_OK = 0
@@ -31,13 +32,6 @@ def _read_proc(name: str) -> str:
     # open(), not pathlib: this module is on `timertui restore`'s start path.
     with open(f"/proc/{name}") as f:  # noqa: PTH123
         return f.read()
-
-
-def errno_text(err: int) -> str:
-    """The errno's symbol as the kernel spells it, then its message: EOPNOTSUPP for 95, where
-    Python's errorcode gives glibc's alias ENOTSUP."""
-    name = "EOPNOTSUPP" if err == errno.EOPNOTSUPP else errno.errorcode.get(err, str(err))
-    return f"{name}: {os.strerror(err)}"
 
 
 def kernel_release() -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 
 from timertui.clocks import ALARM_CLOCKS
+from timertui.errors import errno_text as errno_text  # noqa: PLC0414 - worker.py reads it here
 from timertui.restore.events import Decision
 
 # CRIU's messages, exactly as criu/pie/restorer.c prints them.
@@ -19,14 +20,6 @@ CRIU_CREATE_WALK = "Can't create posix timer - {index}"
 CRIU_UNEXPECTED_ID = "Unexpected timer id {got} (expected {wanted})"
 CRIU_NOT_CONSECUTIVE = "Can't create timers, kernel don't give them consequently"
 CRIU_DELETE = "Can't remove temporaty posix timer 0x{id:x}"
-
-
-def errno_text(err: int) -> str:
-    """timertui.capture.host.errno_text, loaded on first use: only failures need it, and
-    loading capture.host costs a restore's start-up a few milliseconds."""
-    from timertui.capture.host import errno_text as text
-
-    return text(err)
 
 
 def exact_mode(forced: bool) -> Decision:

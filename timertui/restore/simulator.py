@@ -24,12 +24,11 @@ import time
 from collections.abc import Generator, Iterator
 
 from timertui.clocks import ALARM_CLOCKS, decode_clock
-from timertui.errors import InputError
+from timertui.errors import InputError, errno_text
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID
 from timertui.restore import decisions
 from timertui.restore import events as ev
 from timertui.restore.costs import Costs, load_costs
-from timertui.restore.decisions import errno_text
 from timertui.restore.kernels import (
     PR_RESTORE_IDS_GET,
     PR_RESTORE_IDS_OFF,
