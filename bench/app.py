@@ -52,8 +52,8 @@ from timertui import demo, snapshot
 from timertui.capture import inject, processes
 from timertui.capture.host import capture_times, host_facts
 from timertui.commands.output import format_table
-from timertui.commands.restore import duration_text
 from timertui.model import Snapshot
+from timertui.words import duration_text
 
 APP = (sys.executable, "-m", "timertui")
 SCRIPTED_APP = (sys.executable, "-m", "bench.scripted_app")

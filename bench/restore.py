@@ -270,7 +270,7 @@ def _per_create_ref(result: dict[str, int]) -> float:
 
 def report(rows: Sequence[Row], floors: dict[str, float]) -> str:
     from timertui.commands.output import format_table
-    from timertui.commands.restore import duration_text
+    from timertui.words import duration_text
 
     table = [
         (
@@ -413,7 +413,7 @@ def command_goals(rows: Sequence[Row]) -> list[Goal]:
 
 def goals_report(goals: Sequence[Goal]) -> str:
     from timertui.commands.output import format_table
-    from timertui.commands.restore import duration_text
+    from timertui.words import duration_text
 
     table = [
         (

@@ -1,5 +1,5 @@
-"""Words shared by the command line and the app: counts with their nouns. Pure (no I/O), so any
-layer may use it."""
+"""Words shared by the command line and the app: counts with their nouns, durations. Pure (no
+I/O), so any layer may use it."""
 
 from __future__ import annotations
 
@@ -12,3 +12,14 @@ def counted(n: int, noun: str, plural: str = "") -> str:
     if n == 1:
         return f"1 {noun}"
     return f"{n:,} {plural or noun + ('es' if noun.endswith(_SIBILANT_ENDINGS) else 's')}"
+
+
+def duration_text(ns: float) -> str:
+    """Nanoseconds as a short human figure: 870 ns, 4.1 µs, 12.3 ms, 1.80 s."""
+    if ns < 1_000:
+        return f"{ns:.0f} ns"
+    if ns < 1_000_000:
+        return f"{ns / 1e3:.1f} µs"
+    if ns < 1_000_000_000:
+        return f"{ns / 1e6:.1f} ms"
+    return f"{ns / 1e9:.2f} s"

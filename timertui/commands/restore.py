@@ -282,6 +282,8 @@ class _Text:
             self.err.write(f"timertui: restore error ({event.code}): {event.message}\n")
 
     def progress(self, p: Any) -> None:
+        from timertui.words import duration_text
+
         share = (p.current_id + 1) / (p.max_id + 1) if p.max_id >= 0 else 1.0
         eta = f"ETA {duration_text(p.eta_ns)}" if p.eta_ns >= 0 else "ETA ?"
         line = (
@@ -305,6 +307,7 @@ class _Text:
     def report(self, done: Any) -> None:
         from timertui.commands.output import format_table
         from timertui.restore import events as ev
+        from timertui.words import counted, duration_text
 
         self.clear_progress()
         start = next((e for e in self.events if isinstance(e, ev.Start)), None)
@@ -312,8 +315,9 @@ class _Text:
         w = self.out.write
         target = f"target pid {start.pid}" if start else "target"
         w(
-            f"restore of pid {plan.source_pid} ({plan.comm}): {_count(len(plan.timers), 'timer')}, "
-            f"max ID {plan.max_id:,} -> {target}, {done.mode or 'no'} mode\n"
+            f"restore of pid {plan.source_pid} ({plan.comm}): "
+            f"{counted(len(plan.timers), 'timer')}, max ID {plan.max_id:,} -> {target}, "
+            f"{done.mode or 'no'} mode\n"
         )
         decisions = [e for e in self.events if isinstance(e, ev.Decision)]
         if decisions:
@@ -323,8 +327,8 @@ class _Text:
         timing.append(("total", duration_text(done.wall_ns)))
         w("\ntiming:\n" + _indent(format_table(("PHASE", "TIME"), timing, right="TIME")))
         w(
-            f"  {_count(done.creates, 'create')}, {_count(done.deletes, 'delete')}, "
-            f"{_count(done.syscalls, 'syscall')}\n"
+            f"  {counted(done.creates, 'create')}, {counted(done.deletes, 'delete')}, "
+            f"{counted(done.syscalls, 'syscall')}\n"
         )
         verify = next((e for e in self.events if isinstance(e, ev.Verify)), None)
         if verify is not None:
@@ -338,6 +342,7 @@ class _Text:
     def verification(self, checks: tuple[Any, ...]) -> str:
         from timertui.capture.describe import clock_text, notify_text, signal_text
         from timertui.commands.output import format_table
+        from timertui.words import duration_text
 
         by_id = {t.id: t.source for t in self.plan.timers}
         rows = []
@@ -366,24 +371,9 @@ class _Text:
         self.err.flush()
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
-
-
 def _indent(text: str) -> str:
     return "".join(f"  {line}\n" for line in text.splitlines())
 
 
 def _ms(ns: int) -> str:
     return f"+{ns / 1e6:.3f} ms"
-
-
-def duration_text(ns: float) -> str:
-    """Nanoseconds as a short human figure: 870 ns, 4.1 µs, 12.3 ms, 1.80 s."""
-    if ns < 1_000:
-        return f"{ns:.0f} ns"
-    if ns < 1_000_000:
-        return f"{ns / 1e3:.1f} µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1e6:.1f} ms"
-    return f"{ns / 1e9:.2f} s"

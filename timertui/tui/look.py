@@ -3,7 +3,7 @@ well as a colour, so the app reads the same under NO_COLOR and on a monochrome t
 
 from __future__ import annotations
 
-from timertui.commands.restore import duration_text
+from timertui.words import duration_text
 
 MARKED = "●"
 GONE = "✕"
