@@ -54,7 +54,7 @@ def _workload() -> Iterator[tuple[tuple[Any, ...], tuple[str, ...]]]:
     (every clock and notify kind); nothing when the kernel cannot run it."""
     from timertui import demo, errors
     from timertui.capture import host, processes
-    from timertui.commands.deep import attach_values
+    from timertui.capture.inject import attach_values
     from timertui.model import Snapshot
 
     try:

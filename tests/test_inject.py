@@ -25,9 +25,8 @@ from pathlib import Path
 import pytest
 
 from timertui.capture import inject
-from timertui.capture.inject import CaptureRefused, DeepCapture, capture_values
+from timertui.capture.inject import CaptureRefused, DeepCapture, attach_values, capture_values
 from timertui.capture.processes import read_process
-from timertui.commands.deep import attach_values
 from timertui.demo import read_line
 from timertui.model import TimerValues
 

@@ -25,14 +25,14 @@ import functools
 import os
 import struct
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 from timertui._native._inject import ffi, lib
 from timertui.capture import proc_timers
 from timertui.errors import InputError
-from timertui.model import INT_MAX, Access, TimerValues
+from timertui.model import INT_MAX, Access, ProcessTimers, TimerValues
 
 _PROC = proc_timers.PROC_ROOT
 _AT_SYSINFO_EHDR = 33
@@ -155,6 +155,22 @@ def capture_values(
     if isinstance(thread, DeepCapture):
         return thread
     return _capture(pid, thread, ids, allow_seccomp)
+
+
+def attach_values(proc: ProcessTimers) -> tuple[ProcessTimers, str | None]:
+    """`proc` with Timer.values filled by a deep capture, and the refusal reason when there was
+    one (then `proc` comes back as it was). A timer deleted since `proc` was read keeps None."""
+    if proc.access is not Access.OK:
+        # The timers are unknown, but the capture's own checks name why we may not look.
+        refusal = capture_values(proc.pid)
+        return proc, refusal.reason if refusal.refused is not None else proc.access.value
+    if not proc.timers:
+        return proc, None
+    capture = capture_values(proc.pid, [t.id for t in proc.timers])
+    if capture.refused is not None:
+        return proc, capture.reason
+    timers = tuple(replace(t, values=capture.values.get(t.id)) for t in proc.timers)
+    return replace(proc, timers=timers), None
 
 
 def _refuse(pid: int, why: CaptureRefused, detail: str = "", tid: int | None = None) -> DeepCapture:

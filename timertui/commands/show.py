@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     proc = processes.read_process(args.pid)
     refused = None
     if args.deep:
-        from timertui.commands.deep import attach_values
+        from timertui.capture.inject import attach_values
 
         proc, refused = attach_values(proc)
     if proc.access is Access.GONE or (refused and processes.exited(args.pid)):

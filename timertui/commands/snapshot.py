@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     procs = tuple(processes.read_process(pid) for pid in dict.fromkeys(args.pids))
     refusals: dict[int, str] = {}
     if args.deep:
-        from timertui.commands.deep import attach_values
+        from timertui.capture.inject import attach_values
 
         captured = []
         for read in procs:

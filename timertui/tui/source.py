@@ -94,7 +94,7 @@ class LiveSource:
             f"pid {pid}: gone before the snapshot" for pid in set(pids) - {p.pid for p in kept}
         ]
         if deep:
-            from timertui.commands.deep import attach_values
+            from timertui.capture.inject import attach_values
 
             for index, proc in enumerate(kept):
                 kept[index], refused = attach_values(proc)
