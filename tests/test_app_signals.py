@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from timertui.commands import app as app_command
+from timertui.tui import launch as app_command
 
 ROOT = Path(__file__).resolve().parent.parent
 ALT_SCREEN_ON, ALT_SCREEN_OFF, CURSOR_SHOWN = b"\x1b[?1049h", b"\x1b[?1049l", b"\x1b[?25h"

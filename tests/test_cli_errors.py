@@ -20,7 +20,6 @@ from conftest import STRESS_NG
 from stress.kills import sample_process, sample_snapshot
 from timertui import cli, snapshot
 from timertui.capture import inject, proc_timers, processes
-from timertui.commands import deep
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_PID = "999999999"
@@ -267,7 +266,7 @@ def vanishing(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], int]:
                 end()
                 return real_capture(pid, *args, **kwargs)  # type: ignore[arg-type]
 
-            monkeypatch.setattr(deep, "capture_values", end_then_capture)
+            monkeypatch.setattr(inject, "capture_values", end_then_capture)
         return child.pid
 
     return start

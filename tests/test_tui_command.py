@@ -1,4 +1,4 @@
-"""`timertui` with no subcommand (timertui.commands.app): options, bad input, the demo child."""
+"""`timertui` with no subcommand (timertui.tui.launch): options, bad input, the demo child."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from timertui.capture import proc_timers
-from timertui.commands import app as app_command
 from timertui.errors import InputError
 from timertui.model import Access
+from timertui.tui import launch as app_command
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.source import FrozenSource, LiveSource
 

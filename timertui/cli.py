@@ -1,4 +1,5 @@
-"""The command line: the TUI by default, and scriptable subcommands (every one takes --json).
+"""The command line: the TUI by default (timertui.tui.launch), and scriptable subcommands
+(timertui.commands; every one takes --json). The entry point, so the one module above both.
 
 Subcommand modules import only what their parser needs at module level, so starting one command
 does not pay for the others (restore's end-to-end time counts interpreter start), and a command
@@ -31,14 +32,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args is None:
             from timertui.commands.parsing import build_parser
 
-            args = build_parser(COMMANDS, name).parse_args(argv)
+            if name:
+                parser = build_parser(COMMANDS, name)
+            else:
+                # Only the bare command has the app's options: a command named first needs
+                # neither them nor the module (pathlib) they load.
+                from timertui.tui.launch import add_arguments
+
+                parser = build_parser(COMMANDS, add_app_options=add_arguments)
+            args = parser.parse_args(argv)
     finally:
         gc.enable()
     try:
         if args.command is None:
-            from timertui.commands import app
+            from timertui.tui.launch import run_app
 
-            return app.run_app(args)
+            return run_app(args)
         # SIGTERM/SIGHUP end a command the way Ctrl-C does, through its finally blocks: a
         # ptrace window or a held restore target is never left behind by them.
         for signo in (_signal.SIGTERM, _signal.SIGHUP):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 
@@ -17,19 +17,19 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see --help)\n")
 
 
-def build_parser(commands: Sequence[str], only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(
+    commands: Sequence[str],
+    only: str | None = None,
+    add_app_options: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.ArgumentParser:
     """The parser of `commands`; with `only`, just that subcommand's (a command's start time
-    counts)."""
+    counts). `add_app_options` adds the bare command's options (the app's)."""
     parser = Parser(
         prog="timertui",
         description="See, snapshot and replay the restore of POSIX timers of Linux processes.",
     )
-    if not only:
-        # The bare command's options (the app's) come before any subcommand, so a command
-        # named first never needs them, nor the app module (pathlib) they load.
-        from timertui.commands import app
-
-        app.add_arguments(parser)
+    if add_app_options is not None:
+        add_app_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in (only,) if only else commands:
         module = importlib.import_module(f"timertui.commands.{name}")

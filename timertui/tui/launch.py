@@ -1,7 +1,8 @@
 """`timertui` with no subcommand: the TUI on this host; `--snapshot FILE` browses a snapshot (or a
 CRIU image directory) offline; `--demo` starts the demo workload as a child for the session.
 
-Textual is imported only when the app starts, so the other subcommands never pay for it.
+The command line (timertui.cli) adds these options to its parser and calls run_app. Textual is
+imported only when the app starts, so parsing a command line never pays for it.
 """
 
 from __future__ import annotations
