@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
-from timertui.model import record
+from timertui.model import Timer, record
 
 # Named clocks: id -> (name, usable for timer_create).
 NAMED_CLOCKS: dict[int, tuple[str, bool]] = {
@@ -20,7 +21,7 @@ NAMED_CLOCKS: dict[int, tuple[str, bool]] = {
     9: ("BOOTTIME_ALARM", True),
     11: ("TAI", True),
 }
-ALARM_CLOCKS = frozenset({8, 9})
+ALARM_CLOCKS = frozenset({8, 9})  # need an RTC and CAP_WAKE_ALARM
 
 _PERTHREAD = 4
 _TYPE_MASK = 3
@@ -90,3 +91,8 @@ def cpu_clock_name(cpu: CpuClock) -> str:
         return "THREAD_CPUTIME_ID" if cpu.per_thread else "PROCESS_CPUTIME_ID"
     who = ("tid " if cpu.per_thread else "pid ") + ("self" if cpu.is_self else str(cpu.pid))
     return f"CPU {cpu.type.name} of {who}"
+
+
+def uses_alarm_clocks(timers: Iterable[Timer]) -> bool:
+    """Whether any of `timers` runs on an alarm clock: only then is alarm support worth a probe."""
+    return any(t.clock in ALARM_CLOCKS for t in timers)

@@ -166,6 +166,7 @@ def run(args: Arguments) -> int:
 
 
 def _run(args: Arguments, native_backend: ModuleType) -> int:
+    from timertui.clocks import uses_alarm_clocks
     from timertui.restore.plan import TargetSpec, build_plan
     from timertui.sources import open_source
 
@@ -178,14 +179,18 @@ def _run(args: Arguments, native_backend: ModuleType) -> int:
     target = TargetSpec(sigpending_limit=args.sigpending)
     # Host facts only to probe alarm support; without them the worker checks the target's
     # RLIMIT_SIGPENDING headroom itself (probing here loads capture.host on the start path).
-    alarms = any(t.clock in (8, 9) for p in processes for t in p.timers)
+    alarms = any(uses_alarm_clocks(p.timers) for p in processes)
     facts = None
     if args.backend == "native" and alarms:
         facts = native_backend.local_facts(probe_alarm=True)
+    extra = {k: v for k in ("kernel", "pace") if (v := getattr(args, k)) is not None}
+    if args.backend == "sim":
+        # The simulated target runs on this host where --kernel says nothing.
+        extra["host"] = native_backend.local_facts(probe_alarm=alarms)
     ok = True
     for process in processes:
         plan = build_plan(process, target=target, facts=facts, dead_threads=args.dead_threads)
-        ok = _restore(plan, args) and ok
+        ok = _restore(plan, args, extra) and ok
     return 0 if ok else 1
 
 
@@ -207,10 +212,9 @@ def _select(
     return chosen
 
 
-def _restore(plan: RestorePlan, args: Arguments) -> bool:
+def _restore(plan: RestorePlan, args: Arguments, backend_options: dict[str, Any]) -> bool:
     from timertui.restore import run as run_restore
 
-    extra = {k: v for k in ("kernel", "pace") if (v := getattr(args, k)) is not None}
     stream = run_restore(
         plan,
         args.backend,
@@ -218,7 +222,7 @@ def _restore(plan: RestorePlan, args: Arguments) -> bool:
         args.hold,
         allow_wrap=args.allow_wrap,
         start=args.start,
-        **extra,
+        **backend_options,
     )
     view: _Json | _Text = _Json() if args.json else _Text(plan, sys.stdout, sys.stderr)
     try:

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Generator, Iterator
 
-from timertui.clocks import ALARM_CLOCKS, decode_clock
+from timertui.clocks import decode_clock
 from timertui.errors import InputError, errno_text
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID
 from timertui.restore import decisions
@@ -39,7 +39,7 @@ from timertui.restore.kernels import (
     Walk,
     parse_kernel,
 )
-from timertui.restore.plan import RestorePlan, RunOptions, wrap_cost
+from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts, wrap_cost
 from timertui.restore.stream import EventStream
 
 __all__ = [
@@ -97,11 +97,15 @@ def start(
     kernel: str = "",
     pace: str = "",
     costs: Costs | None = None,
+    host: TargetFacts | None = None,
 ) -> SimRun:
     """The backend entry point `timertui.restore.run` calls. `kernel` is a profile as
     `kernels.parse_kernel` reads it ("" for this host's); `costs` defaults to this host's
-    calibration, or the built-in defaults."""
-    return SimRun(plan, options, parse_kernel(kernel), costs or load_costs(), parse_pace(pace))
+    calibration, or the built-in defaults. `host` is what the caller knows of the host it would
+    start the target on (native.local_facts()), for what the profile leaves open."""
+    return SimRun(
+        plan, options, parse_kernel(kernel), costs or load_costs(), parse_pace(pace), host
+    )
 
 
 class SimRun(EventStream):
@@ -116,6 +120,7 @@ class SimRun(EventStream):
         kernel: Kernel,
         costs: Costs,
         speed: float | None,
+        host: TargetFacts | None,
     ) -> None:
         self.plan = plan
         self.options = options
@@ -123,7 +128,7 @@ class SimRun(EventStream):
         self.costs = costs
         self.speed = speed
         self.pid = plan.source_pid  # CRIU restores a process under its own pid
-        self._sim = _Sim(plan, options, kernel, costs, speed)
+        self._sim = _Sim(plan, options, kernel, costs, speed, host)
         self._events: Generator[ev.Event, None, None] = self._sim.events()
         self._cancel = threading.Event()
         self._wall0 = 0
@@ -181,13 +186,14 @@ class _Sim:
         kernel: Kernel,
         costs: Costs,
         speed: float | None,
+        host: TargetFacts | None,
     ) -> None:
         self.plan = plan
         self.opts = opts
         self.kernel = kernel
         self.costs = costs
         self.speed = speed
-        limit, in_use, alarm = _target_facts(plan, kernel)
+        limit, in_use, alarm = _target_facts(plan, kernel, host)
         self.alloc = Allocator(kernel, alarm=alarm, limit=limit, in_use=in_use)
         self.t = 0.0  # predicted ns since the run's start
         self.phase_now = "spawn"
@@ -674,20 +680,22 @@ def _probe_text(ret: int) -> str:
     return f"PR_TIMER_CREATE_RESTORE_IDS: {errno_text(-ret)}"
 
 
-def _target_facts(plan: RestorePlan, kernel: Kernel) -> tuple[int, int, bool]:
+def _target_facts(
+    plan: RestorePlan, kernel: Kernel, host: TargetFacts | None
+) -> tuple[int, int, bool]:
     """RLIMIT_SIGPENDING limit (negative: unlimited), slots in use outside the target, alarm
-    support: the plan's, then the profile's, then this host's."""
-    from timertui.capture import host
-
+    support: the plan's, then the profile's, then those of the host the caller gave. The model
+    reads nothing of this host: one nobody described has no limit, no slot in use, no alarm."""
     params = kernel.params
     limit = plan.target.sigpending_limit
     if limit is None:
-        limit = params.sigpending if params.sigpending is not None else host.sigpending_limits()[0]
+        limit = params.sigpending
+    if limit is None:
+        limit = host.sigpending_soft if host is not None else -1
     in_use = params.in_use
     if in_use is None:
-        in_use = host.sigpending_in_use("self") or 0
+        in_use = (host.sigpending_in_use or 0) if host is not None else 0
     alarm = params.alarm
     if alarm is None:
-        wanted = any(t.clock in ALARM_CLOCKS for t in plan.timers)
-        alarm = host.probe_alarm_timers().ok if wanted else False
+        alarm = host is not None and host.alarm_supported is True
     return limit, in_use, alarm

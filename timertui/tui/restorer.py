@@ -84,13 +84,22 @@ class BackendRestorer:
 
     def start(self, process: ProcessTimers, request: RunRequest) -> Iterator[Event]:
         from timertui import restore
+        from timertui.clocks import uses_alarm_clocks
         from timertui.restore import native
         from timertui.restore.plan import build_plan
 
         if request.backend == SIM:
             plan = build_plan(process)
+            # The modelled target runs on this host where the kernel profile says nothing.
+            host = native.local_facts(probe_alarm=uses_alarm_clocks(process.timers))
             return restore.run(
-                plan, SIM, request.mode, request.hold, kernel=request.kernel, pace=request.pace
+                plan,
+                SIM,
+                request.mode,
+                request.hold,
+                kernel=request.kernel,
+                pace=request.pace,
+                host=host,
             )
         # The app is threaded: the worker is forked by the server, or spawned, never forked
         # from the app.
