@@ -24,6 +24,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check timertui tests bench stress
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy stress
+	$(VENV)/bin/lint-imports --no-cache
 
 test: setup lint
 	$(PY) -m pytest -q
