@@ -41,6 +41,7 @@ from timertui.capture.host import capture_times, host_facts, probe_exact_ids
 from timertui.model import SIGEV_NONE, ProcessTimers, Snapshot, Timer, TimerValues
 from timertui.restore import events as ev
 from timertui.restore import run
+from timertui.restore.arrays import timer_arrays
 from timertui.restore.handover import receive_plan, send_plan
 from timertui.restore.native import RestoreRun
 from timertui.restore.plan import RunOptions, build_plan
@@ -370,8 +371,9 @@ def ready_goal() -> Goal:
 
 
 def handover_goal() -> Goal:
-    """A 10,000-timer plan through a pipe (send_plan, receive_plan in a thread, as a worker
-    would) against pickle.dumps + pickle.loads of the same plan; best of HANDOVER_RUNS."""
+    """A 10,000-timer plan through a pipe (its timer arrays made, send_plan, receive_plan in a
+    thread, as a worker would) against pickle.dumps + pickle.loads of the same plan; best of
+    HANDOVER_RUNS."""
     plan = build_plan(seed_process(DENSE_IDS))
     options = RunOptions()
 
@@ -381,12 +383,13 @@ def handover_goal() -> Goal:
         start = time.monotonic_ns()
         reader = threading.Thread(target=lambda: got.append(receive_plan(r)))
         reader.start()
-        send_plan(w, plan, options, 0)
+        arrays = timer_arrays(plan)
+        send_plan(w, plan, arrays, options, 0)
         reader.join()
         ns = time.monotonic_ns() - start
         os.close(r)
         os.close(w)
-        assert got[0] == (plan, options, 0)
+        assert got[0] == (plan, arrays, options, 0)
         return ns
 
     def pickled() -> float:

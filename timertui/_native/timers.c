@@ -1,8 +1,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -198,6 +200,66 @@ int tt_gettime_many(const int *ids, int n, long long *values, long long *interva
         read += errs[i] == 0;
     }
     return read;
+}
+
+long tt_format_listing(const struct tt_spec *specs, int n, int pid, char *buf, long cap)
+{
+    static const char *const words[] = {"signal", "none", "thread"};
+    long at = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        const struct tt_spec *s = &specs[i];
+        int how = s->notify & ~4; /* SIGEV_THREAD_ID */
+        const char *word = how >= 0 && how < 3 ? words[how] : "?";
+        int thread = (s->notify & 4) != 0;
+        long left = cap - at;
+        int k = snprintf(buf + at, left > 0 ? (size_t)left : 0,
+                         "ID: %d\nsignal: %d/%016llx\nnotify: %s/%s.%d\nClockID: %d\n", s->id,
+                         s->signo, s->sigval, word, thread ? "tid" : "pid", thread ? s->tid : pid,
+                         s->clock);
+        if (k < 0 || k >= left)
+            return -ENOSPC;
+        at += k;
+    }
+    return at;
+}
+
+int tt_file_equals(const char *path, const char *text, long len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    char buf[1 << 16];
+    long at = 0;
+    int equal = 1;
+    for (;;) {
+        ssize_t got = read(fd, buf, sizeof(buf));
+        if (got < 0) {
+            int err = errno;
+            close(fd);
+            return -err;
+        }
+        if (got == 0)
+            break;
+        if (got > len - at || memcmp(buf, text + at, (size_t)got)) {
+            equal = 0;
+            break;
+        }
+        at += got;
+    }
+    close(fd);
+    return equal && at == len;
+}
+
+int tt_check_armed(int n, const long long *want_values, const long long *want_intervals,
+                   const int *errs, const long long *values, const long long *intervals,
+                   long long slack, int *bad)
+{
+    int count = 0;
+    for (int i = 0; i < n; i++)
+        if (errs[i] || intervals[i] != want_intervals[i] || values[i] > want_values[i] ||
+            values[i] < want_values[i] - slack)
+            bad[count++] = i;
+    return count;
 }
 
 /* The kernel's sigset: bit n-1 of the first word is signal n. Built by hand (and used through

@@ -64,6 +64,22 @@ int tt_arm_many(const int *ids, const long long *values, const long long *interv
 /* timer_gettime for ids[0..n); errs[i] gets 0 or -errno. Returns the count read. */
 int tt_gettime_many(const int *ids, int n, long long *values, long long *intervals, int *errs);
 
+/* specs[0..n) as /proc/self/timers lists them (fs/proc/base.c, show_timer), newest first:
+ * the text a verify compares with the kernel's in one memcmp. A SIGEV_THREAD_ID timer names its
+ * spec's tid, any other the process, pid. Returns the length, or -ENOSPC if cap is too small. */
+long tt_format_listing(const struct tt_spec *specs, int n, int pid, char *buf, long cap);
+
+/* 1 when the file at path holds exactly text[0..len), 0 when it does not, -errno when it cannot
+ * be read. Reads as the kernel serves it (a page per read), without keeping the whole. */
+int tt_file_equals(const char *path, const char *text, long len);
+
+/* Of timers [0..n), read back by tt_gettime_many (errs, values, intervals), those not as armed
+ * (want_values, want_intervals): an error, another interval, or a remaining time outside
+ * [want - slack, want]. Their indices go to bad[]; returns how many. */
+int tt_check_armed(int n, const long long *want_values, const long long *want_intervals,
+                   const int *errs, const long long *values, const long long *intervals,
+                   long long slack, int *bad);
+
 /* Block the signals in mask (bit n-1 = signal n, 32 and 33 included) in the calling thread. */
 int tt_block_signals(unsigned long long mask);
 

@@ -41,6 +41,7 @@ import msgpack
 
 from timertui.model import build_records
 from timertui.restore import events as ev
+from timertui.restore.arrays import timer_arrays
 from timertui.restore.handover import DIFFERING_ONLY_KEY, EXIT_KEY, send_plan
 from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts
 from timertui.restore.stream import EventStream
@@ -208,10 +209,15 @@ class RestoreRun(EventStream):
             ev_r, ev_w = os.pipe2(os.O_CLOEXEC)
             try:
                 if forked:
-                    plan, options, t0_ns = self.plan, self.options, self.t0_ns
+                    plan, arrays, options, t0_ns = (
+                        self.plan,
+                        timer_arrays(self.plan),
+                        self.options,
+                        self.t0_ns,
+                    )
                     self.pid = _fork_worker(
                         (ctrl_w, ev_r),
-                        lambda worker: worker.serve(plan, options, t0_ns, ctrl_r, ev_w),
+                        lambda worker: worker.serve(plan, arrays, options, t0_ns, ctrl_r, ev_w),
                     )
                 else:
                     self._served_or_spawned(ctrl_r, ev_w)
@@ -227,7 +233,7 @@ class RestoreRun(EventStream):
         if self._cancelled:
             _kill(self._pidfd)
         if not forked or spare is not None:
-            send_plan(self._ctrl_fd, self.plan, self.options, self.t0_ns)
+            send_plan(self._ctrl_fd, self.plan, timer_arrays(self.plan), self.options, self.t0_ns)
         # While the worker restores: the event decoders (typing.get_type_hints of each event
         # class, ~2 ms once a process), not when its last events come all at once.
         for cls in ev.EVENT_TYPES:

@@ -191,16 +191,17 @@ def expected_timer(planned: PlannedTimer, pid: int, tids: Sequence[int]) -> Time
 
 def expected_timers(planned: Sequence[PlannedTimer], pid: int, tids: Sequence[int]) -> list[Timer]:
     """expected_timer of each of `planned`, made in bulk (a worker's 10,000 timers)."""
-    clocks = [
-        t.clock if t.clock_remap is None else _remapped(t.clock_remap, pid, tids) for t in planned
-    ]
+    clocks = [t.clock if t.clock_remap is None else remapped_clock(t, pid, tids) for t in planned]
     targets = [pid if t.thread is None else tids[t.thread] for t in planned]
     columns = [list(map(attrgetter(name), planned)) for name in ("id", "notify", "signo", "sigval")]
     ids, notify, signo, sigval = columns
     return build_records(Timer, ids, clocks, notify, targets, signo, sigval, repeat(None, len(ids)))
 
 
-def _remapped(remap: ClockRemap, pid: int, tids: Sequence[int]) -> int:
+def remapped_clock(planned: PlannedTimer, pid: int, tids: Sequence[int]) -> int:
+    """The CPU clock of a timer whose clock_remap is set, naming the target's `pid` or thread."""
+    remap = planned.clock_remap
+    assert remap is not None
     owner = tids[remap.thread] if remap.per_thread else pid
     return make_cpu_clock(owner, remap.type, remap.per_thread)
 

@@ -31,7 +31,8 @@ import select
 import struct
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -40,14 +41,16 @@ import msgpack
 from timertui import _native
 from timertui._native import PR_TIMER_CREATE_RESTORE_IDS as PR_RESTORE_IDS
 from timertui._native import RESTORE_IDS_GET, RESTORE_IDS_OFF, RESTORE_IDS_ON, ffi, lib
-from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID, Timer
+from timertui.model import INT_MAX, SIGEV_NONE, Timer
 from timertui.restore import decisions, handover
 from timertui.restore import events as ev
+from timertui.restore.arrays import TimerArrays, ValueArrays, subset
 from timertui.restore.plan import (
     PlannedTimer,
     RestorePlan,
     RunOptions,
     expected_timers,
+    remapped_clock,
     wrap_cost,
 )
 from timertui.restore.wire import write_all
@@ -101,8 +104,11 @@ class _Out:
 
 
 class _Restore:
-    def __init__(self, plan: RestorePlan, opts: RunOptions, out: _Out, ctrl_fd: int) -> None:
+    def __init__(
+        self, plan: RestorePlan, arrays: TimerArrays, opts: RunOptions, out: _Out, ctrl_fd: int
+    ) -> None:
         self.plan = plan
+        self.arrays = arrays
         self.opts = opts
         self.out = out
         self.ctrl_fd = ctrl_fd
@@ -122,9 +128,9 @@ class _Restore:
         self.ids = plan.ids
         self.armed_at = 0
         self.record_fd = -1
-        self.specs: Any = None
-        self.wanted: Any = None  # the IDs as an int[], to check exact creates with one memcmp
-        self.expected: list[Timer] = []
+        self.specs: Any = None  # struct tt_spec[], one a timer of the plan
+        # The IDs as an int[], to check exact creates with one memcmp.
+        self.wanted = ffi.from_buffer("int[]", arrays.ids)
         self.create_started = 0
 
     # -- reporting ---------------------------------------------------------------------------
@@ -236,7 +242,7 @@ class _Restore:
         name = ffi.new("char[]", WORKER_COMM)
         lib.tt_prctl(PR_SET_NAME, int(ffi.cast("unsigned long", name)))
         # Before any timer or thread exists: threads inherit the mask, expiries stay pending.
-        _native.check(lib.tt_block_signals(plan.signal_mask))
+        _native.check(lib.tt_block_signals(self.arrays.signal_mask))
         limit = plan.target.sigpending_limit
         if limit is not None:
             _, hard = resource.getrlimit(resource.RLIMIT_SIGPENDING)
@@ -249,24 +255,11 @@ class _Restore:
             self.record_fd = read_fd
             if helpers:
                 tids = ffi.new("int[]", helpers)
-                _native.check(lib.tt_threads_start(helpers, plan.signal_mask, write_fd, tids))
-                self.tids.extend(ffi.unpack(tids, helpers))
-        self.expected = expected_timers(plan.timers, self.pid, self.tids)
-        self.specs = ffi.new(
-            "struct tt_spec[]",
-            [
-                (
-                    e.id,
-                    e.clock,
-                    e.notify,
-                    e.signo,
-                    e.target if t.thread is not None else 0,
-                    e.sigval,
+                _native.check(
+                    lib.tt_threads_start(helpers, self.arrays.signal_mask, write_fd, tids)
                 )
-                for e, t in zip(self.expected, plan.timers, strict=True)
-            ],
-        )
-        self.wanted = ffi.new("int[]", self.ids)
+                self.tids.extend(ffi.unpack(tids, helpers))
+        self.specs = _specs(plan, self.arrays, self.pid, self.tids)
         self.check_headroom()
         self.prepare_reporting()
 
@@ -489,82 +482,82 @@ class _Restore:
             self.decide(decisions.walk_create_failed(index, t.id, err))
 
     def arm(self) -> None:
-        timers, state = self.plan.timers, self.state
-        chosen = [(t, i) for i, t in enumerate(timers) if t.arm and state[i] == _CREATED]
-        if not chosen:
+        armed, state = self.arrays.armed, self.state
+        if armed.count and state.count(_CREATED) != len(state):
+            armed = subset(armed, lambda i: state[i] == _CREATED)  # some failed: not those
+        n = armed.count
+        if not n:
             return
-        n = len(chosen)
-        ids = ffi.new("int[]", [t.id for t, _ in chosen])
-        values = ffi.new("long long[]", [t.value_ns for t, _ in chosen])
-        intervals = ffi.new("long long[]", [t.interval_ns for t, _ in chosen])
+        indices = array("i", armed.indices)
         errs = ffi.new("int[]", n)
         self.armed_at = time.monotonic_ns()
-        lib.tt_arm_many(ids, values, intervals, n, errs)
+        lib.tt_arm_many(*_c_arrays(armed), n, errs)
         self.syscalls += n
-        first, last = chosen[0][1], chosen[-1][1]
+        first, last = indices[0], indices[-1]
         if last - first + 1 == n and ffi.buffer(errs, 4 * n)[:] == bytes(4 * n):
             self.report("armed", first, last + 1)  # all of a run of the plan: as its span
             return
-        armed = []
-        for (t, i), err in zip(chosen, ffi.unpack(errs, n), strict=True):
+        ok = []
+        for i, err in zip(indices, ffi.unpack(errs, n), strict=True):
+            t = self.plan.timers[i]
             if err:
                 self.decide(decisions.arm_failed(t.id, -err))
                 self.fail(i, i + 1, -err, decisions.errno_text(-err))
             else:
-                armed.append(t.id)
-        if armed:
-            self.out.emit(ev.TimerState(self.out.now(), "armed", tuple(armed)))
+                ok.append(t.id)
+        if ok:
+            self.out.emit(ev.TimerState(self.out.now(), "armed", tuple(ok)))
 
     def verify(self) -> int:
         """Compare every timer with the plan, from /proc/self/timers (what CRIU would dump) and
         timer_gettime; emit Verify with the timers that differ (the reader fills in the equal
-        ones, handover.DIFFERING_ONLY_KEY). Returns how many are equal."""
-        timers = self.plan.timers
-        n = len(timers)
-        values = ffi.new("long long[]", n)
-        intervals = ffi.new("long long[]", n)
-        errs = ffi.new("int[]", n)
-        ids = ffi.new("int[]", list(self.ids))
-        text = _own_timers_text()
-        lib.tt_gettime_many(ids, n, values, intervals, errs)
-        read_at = time.monotonic_ns()
-        self.syscalls += n
-        elapsed = read_at - self.armed_at if self.armed_at else 0
-        # The text the kernel prints for exactly the expected timers, newest (last created)
-        # first: when it is what we read, every timer is there as planned, at the cost of one
-        # comparison; otherwise each is parsed and compared field by field.
-        actual = None
-        if text != _listing(reversed(self.expected)):
+        ones, handover.DIFFERING_ONLY_KEY). Returns how many are equal.
+
+        The common case costs no Python per timer: the kernel's listing is compared with the
+        one the plan expects in one pass, and the values read back with the armed ones in C;
+        only the timers found different there are looked at field by field."""
+        timers, valued = self.plan.timers, self.arrays.valued
+        n, k = len(timers), valued.count
+        listed = _listed_as_planned(self.specs, n, self.pid)
+        got_values = ffi.new("long long[]", k)
+        got_intervals = ffi.new("long long[]", k)
+        errs = ffi.new("int[]", k)
+        ids, want_values, want_intervals = _c_arrays(valued)
+        lib.tt_gettime_many(ids, k, got_values, got_intervals, errs)
+        self.syscalls += k
+        elapsed = time.monotonic_ns() - self.armed_at if self.armed_at else 0
+        slack = elapsed + VERIFY_SLACK_NS
+        bad = ffi.new("int[]", k)
+        found = lib.tt_check_armed(
+            k, want_values, want_intervals, errs, got_values, got_intervals, slack, bad
+        )
+        indices = array("i", valued.indices)
+        suspects = [indices[j] for j in ffi.unpack(bad, found)]
+        at = {i: j for j, i in enumerate(indices)} if suspects or not listed else {}
+        actual: dict[int, Timer] | None = None
+        expected: list[Timer] = []
+        if not listed:
             # Loaded only here, on the rare path: the parser's module is not light.
             from timertui.capture.proc_timers import parse_timers
 
+            text = _own_timers_text()
             actual = {t.id: t for t in parse_timers(text, _OWN_TIMERS, skip_repeats=True)}
-        got = zip(ffi.unpack(errs, n), ffi.unpack(values, n), ffi.unpack(intervals, n), strict=True)
-        slack = elapsed + VERIFY_SLACK_NS
+            expected = expected_timers(timers, self.pid, self.tids)
+            suspects = list(range(n))
         differing = []
-        for t, want, (err, got_value, got_interval) in zip(timers, self.expected, got, strict=True):
-            # Listed as planned and armed as planned (what _value_diffs would find nothing in):
-            # the common case, decided without a call.
-            if actual is None and not err and t.source.values is None:
-                continue
-            if (
-                actual is None
-                and not err
-                and t.arm
-                and got_interval == t.interval_ns
-                and t.value_ns - slack <= got_value <= t.value_ns
-            ):
-                continue
+        for i in suspects:
+            t, j = timers[i], at.get(i)
+            err = errs[j] if j is not None else 0
             diffs: list[ev.FieldDiff] = []
             if actual is not None or err:
-                seen = actual.get(t.id) if actual is not None else want
+                seen = actual.get(t.id) if actual is not None else None
                 if seen is None or err:
                     differing.append(ev.TimerCheck(t.id, (ev.FieldDiff("present", 1, 0),)))
                     continue
-                if seen != want:
-                    diffs = _field_diffs(want, seen)
-            if t.source.values is not None:
-                diffs += _value_diffs(t, got_value, got_interval, elapsed)
+                if seen != expected[i]:
+                    diffs = _field_diffs(expected[i], seen)
+            if j is not None:
+                diffs += _value_diffs(t, got_values[j], got_intervals[j], elapsed)
             if diffs:
                 differing.append(ev.TimerCheck(t.id, tuple(diffs)))
         data = ev.encode(ev.Verify(self.out.now(), tuple(differing)))
@@ -576,7 +569,7 @@ class _Restore:
 
     def hold(self) -> None:
         """Stay alive as the restored process, reporting expirations, until the parent leaves."""
-        sfd = _native.check(lib.tt_signalfd(self.plan.signal_mask))
+        sfd = _native.check(lib.tt_signalfd(self.arrays.signal_mask))
         poller = select.poll()
         poller.register(self.ctrl_fd, select.POLLIN)
         poller.register(sfd, select.POLLIN)
@@ -615,7 +608,6 @@ class _Restore:
 
 
 _OWN_TIMERS = "/proc/self/timers"
-_NOTIFY_WORDS = {SIGEV_SIGNAL: "signal", SIGEV_NONE: "none", SIGEV_THREAD: "thread"}
 
 
 def _own_timers_text() -> str:
@@ -631,14 +623,39 @@ def _own_timers_text() -> str:
     return b"".join(chunks).decode("latin-1")
 
 
-def _listing(timers: Iterable[Timer]) -> str:
-    """`timers` as /proc/PID/timers prints them (fs/proc/base.c, show_timer; sigval %px)."""
-    return "".join(
-        f"ID: {t.id}\nsignal: {t.signo}/{t.sigval:016x}\n"
-        f"notify: {_NOTIFY_WORDS.get(t.notify & ~SIGEV_THREAD_ID, '?')}/"
-        f"{'tid' if t.notify & SIGEV_THREAD_ID else 'pid'}.{t.target}\nClockID: {t.clock}\n"
-        for t in timers
+def _specs(plan: RestorePlan, arrays: TimerArrays, pid: int, tids: list[int]) -> Any:
+    """The plan's struct tt_spec[], with the CPU clocks and thread targets that name the
+    target's own pid or threads filled in."""
+    specs = ffi.new("struct tt_spec[]", len(plan.timers))
+    ffi.memmove(specs, arrays.specs, len(arrays.specs))
+    for i in array("i", arrays.own):
+        t = plan.timers[i]
+        if t.clock_remap is not None:
+            specs[i].clock = remapped_clock(t, pid, tids)
+        if t.thread is not None:
+            specs[i].tid = tids[t.thread]
+    return specs
+
+
+def _c_arrays(arrays: ValueArrays) -> tuple[Any, Any, Any]:
+    """IDs, values and intervals as the C loops take them (views of the bytes, no copies)."""
+    return (
+        ffi.from_buffer("int[]", arrays.ids),
+        ffi.from_buffer("long long[]", arrays.values),
+        ffi.from_buffer("long long[]", arrays.intervals),
     )
+
+
+def _listed_as_planned(specs: Any, n: int, pid: int) -> bool:
+    """Whether /proc/self/timers lists exactly the plan's timers, as planned (newest first)."""
+    cap = _LISTING_LINE_MAX * n + 1
+    text = ffi.new("char[]", cap)
+    length = int(lib.tt_format_listing(specs, n, pid, text, cap))
+    return length >= 0 and int(lib.tt_file_equals(_OWN_TIMERS.encode(), text, length)) == 1
+
+
+# The longest a timer's four lines can be: numbers at their widest, sigval in 16 hex digits.
+_LISTING_LINE_MAX = 128
 
 
 def _stamped(decision: ev.Decision, t_ns: int) -> ev.Decision:
@@ -690,7 +707,9 @@ def _value_diffs(
     return diffs
 
 
-def serve(plan: RestorePlan, opts: RunOptions, t0_ns: int, ctrl_fd: int, ev_fd: int) -> int:
+def serve(
+    plan: RestorePlan, arrays: TimerArrays, opts: RunOptions, t0_ns: int, ctrl_fd: int, ev_fd: int
+) -> int:
     """Run the restore in this process (the restore target) and return its exit status."""
     # The collector leaves what exists now alone: no pass over every object (and no
     # copy-on-write fault for each page of a forked heap) inside a timed phase. (It is off in
@@ -699,7 +718,7 @@ def serve(plan: RestorePlan, opts: RunOptions, t0_ns: int, ctrl_fd: int, ev_fd: 
     gc.enable()
     out = _Out(ev_fd, t0_ns)
     try:
-        restore = _Restore(plan, opts, out, ctrl_fd)
+        restore = _Restore(plan, arrays, opts, out, ctrl_fd)
         ok = restore.run()
         if opts.hold:
             restore.hold()
@@ -722,10 +741,10 @@ def serve_message(ctrl_fd: int, ev_fd: int) -> int:
     from timertui.capture import host  # noqa: F401 - check_headroom, errno texts
 
     try:
-        plan, opts, t0_ns = handover.receive_plan(ctrl_fd)
+        plan, arrays, opts, t0_ns = handover.receive_plan(ctrl_fd)
     except handover.CallerGone:
         return EXIT_FAILED
-    return serve(plan, opts, t0_ns, ctrl_fd, ev_fd)
+    return serve(plan, arrays, opts, t0_ns, ctrl_fd, ev_fd)
 
 
 def main() -> None:
