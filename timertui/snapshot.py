@@ -26,7 +26,6 @@ decoding 10,000 timers to a few milliseconds.
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import gc
 import os
@@ -61,9 +60,8 @@ from timertui.signals import SIGRTMAX, valid_timer_signal
 
 if TYPE_CHECKING:
     from hashlib import _Hash
-    from pathlib import Path
 
-# Loading a snapshot is on `timertui restore`'s start-up path: pathlib, tempfile, secrets,
+# Loading a snapshot is on `timertui restore`'s start-up path: pathlib, the atomic write,
 # hashlib (OpenSSL) and clocks load only where they are needed.
 
 MAGIC = b"\x89TTSNAP\n"
@@ -190,84 +188,20 @@ def _pack_process(proc: ProcessTimers) -> dict[str, Any]:
 
 
 def save(snap: Snapshot, path: str | os.PathLike[str]) -> None:
-    """Write `snap` to `path` atomically, mode 0600: a temp file in the same directory, fsync,
-    rename, fsync of the directory. If anything fails, a file already at `path` stays intact
-    and the temp file is removed. The temp file is unnamed (O_TMPFILE) until just before the
-    rename, so a writer killed meanwhile leaves nothing behind either."""
+    """Write `snap` to `path` atomically, mode 0600 (timertui.atomic): if anything fails, a file
+    already at `path` stays intact and no temp file is left."""
     from pathlib import Path
+
+    from timertui.atomic import DirectorySyncError, write_file
 
     dest = Path(path)
     data = encode(snap)
     try:
-        fd, tmp = _open_temp(dest)
+        write_file(dest, data)
+    except DirectorySyncError as exc:
+        raise SnapshotError(f"{exc.filename}: cannot sync the directory: {exc.strerror}") from None
     except OSError as exc:
         raise SnapshotError(f"{dest}: cannot write: {exc.strerror or exc}") from None
-    try:
-        try:
-            os.fchmod(fd, 0o600)  # the temp file is 0600 already; say so rather than rely on it
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-            if tmp is None:
-                tmp = _name_temp(fd, dest)
-        finally:
-            os.close(fd)
-        tmp.replace(dest)
-    except OSError as exc:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-        raise SnapshotError(f"{dest}: cannot write: {exc.strerror or exc}") from None
-    except BaseException:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(dest.parent)
-
-
-def _open_temp(dest: Path) -> tuple[int, Path | None]:
-    """An unnamed file in dest's directory (None for its name), or a named one where the
-    filesystem has no O_TMPFILE."""
-    try:
-        return os.open(dest.parent, os.O_TMPFILE | os.O_WRONLY, 0o600), None
-    except OSError as exc:
-        if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR):
-            raise
-    import tempfile
-
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    return fd, type(dest)(name)
-
-
-def _name_temp(fd: int, dest: Path) -> Path:
-    """Give the unnamed file `fd` a temporary name beside `dest`, for the rename."""
-    import secrets
-
-    # A directory fd makes os.link use linkat(AT_SYMLINK_FOLLOW): the /proc link is followed
-    # to the file instead of being linked itself.
-    dfd = os.open(dest.parent, os.O_PATH | os.O_DIRECTORY)
-    try:
-        while True:
-            name = f".{dest.name}.{secrets.token_hex(4)}.tmp"
-            try:
-                os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=dfd, follow_symlinks=True)
-            except FileExistsError:
-                continue
-            return dest.parent / name
-    finally:
-        os.close(dfd)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable. The file is already in place, so a failure here is reported."""
-    try:
-        dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError as exc:
-        raise SnapshotError(f"{directory}: cannot sync the directory: {exc.strerror}") from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,12 +18,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from timertui.atomic import write_file
 from timertui.errors import InputError
 
 BUILT_IN = "built-in defaults"
@@ -145,23 +145,14 @@ def load_costs(release: str | None = None) -> Costs:
 
 
 def save_costs(costs: Costs) -> Path:
-    """Write `costs` for its release atomically: a temp file in the same directory, fsync,
-    rename. A file already there stays intact if anything fails."""
+    """Write `costs` for its release atomically (timertui.atomic). A file already there stays
+    intact if anything fails."""
     path = costs_path(costs.release)
     data = json.dumps(dataclasses.asdict(costs), indent=2).encode() + b"\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_file(path, data)
     except OSError as exc:
-        raise CalibrationError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        Path(tmp).replace(path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise CalibrationError(f"{path}: cannot write: {exc.strerror or exc}") from None
     return path
 
