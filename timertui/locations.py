@@ -1,5 +1,5 @@
-"""Where timertui keeps things, shared by the command line and the app: the snapshot folder and
-the default name of a snapshot file in it."""
+"""Where timertui keeps things, shared by the command line and the app: its XDG base directories
+(built here only), the snapshot folder and the default name of a snapshot file in it."""
 
 from __future__ import annotations
 
@@ -13,10 +13,26 @@ SNAPSHOT_SUFFIX = ".ttsnap"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+def _xdg(variable: str, default: str) -> Path:
+    """$VARIABLE/timertui, or ~/DEFAULT/timertui where it is unset, empty or relative (the XDG
+    base directory spec ignores a relative one)."""
+    base = Path(os.environ.get(variable, ""))
+    return (base if base.is_absolute() else Path.home() / default) / "timertui"
+
+
 def snapshot_dir() -> Path:
     """$XDG_DATA_HOME/timertui/snapshots, or ~/.local/share/timertui/snapshots."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "timertui" / "snapshots"
+    return _xdg("XDG_DATA_HOME", ".local/share") / "snapshots"
+
+
+def costs_dir() -> Path:
+    """The simulator's calibrations: $XDG_CACHE_HOME/timertui/costs, or ~/.cache/timertui/costs."""
+    return _xdg("XDG_CACHE_HOME", ".cache") / "costs"
+
+
+def config_dir() -> Path:
+    """The user's settings (the app's keymap): $XDG_CONFIG_HOME/timertui, or ~/.config/timertui."""
+    return _xdg("XDG_CONFIG_HOME", ".config")
 
 
 def snapshot_name(

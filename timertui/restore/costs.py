@@ -25,6 +25,7 @@ from pathlib import Path
 
 from timertui.atomic import write_file
 from timertui.errors import InputError
+from timertui.locations import costs_dir
 
 BUILT_IN = "built-in defaults"
 CALIBRATED = "calibrated"
@@ -119,13 +120,8 @@ DEFAULT_COSTS = Costs(
 )
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "timertui" / "costs"
-
-
 def costs_path(release: str | None = None) -> Path:
-    return cache_dir() / f"{release or os.uname().release}.json"
+    return costs_dir() / f"{release or os.uname().release}.json"
 
 
 def load_costs(release: str | None = None) -> Costs:
