@@ -237,6 +237,12 @@ SIGEV_SIGNAL = 0
 SIGEV_NONE = 1
 SIGEV_THREAD = 2
 SIGEV_THREAD_ID = 4
+# Every sigev_notify a timer can have: SIGEV_THREAD_ID goes with SIGEV_SIGNAL, which is 0.
+NOTIFY_VALUES = frozenset({SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID})
+
+# prctl(PR_TIMER_CREATE_RESTORE_IDS, arg), Linux 6.15+: exact-ID mode off, on, or read back.
+PR_TIMER_CREATE_RESTORE_IDS = 77
+RESTORE_IDS_OFF, RESTORE_IDS_ON, RESTORE_IDS_GET = 0, 1, 2
 
 
 class Notify(enum.Enum):

@@ -42,9 +42,8 @@ import msgpack
 from timertui.errors import InputError
 from timertui.model import (
     INT_MAX,
+    NOTIFY_VALUES,
     SIGEV_NONE,
-    SIGEV_SIGNAL,
-    SIGEV_THREAD,
     SIGEV_THREAD_ID,
     Access,
     CaptureTimes,
@@ -76,7 +75,6 @@ _CRC_SPAN = _PREAMBLE.size - 4
 KTIME_MAX = 2**63 - 1  # the kernel keeps timer values as signed 64-bit nanoseconds
 _U64_MAX = 2**64 - 1
 _INT32_MIN = -(2**31)
-_NOTIFY_VALUES = frozenset({SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID})
 # Strings that are not valid UTF-8 (odd comm bytes) round-trip instead of failing the save.
 _UNICODE_ERRORS = "surrogateescape"
 
@@ -495,7 +493,7 @@ def _timer_problems(timer: Timer, tids: frozenset[int]) -> Iterator[tuple[str, s
     clock = _clock_problem(timer.clock)
     if clock is not None:
         yield "clock", clock
-    if timer.notify not in _NOTIFY_VALUES:
+    if timer.notify not in NOTIFY_VALUES:
         yield "notify", f"notify {timer.notify} is not one of 0, 1, 2, 4"
     elif timer.notify != SIGEV_NONE and not valid_timer_signal(timer.signo):
         yield "signo", f"signal {timer.signo} out of range 1..{SIGRTMAX}"

@@ -10,11 +10,12 @@ import os
 from typing import Any
 
 from timertui._native._timers import ffi, lib
-
-PR_TIMER_CREATE_RESTORE_IDS = 77
-RESTORE_IDS_OFF = 0
-RESTORE_IDS_ON = 1
-RESTORE_IDS_GET = 2
+from timertui.model import (
+    PR_TIMER_CREATE_RESTORE_IDS,
+    RESTORE_IDS_GET,
+    RESTORE_IDS_OFF,
+    RESTORE_IDS_ON,
+)
 
 __all__ = [
     "PR_TIMER_CREATE_RESTORE_IDS",

@@ -32,7 +32,15 @@ from typing import Literal, cast
 
 from timertui.clocks import ALARM_CLOCKS, NAMED_CLOCKS, decode_clock
 from timertui.errors import InputError
-from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID
+from timertui.model import (
+    INT_MAX,
+    NOTIFY_VALUES,
+    RESTORE_IDS_GET,
+    RESTORE_IDS_OFF,
+    RESTORE_IDS_ON,
+    SIGEV_NONE,
+    SIGEV_THREAD_ID,
+)
 from timertui.signals import valid_timer_signal
 
 ProfileName = Literal["6.15+", "3.10-6.14", "pre-3.10", "lowest-free"]
@@ -45,10 +53,8 @@ PROFILES: dict[str, str] = {
 }
 _LOWEST_FREE = frozenset({"pre-3.10", "lowest-free"})
 
-PR_RESTORE_IDS_OFF, PR_RESTORE_IDS_ON, PR_RESTORE_IDS_GET = 0, 1, 2
 # IDs a profile may list (taken=, others=): the model holds them in memory.
 MAX_LISTED_IDS = 1_000_000
-_VALID_NOTIFY = frozenset({SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_SIGNAL | SIGEV_THREAD_ID})
 
 
 class KernelError(InputError):
@@ -228,7 +234,7 @@ def create_errors(clock: int, notify: int, signo: int, alarm: bool) -> tuple[int
         # A known clock without timer support vs. no such clock at all.
         return (errno.EOPNOTSUPP if clock in NAMED_CLOCKS or clock < 0 else errno.EINVAL), 0
     signals = notify & ~SIGEV_THREAD_ID != SIGEV_NONE
-    if notify not in _VALID_NOTIFY or (signals and not valid_timer_signal(signo)):
+    if notify not in NOTIFY_VALUES or (signals and not valid_timer_signal(signo)):
         return 0, errno.EINVAL
     if clock in ALARM_CLOCKS and not alarm:
         return 0, errno.EOPNOTSUPP
@@ -378,11 +384,12 @@ class Allocator:
 
     def prctl(self, arg: int) -> int:
         """prctl(PR_TIMER_CREATE_RESTORE_IDS, arg): 0/the state, or -EINVAL."""
-        if not self.kernel.exact_ids or arg not in (0, 1, 2):
+        known = arg in (RESTORE_IDS_OFF, RESTORE_IDS_ON, RESTORE_IDS_GET)
+        if not self.kernel.exact_ids or not known:
             return -errno.EINVAL
-        if arg == PR_RESTORE_IDS_GET:
+        if arg == RESTORE_IDS_GET:
             return int(self.exact)
-        self.exact = arg == PR_RESTORE_IDS_ON
+        self.exact = arg == RESTORE_IDS_ON
         return 0
 
     def create(self, clock: int, notify: int, signo: int, want: int = 0) -> int:

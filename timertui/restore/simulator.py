@@ -25,14 +25,18 @@ from collections.abc import Generator, Iterator
 
 from timertui.clocks import decode_clock
 from timertui.errors import InputError, errno_text
-from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID
+from timertui.model import (
+    INT_MAX,
+    RESTORE_IDS_GET,
+    RESTORE_IDS_OFF,
+    RESTORE_IDS_ON,
+    SIGEV_NONE,
+    SIGEV_THREAD_ID,
+)
 from timertui.restore import decisions
 from timertui.restore import events as ev
 from timertui.restore.costs import Costs, load_costs
 from timertui.restore.kernels import (
-    PR_RESTORE_IDS_GET,
-    PR_RESTORE_IDS_OFF,
-    PR_RESTORE_IDS_ON,
     PROFILES,
     Allocator,
     Kernel,
@@ -362,13 +366,13 @@ class _Sim:
         self.syscalls += 1
         self.t += self.costs.probe_ns
         if forced == "walk":
-            ret = self.alloc.prctl(PR_RESTORE_IDS_GET)
+            ret = self.alloc.prctl(RESTORE_IDS_GET)
             exact = ret >= 0
             yield ev.Probe(self.now(), exact, max(-ret, 0), _probe_text(ret))
             self.mode = "walk"
             yield self.decide(decisions.walk_mode(forced=True, kernel_has_exact=exact))
             return
-        ret = self.alloc.prctl(PR_RESTORE_IDS_ON)
+        ret = self.alloc.prctl(RESTORE_IDS_ON)
         yield ev.Probe(self.now(), ret == 0, max(-ret, 0), _probe_text(ret))
         if ret == 0:
             self.restore_ids_on = True
@@ -610,7 +614,7 @@ class _Sim:
     def prctl_off(self) -> Iterator[ev.Event]:
         self.syscalls += 1
         self.t += self.costs.prctl_ns
-        self.alloc.prctl(PR_RESTORE_IDS_OFF)
+        self.alloc.prctl(RESTORE_IDS_OFF)
         yield from ()
 
     def verify(self, checks: list[ev.TimerCheck]) -> Iterator[ev.Event]:
