@@ -209,12 +209,10 @@ class RestoreRun(EventStream):
             ev_r, ev_w = os.pipe2(os.O_CLOEXEC)
             try:
                 if forked:
-                    plan, arrays, options, t0_ns = (
-                        self.plan,
-                        timer_arrays(self.plan),
-                        self.options,
-                        self.t0_ns,
-                    )
+                    plan, options, t0_ns = self.plan, self.options, self.t0_ns
+                    # Before the fork: after it, a pass over the plan's objects copies their
+                    # pages, in the worker and here alike (arrays.py).
+                    arrays = timer_arrays(plan)
                     self.pid = _fork_worker(
                         (ctrl_w, ev_r),
                         lambda worker: worker.serve(plan, arrays, options, t0_ns, ctrl_r, ev_w),
