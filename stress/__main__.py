@@ -5,9 +5,9 @@
     python -m stress kills [--points N] [--only snapshot,walk,exact,capture] [--json]
     python -m stress churn [--count N] [--seconds S] [--json]
 
-The CI tests run the same code at small sizes (tests/test_fuzz.py, test_faults.py). Exit status
-1 when anything failed, was orphaned or lost. Failing fuzz inputs are written to
-stress-failures/ for reproduction.
+The CI tests run the same code at small sizes (tests/unit/test_fuzz.py,
+tests/kernel/test_faults.py). Exit status 1 when anything failed, was orphaned or lost. Failing
+fuzz inputs are written to stress-failures/ for reproduction.
 """
 
 from __future__ import annotations

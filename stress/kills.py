@@ -35,7 +35,7 @@ from timertui.restore.native import RestoreRun
 from timertui.restore.plan import Mode, RestorePlan, build_plan
 from timertui.signals import SIGRTMIN
 
-INJECT_TARGET_C = Path(__file__).resolve().parent.parent / "tests" / "inject_target.c"
+INJECT_TARGET_C = Path(__file__).resolve().parent.parent / "tests" / "kernel" / "inject_target.c"
 _MS = 1_000_000
 WALK_MAX_ID = 50_000
 
@@ -237,7 +237,7 @@ def _judge_restore(events: list[ev.Event], pid: int, fired: bool, tally: KillTal
 
 
 def build_inject_target(directory: Path) -> Path:
-    """tests/inject_target.c compiled into `directory` (RuntimeError without gcc)."""
+    """tests/kernel/inject_target.c compiled into `directory` (RuntimeError without gcc)."""
     gcc = shutil.which("gcc")
     if gcc is None:
         raise RuntimeError("gcc not found: the capture target is a C program")

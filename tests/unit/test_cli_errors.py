@@ -21,7 +21,7 @@ from stress.kills import sample_process, sample_snapshot
 from timertui import cli, snapshot
 from timertui.capture import inject, proc_timers, processes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NO_PID = "999999999"
 
 

@@ -339,7 +339,7 @@ async def test_unreadable_process_is_listed_not_hidden(tmp_path: Path) -> None:
 
 
 async def test_o_asks_for_a_path_and_browses_it(tmp_path: Path) -> None:
-    # The dialog's errors, completion and refusals: tests/test_tui_open.py.
+    # The dialog's errors, completion and refusals: tests/tui/test_tui_open.py.
     path = tmp_path / "one.ttsnap"
     snapshot_file.save(snapshot([p for p in processes() if p.pid == 812]), path)
     app = app_on(frozen_source(), snapshot_dir=tmp_path)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_restore_plan import PID, armed, process, timer
+from builders import PID, armed, process, timer
 
 from timertui import snapshot
 from timertui.capture.host import capture_times, host_facts

@@ -1,6 +1,6 @@
 """Deep capture against the real kernel.
 
-The target (tests/inject_target.c, built here with gcc) holds four timers, reports its own
+The target (tests/kernel/inject_target.c, built here with gcc) holds four timers, reports its own
 timer_gettime on request, and while it is captured waits in nanosleep, pause, read, epoll_wait or
 a busy loop (also one inside an rseq critical section), checking that each wait ends as it should
 (no EINTR, no early wake-up, nanosleep returning 0, the rseq section aborted) and that its

@@ -1,6 +1,6 @@
 """SVG snapshots at 80x24 of the dialogs and help (pytest-textual-snapshot). After an intended
-change of the look: `pytest tests/test_tui_dialog_looks.py --snapshot-update`, then review the
-SVGs under tests/__snapshots__/test_tui_dialog_looks/."""
+change of the look: `pytest tests/tui/test_tui_dialog_looks.py --snapshot-update`, then review the
+SVGs under tests/tui/__snapshots__/test_tui_dialog_looks/."""
 
 from __future__ import annotations
 

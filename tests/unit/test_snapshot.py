@@ -382,7 +382,7 @@ def test_a_failing_fsync_keeps_the_old_file(
 _SAVE_UNDER_FSIZE_LIMIT = """
 import sys
 from timertui import snapshot
-from tests.test_snapshot import rich_snapshot
+from tests.unit.test_snapshot import rich_snapshot
 try:
     snapshot.save(rich_snapshot(), sys.argv[1])
 except snapshot.SnapshotError as exc:
@@ -406,7 +406,7 @@ def test_a_real_short_write_keeps_the_old_file(tmp_path: Path) -> None:
         text=True,
         check=True,
         preexec_fn=limit_file_size,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert out.stdout.strip() == f"{path}: cannot write: File too large"
     assert path.read_bytes() == b"old contents"

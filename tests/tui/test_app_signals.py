@@ -23,7 +23,7 @@ import pytest
 
 from timertui.tui import launch as app_command
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ALT_SCREEN_ON, ALT_SCREEN_OFF, CURSOR_SHOWN = b"\x1b[?1049h", b"\x1b[?1049l", b"\x1b[?25h"
 DRAWN = b"Quit"  # the footer's `q` hint: the first screen is on the terminal
 ROWS, COLS = 30, 120

@@ -11,12 +11,11 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from test_restore_plan import HELPER, MS, PID, armed, process, timer
+from builders import HELPER, MS, PID, armed, decision, done, of, process, timer
 
 from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, TimerValues
@@ -25,24 +24,7 @@ from timertui.restore import run
 from timertui.restore.native import RestoreRun, local_facts
 from timertui.restore.plan import RestorePlan, StartMethod, TargetSpec, build_plan
 
-E = TypeVar("E", bound=ev.Event)
-
 pytestmark = pytest.mark.usefixtures("needs_proc_timers")
-
-
-def of(kind: type[E], events: Iterable[ev.Event]) -> list[E]:
-    return [e for e in events if isinstance(e, kind)]
-
-
-def done(events: list[ev.Event]) -> ev.Done:
-    (last,) = of(ev.Done, events)
-    return last
-
-
-def decision(events: list[ev.Event], code: str) -> ev.Decision:
-    found = [d for d in of(ev.Decision, events) if d.code == code]
-    assert found, f"no {code} decision in {[d.code for d in of(ev.Decision, events)]}"
-    return found[0]
 
 
 def assert_gone(pid: int) -> None:
@@ -293,7 +275,7 @@ def test_worker_leaves_when_its_caller_dies(tmp_path: Path) -> None:
         """
         import sys
         sys.path.insert(0, sys.argv[1])
-        from test_restore_plan import armed, process, timer
+        from builders import armed, process, timer
         from timertui.restore import run
         from timertui.restore.plan import build_plan
         stream = run(build_plan(process([timer(1, values=armed(5, 10))])), hold=True)
@@ -320,7 +302,7 @@ def test_worker_leaves_when_its_caller_dies(tmp_path: Path) -> None:
                           "seconds": time.monotonic() - start}))
         """
     )
-    tests_dir = str(Path(__file__).parent)
+    tests_dir = str(Path(__file__).resolve().parent.parent)
     out = subprocess.run(
         [sys.executable, "-c", reaper, caller, tests_dir],
         capture_output=True,
@@ -367,7 +349,7 @@ def test_alarm_clock_without_support_is_reported_before_and_by_the_kernel() -> N
 PRESTART = """
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
-from test_restore_plan import armed, process, timer
+from builders import armed, process, timer
 from timertui.restore import native, run
 from timertui.restore.plan import build_plan
 
@@ -388,7 +370,7 @@ print(json.dumps({"spare": spare, "big": big, "small": small[0].pid,
 def test_a_prestarted_worker_takes_the_next_small_plan_and_is_reaped() -> None:
     """prestart() forks a worker ahead of its plan: a plan too big to send goes to a fresh
     fork, the next small one to the waiting worker; nothing is left once the runs end."""
-    tests_dir = str(Path(__file__).parent)
+    tests_dir = str(Path(__file__).resolve().parent.parent)
     out = subprocess.run(
         [sys.executable, "-c", PRESTART, tests_dir],
         capture_output=True,

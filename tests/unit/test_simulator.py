@@ -11,8 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from test_restore_native import decision, done, of
-from test_restore_plan import armed, process, timer
+from builders import armed, decision, done, of, process, timer
 
 from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.errors import InputError

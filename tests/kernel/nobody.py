@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOBODY = 65534
 _PACKAGES = ("psutil", "msgpack", "cffi", "_cffi_backend")
 _BOOT = "import sys; sys.path[:0] = sys.argv[1].split(':'); del sys.argv[1]\n"

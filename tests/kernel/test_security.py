@@ -3,7 +3,7 @@ timer_create or ptrace on itself: those run in children or on the target. As a u
 privileges (uid 65534), other users' processes are "no access", deep capture of them is
 refused with the reason, nothing crashes, and snapshots are 0600 whatever the umask.
 
-Running as another user: see tests/nobody.py.
+Running as another user: see tests/kernel/nobody.py.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from nobody import CLI, NOBODY, Nobody, as_nobody, find_nobody, popen_as_nobody,
 from stress.kills import sample_process, sample_snapshot
 from timertui import snapshot
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # A child that holds three timers (the target of deep captures) until stdin closes.
 HOLD_TIMERS = """

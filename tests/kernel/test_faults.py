@@ -32,7 +32,7 @@ from timertui.tui.restorer import BackendRestorer
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.source import FrozenSource
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KILL_POINTS = {"snapshot": 40, "walk": 20, "exact": 20}
 CHURN = 1000
 

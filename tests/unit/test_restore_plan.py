@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pytest
+from builders import HELPER, MS, PID, armed, process, timer
 
 from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import (
     SIGEV_NONE,
-    SIGEV_SIGNAL,
     SIGEV_THREAD_ID,
-    ProcessTimers,
-    Timer,
     TimerValues,
 )
 from timertui.restore.events import DECISION_CODES
@@ -26,32 +22,6 @@ from timertui.restore.plan import (
     wrap_cost,
 )
 from timertui.restore.wire import from_wire, to_wire
-
-PID = 4000
-HELPER = 4001
-SIGRTMIN = 34
-MS = 1_000_000
-ONE_SHOT = TimerValues(60_000 * MS, 0, 0)
-
-
-def timer(
-    timer_id: int,
-    *,
-    clock: int = 1,
-    notify: int = SIGEV_SIGNAL,
-    target: int = PID,
-    signo: int = SIGRTMIN,
-    values: TimerValues | None = ONE_SHOT,
-) -> Timer:
-    return Timer(timer_id, clock, notify, target, signo, 0xC0FFEE00 + timer_id, values)
-
-
-def process(timers: Iterable[Timer], tids: tuple[int, ...] = (PID,)) -> ProcessTimers:
-    return ProcessTimers(PID, 1, "demo", ("demo",), 0, "root", "S", tids, tuple(timers))
-
-
-def armed(remaining_ms: int, interval_ms: int = 0) -> TimerValues:
-    return TimerValues(remaining_ms * MS, interval_ms * MS, 0)
 
 
 def codes(plan: RestorePlan) -> list[str]:

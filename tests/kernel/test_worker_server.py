@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_restore_native import assert_gone, assert_verified, done, of, zoo
-from test_restore_plan import armed, process, timer
+from builders import armed, done, of, process, timer
+from test_restore_native import assert_gone, assert_verified, zoo
 
 from timertui.restore import events as ev
 from timertui.restore import run
@@ -168,7 +168,7 @@ _APP = textwrap.dedent(
     """
     import sys
     sys.path.insert(0, sys.argv[1])
-    from test_restore_plan import armed, process, timer
+    from builders import armed, process, timer
     from timertui.restore import run
     from timertui.restore.plan import build_plan
     from timertui.restore.server import WorkerServer
@@ -211,7 +211,7 @@ def test_the_app_killed_leaves_no_server_and_no_worker() -> None:
     (PR_SET_PDEATHSIG), and its worker with the server (or first, at end of file on its control
     pipe); a subreaper adopts and reaps what is orphaned."""
     out = subprocess.run(
-        [sys.executable, "-c", _REAPER, _APP, str(Path(__file__).parent)],
+        [sys.executable, "-c", _REAPER, _APP, str(Path(__file__).resolve().parent.parent)],
         capture_output=True,
         text=True,
         timeout=30,

@@ -1,6 +1,6 @@
 """SVG snapshots of every screen on deterministic data (pytest-textual-snapshot). After an
-intended change of the look: `pytest tests/test_tui_snapshots.py --snapshot-update`, then
-review the SVGs under tests/__snapshots__/."""
+intended change of the look: `pytest tests/tui/test_tui_snapshots.py --snapshot-update`, then
+review the SVGs under tests/tui/__snapshots__/."""
 
 from __future__ import annotations
 

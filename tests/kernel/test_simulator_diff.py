@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from builders import armed, process, timer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_restore_plan import armed, process, timer
 
 from timertui.capture.proc_timers import read_timers
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_SIGNAL, Timer

@@ -35,7 +35,7 @@ from timertui.errors import InputError
 from timertui.model import INT_MAX, CaptureTimes, Snapshot
 
 CASES = 10_000
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Two processes, the slow CRIU images beside the rest.
 GROUPS = (("images", "timers"), ("json", "snapshot"))
 HYPOTHESIS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])

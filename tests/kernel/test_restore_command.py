@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_restore_plan import HELPER, PID, armed, process, timer
+from builders import HELPER, PID, armed, process, timer
 
 from timertui import snapshot
 from timertui.capture.host import capture_times, host_facts

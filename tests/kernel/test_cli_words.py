@@ -55,11 +55,12 @@ def test_snapshot_without_o_goes_to_the_app_folder(tmp_path: Path) -> None:
     assert first.returncode == second.returncode == 0, first.stderr
     folder = tmp_path / "timertui" / "snapshots"
     written = sorted(folder.iterdir())
+    comm = Path("/proc/self/comm").read_text().strip()
     assert len(written) == 2  # never the same file twice, even within one second
     for out in (first, second):
         path = Path(out.stdout.split()[1].rstrip(":"))
         assert path in written
-        assert path.name.startswith(f"{os.getpid()}-python")
+        assert path.name.startswith(f"{os.getpid()}-{comm}-")  # python, or pytest run as such
         assert out.stdout.startswith(f"wrote {path}: 1 process, ")
         assert snapshot.load(path).processes[0].pid == os.getpid()
     assert folder.stat().st_mode & 0o777 == 0o700
