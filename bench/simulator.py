@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 from bench.restore import SEED_IDS, seed_process
 from timertui.capture.host import probe_exact_ids
+from timertui.choices import Mode
 from timertui.commands.output import format_table
 from timertui.restore import events as ev
 from timertui.restore import run
 from timertui.restore.costs import Costs, calibrate
-from timertui.restore.plan import Mode, TargetSpec, build_plan
+from timertui.restore.plan import TargetSpec, build_plan
 from timertui.words import duration_text
 
 DENSE_IDS = tuple(range(10_000))

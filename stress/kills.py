@@ -29,10 +29,11 @@ from pathlib import Path
 
 from stress import procs
 from timertui import model, snapshot
+from timertui.choices import Mode
 from timertui.restore import events as ev
 from timertui.restore import run as run_restore
 from timertui.restore.native import RestoreRun
-from timertui.restore.plan import Mode, RestorePlan, build_plan
+from timertui.restore.plan import RestorePlan, build_plan
 from timertui.signals import SIGRTMIN
 
 INJECT_TARGET_C = Path(__file__).resolve().parent.parent / "tests" / "kernel" / "inject_target.c"

@@ -5,7 +5,7 @@ real to look at, snapshot and restore.
 process of its own, so creating timers in itself is allowed). `spawn_workload` and
 `read_ready_pid` start one as a child and wait for its PID line; `stop_workload` ends it.
 
-IDs: the `--ids` list (default 0, 1000000, 2000000); `--zoo` adds ZOO_EXTRA_IDS (small IDs at the
+IDs: the `--ids` list (default choices.DEMO_IDS); `--zoo` adds ZOO_EXTRA_IDS (small IDs at the
 low end of the walk and a cluster of five between the big gaps) and, where alarm timers work,
 ALARM_EXTRA_IDS. Every timer's sigval is SIGVAL_BASE + its index in ID order, so each one is
 recognisable in /proc/PID/timers.
@@ -31,6 +31,7 @@ from typing import TextIO
 
 from timertui import _native, signals
 from timertui.capture import host
+from timertui.choices import MODES
 from timertui.clocks import CpuClockType, decode_clock, make_cpu_clock
 from timertui.errors import InputError, errno_text
 from timertui.model import (
@@ -43,11 +44,9 @@ from timertui.model import (
 )
 from timertui.words import counted
 
-DEFAULT_IDS = (0, 1_000_000, 2_000_000)
 ZOO_EXTRA_IDS = (1, 2, 3, 17, *range(1_500_000, 1_500_005))
 ALARM_EXTRA_IDS = (8, 9)  # only where probe_alarm_timers() succeeds
 SIGVAL_BASE = 0xC0FFEE00
-MODES = ("auto", "exact", "walk")
 
 # Periods slow enough to stay cheap, fast enough to see; first expiries staggered.
 _PERIODS_MS = (250, 500, 1000, 2000, 5000)

@@ -14,6 +14,7 @@ import pytest
 
 from timertui import cli, demo, snapshot
 from timertui.capture.proc_timers import parse_timers
+from timertui.choices import DEMO_IDS
 from timertui.clocks import decode_clock
 from timertui.signals import signal_name
 
@@ -37,7 +38,7 @@ def workload() -> Iterator[int]:
     for probe in (host.probe_proc_timers(), host.probe_exact_ids()):
         if not probe.ok:
             pytest.skip(f"kernel feature missing: {probe.detail}")
-    proc = demo.spawn_workload(demo.DEFAULT_IDS, zoo=True)
+    proc = demo.spawn_workload(DEMO_IDS, zoo=True)
     try:
         yield demo.read_ready_pid(proc)
     finally:
@@ -151,7 +152,7 @@ def test_show_deep_gives_the_armed_intervals(workload: int, needs_ptrace: None) 
     assert out.returncode == 0, out.stderr
     view = json.loads(out.stdout)
     assert view["deep"] == {"refused": None}
-    planned = {p.timer.id: p for p in demo.plan_timers(demo.DEFAULT_IDS, True, workload)}
+    planned = {p.timer.id: p for p in demo.plan_timers(DEMO_IDS, True, workload)}
     for t in view["timers"]:
         values = t["values"]
         assert values is not None, t["id"]

@@ -18,6 +18,7 @@ import pytest
 
 from timertui import demo
 from timertui.capture import host
+from timertui.choices import DEMO_IDS
 from timertui.model import SIGEV_NONE, SIGEV_THREAD_ID, Timer
 from timertui.signals import signal_name
 
@@ -68,7 +69,7 @@ def alarm_ok() -> bool:
 
 
 @pytest.mark.parametrize(
-    ("mode", "ids"), [("auto", demo.DEFAULT_IDS), ("walk", (0, 5, 40))], ids=["auto", "walk"]
+    ("mode", "ids"), [("auto", DEMO_IDS), ("walk", (0, 5, 40))], ids=["auto", "walk"]
 )
 def test_zoo_timers_are_exactly_the_planned_ones(
     needs_proc_timers: None, alarm_ok: bool, mode: str, ids: tuple[int, ...]
@@ -89,7 +90,7 @@ def test_zoo_timers_are_exactly_the_planned_ones(
 
 
 def test_default_zoo_ids(alarm_ok: bool) -> None:
-    ids = demo.workload_ids(demo.DEFAULT_IDS, zoo=True, alarm=alarm_ok)
+    ids = demo.workload_ids(DEMO_IDS, zoo=True, alarm=alarm_ok)
     assert ids[0] == 0
     assert {0, 1_000_000, 2_000_000, 1, 17, 1_500_004} <= set(ids)
     assert list(ids) == sorted(set(ids))
@@ -108,7 +109,7 @@ def _cpu_ticks(pid: int) -> int:
 
 
 def test_survives_its_signals_counts_them_and_ends_on_sigterm(needs_proc_timers: None) -> None:
-    with workload(demo.DEFAULT_IDS, zoo=True) as proc:
+    with workload(DEMO_IDS, zoo=True) as proc:
         pid = demo.read_ready_pid(proc)
         planned = proc_timers(pid).values()
         cpu_before = _cpu_ticks(pid)

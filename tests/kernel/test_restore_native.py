@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 from builders import HELPER, MS, PID, armed, decision, done, of, process, timer
 
+from timertui.choices import StartMethod
 from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, TimerValues
 from timertui.restore import events as ev
 from timertui.restore import run
 from timertui.restore.native import RestoreRun, local_facts
-from timertui.restore.plan import RestorePlan, StartMethod, TargetSpec, build_plan
+from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
 
 pytestmark = pytest.mark.usefixtures("needs_proc_timers")
 

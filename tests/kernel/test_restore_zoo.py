@@ -13,6 +13,7 @@ from timertui import demo, snapshot
 from timertui.capture.host import capture_times, host_facts
 from timertui.capture.inject import capture_values
 from timertui.capture.processes import read_process
+from timertui.choices import DEMO_IDS
 from timertui.model import Snapshot
 from timertui.restore import events as ev
 from timertui.restore import run
@@ -23,7 +24,7 @@ from timertui.sources import open_source
 
 @pytest.fixture
 def zoo_file(needs_proc_timers: None, needs_ptrace: None, tmp_path: Path) -> Path:
-    proc = demo.spawn_workload(demo.DEFAULT_IDS, zoo=True)
+    proc = demo.spawn_workload(DEMO_IDS, zoo=True)
     try:
         pid = demo.read_ready_pid(proc)
         process = read_process(pid)
@@ -72,7 +73,7 @@ def test_zoo_restores_by_the_walk(zoo_file: Path) -> None:
     check(events, "walk", zoo_file)
     done = events[-1]
     assert isinstance(done, ev.Done)
-    assert done.creates == max(demo.DEFAULT_IDS) + 1
+    assert done.creates == max(DEMO_IDS) + 1
 
 
 def test_held_zoo_fires_at_the_captured_periods(needs_exact_ids: None, zoo_file: Path) -> None:

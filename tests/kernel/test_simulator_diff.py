@@ -17,11 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from timertui.capture.proc_timers import read_timers
+from timertui.choices import Mode
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_SIGNAL, Timer
 from timertui.restore import events as ev
 from timertui.restore import run
 from timertui.restore.costs import DEFAULT_COSTS
-from timertui.restore.plan import Mode, RestorePlan, TargetSpec, build_plan
+from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
 from timertui.restore.simulator import SIM_DECISION_CODES, SimRun
 
 ID_SPACE = 50_000

@@ -14,6 +14,7 @@ from tui_scenes import until
 from timertui import demo
 from timertui import snapshot as snapshot_file
 from timertui.capture import proc_timers
+from timertui.choices import DEMO_IDS
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.screens.snapshot_dialog import SnapshotDialog
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.kernel
 
 @pytest.fixture(scope="module")
 def workload() -> Iterator[int]:
-    proc: subprocess.Popen[bytes] = demo.spawn_workload(demo.DEFAULT_IDS, zoo=True)
+    proc: subprocess.Popen[bytes] = demo.spawn_workload(DEMO_IDS, zoo=True)
     try:
         yield demo.read_ready_pid(proc)
     finally:

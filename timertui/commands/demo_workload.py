@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-_DEFAULT_IDS = "0,1000000,2000000"
+from timertui.choices import DEMO_IDS
+
+_DEFAULT_IDS = ",".join(map(str, DEMO_IDS))
 
 
 def register(sub: Any) -> None:

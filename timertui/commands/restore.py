@@ -15,6 +15,8 @@ import sys
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TextIO
 
+from timertui.choices import BACKENDS, DEAD_THREADS, MODES, START_METHODS
+
 if TYPE_CHECKING:
     import argparse
     from types import ModuleType
@@ -27,18 +29,16 @@ if TYPE_CHECKING:
     Arguments = argparse.Namespace | SimpleNamespace
 
 _PLAIN_PROGRESS_NS = 1_000_000_000
-_BACKENDS = ("native", "sim")  # timertui.restore.BACKENDS, without importing it here
-_MODES = ("auto", "exact", "walk")
 
 
 # The options, one table for argparse (register) and for quick_args: flag, add_argument's
 # keywords (action store_true, or a value: choices, type int, or a string).
 _OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("--backend", {"choices": _BACKENDS, "default": "native", "help": "default: native"}),
+    ("--backend", {"choices": BACKENDS, "default": "native", "help": "default: native"}),
     (
         "--mode",
         {
-            "choices": _MODES,
+            "choices": MODES,
             "default": "auto",
             "help": "auto: exact IDs when the kernel has them, else the walk (default)",
         },
@@ -62,7 +62,7 @@ _OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     (
         "--dead-threads",
         {
-            "choices": ("remap", "none"),
+            "choices": DEAD_THREADS,
             "default": "remap",
             "help": "timers notifying a thread that is gone: to the main thread, or SIGEV_NONE",
         },
@@ -78,7 +78,7 @@ _OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     (
         "--start",
         {
-            "choices": ("auto", "fork", "spawn"),
+            "choices": START_METHODS,
             "default": "auto",
             "help": "how the native worker starts (default auto: fork when single-threaded)",
         },

@@ -17,12 +17,13 @@ import sys
 from collections.abc import Generator
 from typing import Any
 
+from timertui.choices import BACKENDS, NATIVE, SIM, Mode, StartMethod
 from timertui.errors import InputError
 from timertui.restore.events import Event
-from timertui.restore.plan import DEFAULT_CHUNK_NS, Mode, RestorePlan, RunOptions, StartMethod
+from timertui.restore.plan import DEFAULT_CHUNK_NS, RestorePlan, RunOptions
 
-# Backend name -> module with `start(plan, options, **backend_options)` returning the events.
-BACKENDS = {"native": "timertui.restore.native", "sim": "timertui.restore.simulator"}
+# Backend -> module with `start(plan, options, **backend_options)` returning the events.
+_MODULES = {NATIVE: "timertui.restore.native", SIM: "timertui.restore.simulator"}
 
 
 class BackendError(InputError):
@@ -42,11 +43,11 @@ def run(
 ) -> Generator[Event, None, None]:
     """The restore of `plan` as a stream of events. Closing the generator (or, for native, its
     thread-safe `cancel()`) stops the restore; nothing is left running."""
-    if backend not in BACKENDS:
+    if backend not in _MODULES:
         raise BackendError(f"unknown restore backend {backend!r} (have: {', '.join(BACKENDS)})")
     try:
-        __import__(BACKENDS[backend])  # not importlib: ~0.2 ms of a command's start
-        module = sys.modules[BACKENDS[backend]]
+        __import__(_MODULES[backend])  # not importlib: ~0.2 ms of a command's start
+        module = sys.modules[_MODULES[backend]]
     except ModuleNotFoundError as exc:
         raise BackendError(f"restore backend {backend!r} is not available: {exc}") from None
     options = RunOptions(mode, hold, allow_wrap, chunk_ns, start)

@@ -238,10 +238,11 @@ def _worker_costs(create_ns: float) -> dict[str, float]:
     """Native restores (worker children of this process) of 1 and of _DENSE timers: each
     phase fitted as a fixed part plus a part per timer."""
     from timertui.capture.host import probe_exact_ids
+    from timertui.choices import Mode, StartMethod
     from timertui.model import SIGEV_NONE, ProcessTimers, Timer, TimerValues
     from timertui.restore import events as ev
     from timertui.restore import run
-    from timertui.restore.plan import Mode, StartMethod, build_plan
+    from timertui.restore.plan import build_plan
 
     values = TimerValues(_MINUTE_NS, 0, 0)
 

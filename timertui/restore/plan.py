@@ -13,8 +13,9 @@ from _signal import SIGKILL, SIGSTOP  # not signal: its enums cost ~0.7 ms of `r
 from collections.abc import Sequence
 from itertools import repeat
 from operator import attrgetter
-from typing import Any, Literal
+from typing import Any
 
+from timertui.choices import DeadThreads, Mode, StartMethod
 from timertui.clocks import ALARM_CLOCKS, CpuClockType, decode_clock, make_cpu_clock
 from timertui.errors import InputError
 from timertui.model import (
@@ -31,11 +32,6 @@ from timertui.restore import decisions
 from timertui.restore.events import Decision, Severity
 from timertui.signals import signal_name
 
-Mode = Literal["auto", "exact", "walk"]
-DeadThreads = Literal["remap", "none"]
-StartMethod = Literal["auto", "fork", "spawn"]
-
-MODES: tuple[Mode, ...] = ("auto", "exact", "walk")
 UNBLOCKABLE: frozenset[int] = frozenset({SIGKILL, SIGSTOP})
 DEFAULT_CHUNK_NS = 20_000_000  # progress at least this often, and the cancel latency
 

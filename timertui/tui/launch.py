@@ -18,6 +18,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from timertui.choices import DEMO_IDS
+
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT)
 
 
@@ -37,7 +39,8 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="start the demo workload (timers 0, 1000000, 2000000 and a zoo) for this session",
+        help=f"start the demo workload (timers {', '.join(map(str, DEMO_IDS))} and a zoo) for "
+        "this session",
     )
 
 
@@ -61,7 +64,7 @@ def run_app(args: argparse.Namespace) -> int:
     with _ExitOnSignal() as on_signal:
         try:
             if args.demo:
-                workload = demo.spawn_workload(demo.DEFAULT_IDS, zoo=True)
+                workload = demo.spawn_workload(DEMO_IDS, zoo=True)
             focus = demo.read_ready_pid(workload) if workload is not None else None
             app = on_signal.app = TimerTuiApp(
                 source, snapshot_dir=args.snapshot_dir, focus_pid=focus

@@ -8,12 +8,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from timertui.choices import NATIVE, SIM, Mode
 from timertui.model import ProcessTimers
 from timertui.restore.events import Event
-from timertui.restore.plan import Mode
 
-NATIVE = "native"
-SIM = "sim"
 # The simulator's defaults in the app: a kernel before exact IDs, where a restore has to walk,
 # played back in real time so the walk is seen taking its time.
 WALK_KERNEL = "3.10-6.14"

@@ -19,6 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import Select
 
 from timertui import demo
+from timertui.choices import DEMO_IDS
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.screens.race import RaceScreen
 from timertui.tui.screens.restore import RestoreScreen
@@ -66,7 +67,7 @@ async def _shoot(out: Path, pid: int, folder: Path) -> None:
         restore.query_one("#mode", Select).value = "walk"
         await pilot.pause(0.05)
         await app.run_action("start", restore)
-        top = max(demo.DEFAULT_IDS)
+        top = max(DEMO_IDS)
         await _until(pilot, lambda: restore.view.reached >= top * 0.45 or restore.view.finished)
         _save(app, out, "restore-midwalk.svg")
         await _until(pilot, lambda: restore.view.finished)
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0] if args else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
-    workload = demo.spawn_workload(demo.DEFAULT_IDS, zoo=True)
+    workload = demo.spawn_workload(DEMO_IDS, zoo=True)
     try:
         pid = demo.read_ready_pid(workload)
         with tempfile.TemporaryDirectory(prefix="timertui-shots-") as folder:

@@ -11,10 +11,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from timertui.choices import NATIVE, SIM
 from timertui.gaps import GapReport
 from timertui.model import ProcessTimers
 from timertui.tui.messages import RestoreEvent
-from timertui.tui.restorer import NATIVE, REAL_PACE, SIM, WALK_KERNEL, Restorer, RunRequest
+from timertui.tui.restorer import REAL_PACE, WALK_KERNEL, Restorer, RunRequest
 from timertui.tui.rows import gap_report
 from timertui.tui.run_view import RunView
 from timertui.tui.screens.runs import RunsScreen

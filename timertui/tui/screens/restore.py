@@ -24,11 +24,11 @@ from textual.widgets import (
     TabPane,
 )
 
+from timertui.choices import MODES, NATIVE, SIM, Mode
 from timertui.model import ProcessTimers
 from timertui.restore import events as ev
-from timertui.restore.plan import MODES, Mode
 from timertui.tui.messages import RestoreEvent
-from timertui.tui.restorer import NATIVE, REAL_PACE, SIM, WALK_KERNEL, Restorer, RunRequest
+from timertui.tui.restorer import REAL_PACE, WALK_KERNEL, Restorer, RunRequest
 from timertui.tui.rows import gap_report
 from timertui.tui.run_view import RunView
 from timertui.tui.screens.runs import RunsScreen
@@ -111,7 +111,7 @@ class RestoreScreen(RunsScreen):
             markup=False,
         )
         sim_missing = self.restorer.unavailable(SIM)
-        backends = [("native", NATIVE)]
+        backends: list[tuple[str, str]] = [("native", NATIVE)]
         if sim_missing is None:
             backends.append(("simulator", SIM))
         with Horizontal(id="controls", classes="controls"):
