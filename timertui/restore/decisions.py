@@ -118,6 +118,18 @@ def walk_overshoot(wanted: int, got: int) -> Decision:
     )
 
 
+def walk_overshoot_system_wide(wanted: int, got: int) -> Decision:
+    """The walk's overshoot when another process holds the wanted ID (before 3.10)."""
+    return Decision(
+        0,
+        "walk-overshoot",
+        f"{CRIU_NOT_CONSECUTIVE} (wanted ID {wanted} is held by another process: before 3.10 "
+        f"timer IDs are system-wide; the kernel gave {got})",
+        "fatal",
+        wanted,
+    )
+
+
 def wrap_needed(wanted: int, got: int, cost: int, allowed: bool, rate: float | None) -> Decision:
     """The target's counter is past the wanted ID: only a wrap past INT_MAX reaches it, `cost`
     creates (at `rate` creates/s when known)."""

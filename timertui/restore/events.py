@@ -130,12 +130,6 @@ class TimerState(Event):
     detail: str = ""
 
 
-# On a pipe whose reader holds the plan (the native worker's), a TimerState may carry, instead
-# of its IDs, SPAN_KEY: [lo, hi], the plan's timers lo..hi-1; the reader puts their IDs back
-# before decoding. Reporting 10,000 timers then costs the worker nothing.
-SPAN_KEY = "span"
-
-
 # The phases of a restore in order; a Phase event comes when one ends. prctl-off only in exact
 # mode, create/arm only when there is something to create/arm.
 PHASES = ("spawn", "setup", "probe", "create", "arm", "prctl-off", "verify")

@@ -31,17 +31,16 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import suppress
-from itertools import repeat
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import msgpack
 
-from timertui.model import build_records
 from timertui.restore import events as ev
 from timertui.restore.arrays import timer_arrays
+from timertui.restore.driver import all_checks
 from timertui.restore.handover import DIFFERING_ONLY_KEY, EXIT_KEY, send_plan
 from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts
 from timertui.restore.stream import EventStream
@@ -127,12 +126,9 @@ class RestoreRun(EventStream):
 
     def _seen(self, message: Any) -> ev.Event:
         try:
-            if isinstance(message, dict) and ev.SPAN_KEY in message:
-                lo, hi = message.pop(ev.SPAN_KEY)
-                message["ids"] = self.plan.ids[lo:hi]
             event = ev.decode(message)
-            if isinstance(message, dict) and message.get(DIFFERING_ONLY_KEY):
-                event = self._all_checks(event)
+            if isinstance(event, ev.Verify) and message.get(DIFFERING_ONLY_KEY):
+                event = all_checks(event, self.plan.ids)
         except WireError as exc:
             self._finished = True
             self._stop()
@@ -148,16 +144,6 @@ class RestoreRun(EventStream):
         elif isinstance(event, ev.Error):
             self._saw_end = True
         return event
-
-    def _all_checks(self, verify: ev.Event) -> ev.Verify:
-        """A Verify of the timers that differ as one of every timer of the plan, in its order."""
-        assert isinstance(verify, ev.Verify)
-        differing = {c.timer_id: c for c in verify.checks}
-        ids = self.plan.ids
-        checks: Iterable[ev.TimerCheck] = build_records(ev.TimerCheck, ids, repeat((), len(ids)))
-        if differing:
-            checks = (differing.get(c.timer_id, c) for c in checks)
-        return ev.Verify(verify.t_ns, tuple(checks))
 
     def _ended(self) -> ev.Event:
         """End of the event stream: reap the worker and say how it ended if it was not normal."""

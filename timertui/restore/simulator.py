@@ -21,10 +21,10 @@ import math
 import os
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 
 from timertui.clocks import decode_clock
-from timertui.errors import InputError, errno_text
+from timertui.errors import InputError
 from timertui.model import (
     INT_MAX,
     RESTORE_IDS_GET,
@@ -33,7 +33,7 @@ from timertui.model import (
     SIGEV_NONE,
     SIGEV_THREAD_ID,
 )
-from timertui.restore import decisions
+from timertui.restore import decisions, driver
 from timertui.restore import events as ev
 from timertui.restore.costs import Costs, load_costs
 from timertui.restore.kernels import (
@@ -71,7 +71,6 @@ SIM_DECISION_CODES: dict[str, str] = {
 INSTANT_PROGRESS = 200
 _EXACT_STRIDE = 64  # the native exact loop looks at its deadline every this many creates
 _HOLD_REPORT_NS = 100_000_000  # expirations are summed per timer over this long, as native
-_PENDING, _CREATED, _FAILED = 0, 1, 2
 
 
 class PaceError(InputError):
@@ -132,15 +131,17 @@ class SimRun(EventStream):
         self.costs = costs
         self.speed = speed
         self.pid = plan.source_pid  # CRIU restores a process under its own pid
-        self._sim = _Sim(plan, options, kernel, costs, speed, host)
-        self._events: Generator[ev.Event, None, None] = self._sim.events()
+        self._model = ModelTarget(plan, options, kernel, costs, speed, host)
+        self._driver = driver.Driver(plan, options, self._model)
+        self._events = self._driver.events()
         self._cancel = threading.Event()
         self._wall0 = 0
         self._finished = False
+        self._holding = False
 
     @property
     def allocator(self) -> Allocator:
-        return self._sim.alloc
+        return self._model.alloc
 
     def cancel(self) -> None:
         """Stop the playback (thread-safe); the iterating thread then gets Error `cancelled`."""
@@ -153,14 +154,19 @@ class SimRun(EventStream):
             self._wall0 = time.monotonic_ns()
         if self._cancel.is_set():
             return self._cancelled()
-        try:
-            event = next(self._events)
-        except StopIteration:
-            if not self._sim.holding:
+        event = next(self._events, None)
+        while isinstance(event, driver.Flush):
+            event = next(self._events, None)
+        if event is None:
+            if not self._holding:
                 self._finished = True
-                raise
+                raise StopIteration
             self._cancel.wait()  # holding with nothing left to expire: until cancelled
             return self._cancelled()
+        if isinstance(event, ev.Verify):
+            event = driver.all_checks(event, self.plan.ids)
+        elif isinstance(event, ev.Done):
+            self._holding = event.holding
         if self.speed is not None:
             due = self._wall0 + event.t_ns / self.speed
             delay = (due - time.monotonic_ns()) / 1e9
@@ -174,14 +180,15 @@ class SimRun(EventStream):
 
     def _cancelled(self) -> ev.Event:
         self._halt()
-        sim = self._sim
+        phase = "hold" if self._holding else self._driver.current
         return ev.Error(
-            round(sim.t), "cancelled", f"restore cancelled in the {sim.phase_now} phase (simulated)"
+            self._model.now(), "cancelled", f"restore cancelled in the {phase} phase (simulated)"
         )
 
 
-class _Sim:
-    """The restore as the native worker runs it (worker._Restore), against the model."""
+class ModelTarget(driver.Target):
+    """The restore target as a model: the allocator of a kernel profile answers, and the cost
+    model says how long each step takes (`now` is predicted time)."""
 
     def __init__(
         self,
@@ -200,111 +207,24 @@ class _Sim:
         limit, in_use, alarm = _target_facts(plan, kernel, host)
         self.alloc = Allocator(kernel, alarm=alarm, limit=limit, in_use=in_use)
         self.t = 0.0  # predicted ns since the run's start
-        self.phase_now = "spawn"
-        self.phases: dict[str, int] = {}
-        self.syscalls = self.creates = self.deletes = 0
-        self.mode = ""
-        self.fatal = False
-        self.restore_ids_on = False
-        self.holding = False
-        self.state = bytearray([_PENDING]) * len(plan.timers)
         self.armed_at = 0.0
         self.report_every = opts.chunk_ns * (speed or 1.0)  # progress every chunk of wall time
+        self.walker: Generator[driver.WalkStep, bool, None] | None = None
         self.next_report = 0.0
-        self.unreported: list[int] = []  # created since the last TimerState event
-
-    # -- reporting ---------------------------------------------------------------------------
 
     def now(self) -> int:
         return round(self.t)
 
-    def decide(self, decision: ev.Decision) -> ev.Decision:
-        """A decision (from timertui.restore.decisions, or one only the simulator makes)
-        stamped with the time now."""
-        self.fatal = self.fatal or decision.severity == "fatal"
-        return dataclasses.replace(decision, t_ns=self.now())
+    def start(self, options: RunOptions) -> driver.Started:
+        costs = self.costs
+        begin = costs.spawn_start_ns if options.start == "spawn" else costs.process_start_ns
+        self.t = begin + len(self.plan.timers) * costs.start_timer_ns
+        return driver.Started("sim", self.plan.source_pid, self.kernel.label)
 
-    def fail(self, lo: int, hi: int, err: int, detail: str) -> ev.TimerState:
-        self.state[lo:hi] = bytes([_FAILED]) * (hi - lo)
-        return ev.TimerState(self.now(), "failed", self.plan.ids[lo:hi], err, detail)
-
-    def phase(self, name: str, steps: Iterator[ev.Event]) -> Iterator[ev.Event]:
-        self.phase_now = name
-        begin = self.t
-        yield from steps
-        ns = round(self.t - begin)
-        self.phases[name] = ns
-        yield ev.Phase(self.now(), name, ns)
-
-    # -- the restore -------------------------------------------------------------------------
-
-    def events(self) -> Generator[ev.Event, None, None]:
-        plan, opts, costs = self.plan, self.opts, self.costs
-        start = costs.spawn_start_ns if opts.start == "spawn" else costs.process_start_ns
-        self.t = start + len(plan.timers) * costs.start_timer_ns
-        yield ev.Start(
-            self.now(),
-            "sim",
-            plan.source_pid,
-            plan.source_pid,
-            plan.comm,
-            opts.mode,
-            len(plan.timers),
-            plan.max_id,
-            opts.hold,
-            self.kernel.label,
-        )
-        yield self.decide(ev.Decision(0, "sim-model", self.model_text(), "info"))
-        self.phases["spawn"] = self.now()
-        yield ev.Phase(self.now(), "spawn", self.now())
-        for d in plan.decisions:
-            yield ev.Decision(self.now(), d.code, d.reason, d.severity, d.timer_id)
-        yield from self.phase("setup", self.setup())
-        if not self.fatal:
-            yield from self.phase("probe", self.probe())
-        if not self.fatal and plan.timers:
-            walk = self.create_walk() if self.mode == "walk" else self.create_exact()
-            yield from self.phase("create", walk)
-        if _CREATED in self.state:
-            yield from self.phase("arm", self.arm())
-        if self.restore_ids_on:
-            yield from self.phase("prctl-off", self.prctl_off())
-        checks: list[ev.TimerCheck] = []
-        yield from self.phase("verify", self.verify(checks))
-        equal = sum(c.equal for c in checks)
-        ok = not self.fatal and _FAILED not in self.state and equal == len(plan.timers)
-        self.holding = opts.hold and self.speed is not None
-        if opts.hold and not self.holding:
-            yield self.decide(
-                ev.Decision(
-                    0,
-                    "sim-hold",
-                    "--hold plays the restored process's expirations back in time: it needs "
-                    "--pace real or xN; with instant pacing nothing is held",
-                    "info",
-                )
-            )
-        yield ev.Done(
-            self.now(),
-            ok,
-            self.mode,
-            self.creates,
-            self.deletes,
-            self.syscalls,
-            dict(self.phases),
-            self.now(),
-            equal,
-            len(plan.timers) - equal,
-            self.holding,
-        )
-        if self.holding:
-            self.phase_now = "hold"
-            yield from self.hold()
-
-    def model_text(self) -> str:
+    def notes(self) -> Iterable[ev.Decision]:
         a, c = self.alloc, self.costs
         limit = "unlimited" if a.limit < 0 else f"{a.limit} ({a.in_use} in use by this user)"
-        return (
+        text = (
             f"simulated kernel {self.kernel.label} ({PROFILES[self.kernel.name]}); "
             f"RLIMIT_SIGPENDING {limit}; alarm clocks {'work' if a.alarm else 'unsupported'}. "
             f"Times predicted from costs {c.describe()}: walk step {c.pair_ns:.0f} ns "
@@ -312,13 +232,13 @@ class _Sim:
             f"{c.exact_create_ns:.0f} ns, settime {c.settime_ns:.0f} ns, prctl "
             f"{c.prctl_ns:.0f} ns, process start {c.process_start_ns / 1e6:.1f} ms"
         )
+        return (ev.Decision(0, "sim-model", text, "info"),)
 
-    def setup(self) -> Iterator[ev.Event]:
+    def setup(self) -> Iterator[ev.Decision]:
         self.t += self.costs.setup_ns + len(self.plan.timers) * self.costs.setup_timer_ns
         taken, counter = self.target()
         if taken or counter:
             yield self.prepare(taken, counter)
-        yield from self.check_headroom()
 
     def target(self) -> tuple[tuple[int, ...], int]:
         """The target's taken IDs and ID counter: the plan's (as native realises them), then
@@ -338,7 +258,7 @@ class _Sim:
             err = 0 if a.room() else errno.EAGAIN
             err = err or (errno.EBUSY if want in a.busy else 0)
             if err:
-                return self.decide(decisions.target_failed(str(OSError(err, os.strerror(err)))))
+                return decisions.target_failed(str(OSError(err, os.strerror(err))))
             a.take(want)
         for want in marker:
             a.delete(want)
@@ -348,154 +268,102 @@ class _Sim:
             prepared = dataclasses.replace(
                 prepared, reason=f"target prepared: IDs {list(taken)} taken"
             )
-        return self.decide(prepared)
+        return prepared
 
-    def check_headroom(self) -> Iterator[ev.Event]:
-        """The worker's own RLIMIT_SIGPENDING check, for a plan without facts."""
+    def sigpending(self) -> tuple[int, int] | None:
         a = self.alloc
-        if self.plan.facts is not None or a.limit < 0:
-            return
-        in_use = a.in_use + a.held
-        need = len(self.plan.timers)
-        if a.limit - in_use >= need:
-            return
-        yield self.decide(decisions.rlimit_headroom(a.limit, in_use, need))
+        return None if a.limit < 0 else (a.limit, a.in_use + a.held)
 
-    def probe(self) -> Iterator[ev.Event]:
-        forced = self.opts.mode
-        self.syscalls += 1
+    def probe(self, get_only: bool) -> int:
         self.t += self.costs.probe_ns
-        if forced == "walk":
-            ret = self.alloc.prctl(RESTORE_IDS_GET)
-            exact = ret >= 0
-            yield ev.Probe(self.now(), exact, max(-ret, 0), _probe_text(ret))
-            self.mode = "walk"
-            yield self.decide(decisions.walk_mode(forced=True, kernel_has_exact=exact))
-            return
-        ret = self.alloc.prctl(RESTORE_IDS_ON)
-        yield ev.Probe(self.now(), ret == 0, max(-ret, 0), _probe_text(ret))
-        if ret == 0:
-            self.restore_ids_on = True
-            self.mode = "exact"
-            yield self.decide(decisions.exact_mode(forced=forced == "exact"))
-        elif forced == "exact":
-            yield self.decide(decisions.exact_unsupported())
-        else:  # the models' prctl fails only with EINVAL
-            self.mode = "walk"
-            yield self.decide(decisions.walk_mode(forced=False, kernel_has_exact=False))
-
-    def progress(self, done: int, current_id: int, started: float, left: int) -> ev.Progress:
-        elapsed = self.t - started
-        rate = self.creates * 1e9 / elapsed if elapsed > 0 else 0.0
-        eta = int(left / rate * 1e9) if rate > 0 else -1
-        plan = self.plan
-        return ev.Progress(
-            self.now(),
-            "create",
-            done,
-            len(plan.timers),
-            current_id,
-            plan.max_id,
-            self.creates,
-            self.deletes,
-            rate,
-            eta,
-        )
+        return self.alloc.prctl(RESTORE_IDS_GET if get_only else RESTORE_IDS_ON)
 
     # -- exact mode --------------------------------------------------------------------------
 
-    def create_exact(self) -> Iterator[ev.Event]:
-        timers, ids, a = self.plan.timers, self.plan.ids, self.alloc
-        n = len(timers)
+    def create_exact(self, start: int) -> driver.ExactChunk:
+        timers, a = self.plan.timers, self.alloc
         per = self.costs.exact_create_ns
+        if start == 0:
+            self.t += self.costs.create_phase_ns
         chunk = max(math.ceil(self.opts.chunk_ns / max(per, 1) / _EXACT_STRIDE), 1) * _EXACT_STRIDE
-        self.t += self.costs.create_phase_ns
-        started = self.t
-        i = 0
-        while i < n:
-            k = min(chunk, n - i)
-            ok_ids = []
-            for j in range(i, i + k):
-                t = timers[j]
-                self.t += per
-                got = a.create(t.clock, t.notify, t.signo, t.id)
-                if got < 0:
-                    yield from self.exact_failed(j, -got)
-                else:
-                    self.state[j] = _CREATED
-                    ok_ids.append(got)
-            self.creates += k
-            self.syscalls += k
-            if ok_ids:
-                yield ev.TimerState(self.now(), "created", tuple(ok_ids))
-            i += k
-            yield self.progress(i, ids[i - 1], started, n - i)
-            if self.fatal:
-                if i < n:
-                    yield self.fail(i, n, errno.EAGAIN, "not attempted")
-                return
-
-    def exact_failed(self, index: int, err: int) -> Iterator[ev.Event]:
-        t = self.plan.timers[index]
-        yield self.decide(decisions.exact_create_failed(index, t.id, t.clock, err))
-        yield self.fail(index, index + 1, err, errno_text(err))
+        count = min(chunk, len(timers) - start)
+        errs, got = [], []
+        for t in timers[start : start + count]:
+            self.t += per
+            given = a.create(t.clock, t.notify, t.signo, t.id)
+            errs.append(min(given, 0))
+            got.append(given if given >= 0 else -1)
+        return driver.ExactChunk(count) if not any(errs) else driver.ExactChunk(count, errs, got)
 
     # -- the walk ----------------------------------------------------------------------------
 
-    def create_walk(self) -> Iterator[ev.Event]:
-        timers, a = self.plan.timers, self.alloc
+    def walk_notes(self) -> Iterable[ev.Decision]:
+        if self.fillers:
+            return (ev.Decision(0, "fillers", self.fillers_text(0), "info"),)
+        return ()
+
+    @property
+    def fillers(self) -> bool:
+        return self.kernel.lowest_free and self.kernel.params.fillers
+
+    def walk(self, wrap: bool) -> driver.WalkStep:
+        if self.walker is None:
+            self.walker = self.walk_steps()
+            return next(self.walker)
+        return self.walker.send(wrap)
+
+    def walk_steps(self) -> Generator[driver.WalkStep, bool, None]:
+        """The walk, computed a timer at a time (O(timers), not O(creates)), stopping at each
+        report due and whenever the driver must decide."""
+        timers, a, costs = self.plan.timers, self.alloc, self.costs
         n = len(timers)
-        self.t += self.costs.create_phase_ns
-        started = self.t
+        self.t += costs.create_phase_ns
         if self.speed is None:
             self.report_every = max(self.report_every, self.walk_estimate() / INSTANT_PROGRESS)
-        self.next_report = started + self.report_every
-        fillers = self.kernel.lowest_free and self.kernel.params.fillers
-        if fillers:
-            yield self.decide(ev.Decision(0, "fillers", self.fillers_text(0), "info"))
-        done, last_id, wrapping = 0, -1, False
+        self.next_report = self.t + self.report_every
+        creates = deletes = done = 0
+        last_id, wrapping = -1, False
         while done < n:
             t = timers[done]
-            if fillers:
+            if self.fillers:
                 w = a.fill(t.clock, t.notify, t.signo, t.id)
             else:
                 w = a.walk(t.clock, t.notify, t.signo, t.id, wrapping)
-            yield from self.walk_time(w, done, started, with_deletes=not fillers)
+            for at_creates, at_deletes, current in self.walk_time(w, not self.fillers):
+                yield driver.WalkStep(
+                    "budget", done, current, creates + at_creates, deletes + at_deletes, wrapping
+                )
+            creates, deletes = creates + w.creates, deletes + w.deletes
             last_id = last_id if w.last_id is None else w.last_id
             wrapping = False
             if w.result == "done":
-                self.state[done] = _CREATED
-                self.unreported.append(t.id)
-                self.t += self.costs.walk_timer_ns
+                self.t += costs.walk_timer_ns
                 done += 1
                 continue
-            yield from self.report_created()
-            if w.result == "above":
-                wrapping = yield from self.walk_above(done, last_id)
-                if wrapping:
-                    continue
-            elif w.result == "stuck":
-                reason = self.stuck_text(done, last_id)
-                yield self.decide(ev.Decision(0, "walk-stuck", reason, "fatal", t.id))
-            else:
-                yield self.decide(decisions.walk_create_failed(done, t.id, w.errno))
-            yield self.fail(done, n, 0, "not created: the walk stopped")
-            break
-        if fillers:
-            dropped = a.drop_fillers()
-            self.deletes += dropped
-            self.t += dropped * self.costs.delete_ns
-        yield from self.report_created()
-        self.syscalls += self.creates + self.deletes
-        yield self.progress(done, last_id, started, self.walk_left(last_id) if done < n else 0)
+            reason = self.stuck_text(done, last_id) if w.result == "stuck" else ""
+            # A filled walk ends here whatever happened (the lowest-free allocator never hands
+            # out an ID above the wanted one, so there is no wrap to walk on into).
+            deletes += self.drop_fillers()
+            wrapping = yield driver.WalkStep(
+                w.result, done, last_id, creates, deletes, False, w.errno, reason
+            )
+            if not wrapping:
+                return
+        yield driver.WalkStep("done", done, last_id, creates, deletes + self.drop_fillers())
 
-    def walk_time(
-        self, w: Walk, done: int, started: float, with_deletes: bool
-    ) -> Iterator[ev.Event]:
-        """Advance the clock over a walk's legs, with progress wherever a report falls due."""
+    def drop_fillers(self) -> int:
+        """Delete the filler timers, if the walk made any; how many."""
+        if not self.fillers:
+            return 0
+        dropped = self.alloc.drop_fillers()
+        self.t += dropped * self.costs.delete_ns
+        return dropped
+
+    def walk_time(self, w: Walk, with_deletes: bool) -> Iterator[tuple[int, int, int]]:
+        """Advance the clock over a walk's legs; at each report due, (creates, deletes, current
+        ID) of this walk so far."""
         costs = self.costs
         per = costs.create_ns + (costs.delete_ns if with_deletes else 0.0)
-        creates, deletes = self.creates, self.deletes
         finish = self.t + w.creates * costs.create_ns + w.deletes * costs.delete_ns
         so_far = 0
         for index, leg in enumerate(w.legs):
@@ -506,19 +374,14 @@ class _Sim:
             while self.next_report < end:
                 k = min(int((self.next_report - begin) / per), leg.creates - 1)
                 self.t = self.next_report
-                self.creates = creates + so_far + k
-                self.deletes = deletes + (so_far + k if with_deletes else 0)
                 current = leg.first + (leg.last - leg.first) * k // max(leg.creates - 1, 1)
-                yield from self.report_created()
-                yield self.progress(done, current, started, self.walk_left(current))
+                yield so_far + k, (so_far + k if with_deletes else 0), current
                 self.next_report += self.report_every
             self.t = end
             so_far += leg.creates
         self.t = finish
         if w.result == "failed":
             self.t += costs.create_ns
-        self.creates = creates + w.creates
-        self.deletes = deletes + w.deletes
 
     def walk_estimate(self) -> float:
         """The walk's predicted time, roughly: every ID from the counter (round INT_MAX if it
@@ -530,38 +393,13 @@ class _Sim:
             steps = wrap_cost(counter, plan.max_id)
         return steps * self.costs.pair_ns
 
-    def report_created(self) -> Iterator[ev.Event]:
-        if self.unreported:
-            yield ev.TimerState(self.now(), "created", tuple(self.unreported))
-            self.unreported = []
+    def holder(self, timer_id: int) -> driver.Holder | None:
+        if timer_id in self.alloc.mine:
+            return "target"
+        return "other" if timer_id in self.alloc.busy else None
 
-    def walk_left(self, last: int) -> int:
-        """Creates still to go, about, as the native progress counts them."""
-        max_id = self.plan.max_id
-        if last > max_id:
-            return wrap_cost(last + 1, max_id)
-        return max(max_id - last, 0)
-
-    def walk_above(self, index: int, got: int) -> Generator[ev.Event, None, bool]:
-        """The kernel handed out an ID above the wanted one. True: walk on (wrap allowed)."""
-        want = self.plan.timers[index].id
-        a = self.alloc
-        self.syscalls += 1  # timer_gettime(want): is it the target's?
-        if want in a.mine:
-            yield self.decide(decisions.walk_overshoot(want, got))
-            return False
-        if want in a.busy:
-            overshoot = decisions.walk_overshoot(want, got)
-            reason = (
-                f"{decisions.CRIU_NOT_CONSECUTIVE} (wanted ID {want} is held by another "
-                f"process: before 3.10 timer IDs are system-wide; the kernel gave {got})"
-            )
-            yield self.decide(dataclasses.replace(overshoot, reason=reason))
-            return False
-        rate = 1e9 / self.costs.pair_ns  # the predicted rate
-        allowed = self.opts.allow_wrap
-        yield self.decide(decisions.wrap_needed(want, got, a.wrap_cost(got, want), allowed, rate))
-        return allowed
+    def wrap_figures(self, step: driver.WalkStep, wanted: int) -> tuple[int, float | None]:
+        return self.alloc.wrap_cost(step.last_id, wanted), 1e9 / self.costs.pair_ns
 
     def filler_figures(self, index: int) -> tuple[int, int, str]:
         """(fillers, timers alive at once, RLIMIT_SIGPENDING room) for restoring the plan's
@@ -601,42 +439,46 @@ class _Sim:
 
     # -- after the create phase --------------------------------------------------------------
 
-    def arm(self) -> Iterator[ev.Event]:
-        timers, state = self.plan.timers, self.state
-        armed = tuple(t.id for i, t in enumerate(timers) if t.arm and state[i] == _CREATED)
-        if not armed:
-            return
-        self.t += self.costs.arm_ns + len(armed) * self.costs.settime_ns
-        self.armed_at = self.t
-        self.syscalls += len(armed)
-        yield ev.TimerState(self.now(), "armed", armed)
+    def arm(self, state: bytearray) -> driver.Armed:
+        armed = [i for i, t in enumerate(self.plan.timers) if t.arm and state[i] == driver.CREATED]
+        if armed:
+            self.t += self.costs.arm_ns + len(armed) * self.costs.settime_ns
+            self.armed_at = self.t
+        return driver.Armed(armed)
 
-    def prctl_off(self) -> Iterator[ev.Event]:
-        self.syscalls += 1
+    def exact_off(self) -> int:
         self.t += self.costs.prctl_ns
-        self.alloc.prctl(RESTORE_IDS_OFF)
-        yield from ()
+        return self.alloc.prctl(RESTORE_IDS_OFF)
 
-    def verify(self, checks: list[ev.TimerCheck]) -> Iterator[ev.Event]:
+    def verify(self, state: bytearray) -> list[ev.TimerCheck]:
         n = len(self.plan.timers)
         self.t += self.costs.verify_ns + n * self.costs.verify_timer_ns
-        # timer_gettime of each timer with captured values, as the worker reads them back.
-        self.syscalls += sum(t.source.values is not None for t in self.plan.timers)
         absent = (ev.FieldDiff("present", 1, 0),)
-        checks.extend(
-            ev.TimerCheck(t.id, () if self.state[i] == _CREATED else absent)
+        return [
+            ev.TimerCheck(t.id, absent)
             for i, t in enumerate(self.plan.timers)
-        )
-        yield ev.Verify(self.now(), tuple(checks))
+            if state[i] != driver.CREATED
+        ]
 
-    def hold(self) -> Iterator[ev.Event]:
+    def hold_refused(self) -> ev.Decision | None:
+        if self.speed is not None:
+            return None
+        return ev.Decision(
+            0,
+            "sim-hold",
+            "--hold plays the restored process's expirations back in time: it needs "
+            "--pace real or xN; with instant pacing nothing is held",
+            "info",
+        )
+
+    def hold(self, state: bytearray) -> Iterator[ev.Event | driver.Flush]:
         """Expirations of the restored timers, summed per report window as the native worker
         does. Only signalling timers on clocks that run while the target sleeps count."""
         firing = [
             (t.id, self.armed_at + t.value_ns, t.interval_ns)
             for i, t in enumerate(self.plan.timers)
             if t.arm
-            and self.state[i] == _CREATED
+            and state[i] == driver.CREATED
             and t.notify & ~SIGEV_THREAD_ID != SIGEV_NONE
             and decode_clock(t.clock).cpu is None
         ]
@@ -677,12 +519,6 @@ def _fires(first: float, every: int, low: float, high: float) -> int:
     last = math.floor((high - first) / every)
     before = math.floor((low - first) / every) if low >= first else -1
     return last - before
-
-
-def _probe_text(ret: int) -> str:
-    if ret >= 0:
-        return "PR_TIMER_CREATE_RESTORE_IDS available"
-    return f"PR_TIMER_CREATE_RESTORE_IDS: {errno_text(-ret)}"
 
 
 def _target_facts(

@@ -9,6 +9,9 @@ The loops run in chunks of `chunk_ns`: between chunks the worker reports progres
 `ctrl_fd`, the read end of a pipe the parent holds open — end of file there means the parent is
 gone, and the worker leaves at once. `--hold` keeps it alive after `done`, reporting expirations.
 
+The restore itself is the one sequence of restore/driver.py; this module is its native
+Kernel: the syscalls, in compiled loops, against this very process.
+
 Started by `native.py`: forked from a single-threaded caller with the plan in hand (`serve`),
 forked ahead of its plan (`serve_message`, while the caller still loads and plans), forked by the
 worker server (server.py) or as a fresh interpreter (`main`); all but the first read the plan
@@ -16,14 +19,12 @@ from ctrl_fd (handover.py).
 
 Events are written in batches (before each phase, at most FLUSH_NS apart within one, and at the
 end), so a short restore costs a few pipe writes and wake-ups of the reader, not one an event.
-Timers reported as a contiguous run of the plan go as a `span` of plan indices that the parent
-turns back into IDs, so reporting 10,000 created timers costs next to nothing inside the timed
-phases.
+Verify lists the differing timers only (the reader, who holds the plan, puts the equal ones
+back: handover.DIFFERING_ONLY_KEY), so 10,000 equal timers cost nothing to report.
 """
 
 from __future__ import annotations
 
-import errno
 import gc
 import os
 import resource
@@ -33,7 +34,7 @@ import sys
 import time
 from array import array
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from typing import Any
 
 import msgpack
@@ -41,10 +42,24 @@ import msgpack
 from timertui import _native
 from timertui._native import PR_TIMER_CREATE_RESTORE_IDS as PR_RESTORE_IDS
 from timertui._native import RESTORE_IDS_GET, RESTORE_IDS_OFF, RESTORE_IDS_ON, ffi, lib
+from timertui.errors import errno_text
 from timertui.model import INT_MAX, SIGEV_NONE, Timer
 from timertui.restore import decisions, handover
 from timertui.restore import events as ev
 from timertui.restore.arrays import TimerArrays, ValueArrays, subset
+from timertui.restore.driver import (
+    CREATED,
+    FLUSH,
+    Armed,
+    Driver,
+    ExactChunk,
+    Flush,
+    Holder,
+    Started,
+    Target,
+    WalkResult,
+    WalkStep,
+)
 from timertui.restore.plan import (
     PlannedTimer,
     RestorePlan,
@@ -62,9 +77,7 @@ VERIFY_SLACK_NS = 2_000_000
 HOLD_REPORT_NS = 100_000_000  # expirations are summed per timer over this long
 FLUSH_NS = 5_000_000  # events wait at most this long in the worker (progress comes per chunk)
 _EXPIRY = struct.Struct("iiii")  # struct tt_expiry
-_WALK_DONE, _WALK_BUDGET, _WALK_ABOVE = 0, 1, 2
 _RATE_SAMPLE = 10_000
-_PENDING, _CREATED, _FAILED = 0, 1, 2
 EXIT_OK, EXIT_FAILED, EXIT_CRASHED = 0, 1, os.EX_SOFTWARE
 
 
@@ -87,9 +100,9 @@ class _Out:
         return time.monotonic_ns() - self.t0
 
     def emit(self, event: ev.Event) -> None:
-        self.emit_wire(ev.encode(event))
-
-    def emit_wire(self, data: dict[str, Any]) -> None:
+        data = ev.encode(event)
+        if isinstance(event, ev.Verify):
+            data[handover.DIFFERING_ONLY_KEY] = True
         self.packer.pack(data)
         if time.monotonic_ns() >= self.flush_at:
             self.flush()
@@ -98,12 +111,14 @@ class _Out:
         data = self.packer.bytes()
         if data:
             self.packer.reset()
-            if self.fd >= 0:  # -1 is prepare_reporting's throwaway output: nothing to write
+            if self.fd >= 0:  # -1 is warm()'s throwaway output: nothing to write
                 write_all(self.fd, data)
         self.flush_at = time.monotonic_ns() + FLUSH_NS
 
 
-class _Restore:
+class NativeTarget(Target):
+    """The restore target is this process: every answer is the real kernel's."""
+
     def __init__(
         self, plan: RestorePlan, arrays: TimerArrays, opts: RunOptions, out: _Out, ctrl_fd: int
     ) -> None:
@@ -114,130 +129,28 @@ class _Restore:
         self.ctrl_fd = ctrl_fd
         self.pid = os.getpid()
         self.tids = [self.pid]
-        self.phases: dict[str, int] = {}
-        self.codes = set(plan.decision_codes())
-        self.syscalls = 0
-        self.creates = 0
-        self.deletes = 0
-        self.mode = ""
-        self.fatal = False
-        self.restore_ids_on = False
-        # Per timer of the plan, by index: _PENDING, _CREATED or _FAILED (a bytearray, so
-        # marking 10,000 timers at once costs next to nothing inside the timed phases).
-        self.state = bytearray([_PENDING]) * len(plan.timers)
-        self.ids = plan.ids
-        self.armed_at = 0
         self.record_fd = -1
         self.specs: Any = None  # struct tt_spec[], one a timer of the plan
         # The IDs as an int[], to check exact creates with one memcmp.
         self.wanted = ffi.from_buffer("int[]", arrays.ids)
-        self.create_started = 0
+        self.errs: Any = None  # exact creates' -errno and IDs given, for the whole plan
+        self.got: Any = None
+        self.walk_state: Any = None
+        self.walk_started = 0
+        self.armed_at = 0
 
-    # -- reporting ---------------------------------------------------------------------------
-
-    def decide(self, decision: ev.Decision) -> None:
-        """Emit a decision (from timertui.restore.decisions) stamped with the time now."""
-        self.codes.add(decision.code)
-        self.fatal = self.fatal or decision.severity == "fatal"
-        self.out.emit(_stamped(decision, self.out.now()))
-
-    def mark(self, lo: int, hi: int, state: int) -> None:
-        self.state[lo:hi] = bytes([state]) * (hi - lo)
-
-    def report(
-        self, state: ev.TimerStateName, lo: int, hi: int, err: int = 0, detail: str = ""
-    ) -> None:
-        """Timers lo..hi-1 of the plan reached `state`: a TimerState whose IDs go as the span."""
-        data = ev.encode(ev.TimerState(self.out.now(), state, (), err, detail))
-        data[ev.SPAN_KEY] = (lo, hi)
-        self.out.emit_wire(data)
-
-    def fail(self, lo: int, hi: int, err: int, detail: str) -> None:
-        """Timers lo..hi-1 of the plan failed."""
-        self.mark(lo, hi, _FAILED)
-        self.report("failed", lo, hi, err, detail)
-
-    @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        # A phase pays for writing its own events, not for those of the phases before it.
-        self.out.flush()
-        start = time.monotonic_ns()
-        yield
-        ns = time.monotonic_ns() - start
-        self.phases[name] = ns
-        self.out.emit(ev.Phase(self.out.now(), name, ns))
+    def now(self) -> int:
+        return self.out.now()
 
     def check_parent(self) -> None:
         ready = select.select([self.ctrl_fd], [], [], 0)[0]
         if ready and not os.read(self.ctrl_fd, 4096):
             raise _ParentGone
 
-    # -- the restore -------------------------------------------------------------------------
+    def start(self, options: RunOptions) -> Started:
+        return Started("native", self.pid, os.uname().release, self.out.t0)
 
-    def run(self) -> bool:
-        plan, out = self.plan, self.out
-        out.emit(
-            ev.Start(
-                out.now(),
-                "native",
-                self.pid,
-                plan.source_pid,
-                plan.comm,
-                self.opts.mode,
-                len(plan.timers),
-                plan.max_id,
-                self.opts.hold,
-                os.uname().release,
-                out.t0,
-            )
-        )
-        self.phases["spawn"] = out.now()
-        out.emit(ev.Phase(out.now(), "spawn", self.phases["spawn"]))
-        for d in plan.decisions:
-            out.emit(_stamped(d, out.now()))
-        with self.phase("setup"):
-            self.setup()
-        if not self.fatal:
-            with self.phase("probe"):
-                self.probe()
-        if not self.fatal and plan.timers:
-            with self.phase("create"):
-                if self.mode == "exact":
-                    self.create_exact()
-                else:
-                    self.create_walk()
-        if _CREATED in self.state:
-            with self.phase("arm"):
-                self.arm()
-        if self.restore_ids_on:
-            with self.phase("prctl-off"):
-                self.syscalls += 1
-                ret = int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_OFF))
-                if ret:
-                    self.decide(decisions.prctl_off_failed(ret))
-        with self.phase("verify"):
-            equal = self.verify()
-        ok = not self.fatal and _FAILED not in self.state and equal == len(plan.timers)
-        ok = ok and "prctl-off-failed" not in self.codes
-        out.emit(
-            ev.Done(
-                out.now(),
-                ok,
-                self.mode,
-                self.creates,
-                self.deletes,
-                self.syscalls,
-                dict(self.phases),
-                out.now(),
-                equal,
-                len(plan.timers) - equal,
-                self.opts.hold,
-            )
-        )
-        out.flush()
-        return ok
-
-    def setup(self) -> None:
+    def setup(self) -> Iterator[ev.Decision]:
         plan = self.plan
         name = ffi.new("char[]", WORKER_COMM)
         lib.tt_prctl(PR_SET_NAME, int(ffi.cast("unsigned long", name)))
@@ -248,45 +161,38 @@ class _Restore:
             _, hard = resource.getrlimit(resource.RLIMIT_SIGPENDING)
             resource.setrlimit(resource.RLIMIT_SIGPENDING, (limit, hard))
         if plan.target.prepared:
-            self.prepare_target()
+            yield self.prepare_target()
         helpers = len(plan.threads) - 1
         if helpers or self.opts.hold:
             read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
             self.record_fd = read_fd
             if helpers:
                 tids = ffi.new("int[]", helpers)
-                _native.check(
-                    lib.tt_threads_start(helpers, self.arrays.signal_mask, write_fd, tids)
-                )
+                mask = self.arrays.signal_mask
+                _native.check(lib.tt_threads_start(helpers, mask, write_fd, tids))
                 self.tids.extend(ffi.unpack(tids, helpers))
         self.specs = _specs(plan, self.arrays, self.pid, self.tids)
-        self.check_headroom()
-        self.prepare_reporting()
+        self.warm()
 
-    def prepare_reporting(self) -> None:
-        """Report into a throwaway output once, before the timed phases. After a fork the first
-        run of Python code copies every page it writes (refcounts, and the bytecode 3.11
-        rewrites as it warms up): a C loop never pays that, and the create phase should not."""
-        out, self.out = self.out, _Out(-1, self.out.t0)
-        try:
-            self.mark(0, 0, _CREATED)
-            self.report("created", 0, 0)
-            self.progress(0, -1, time.monotonic_ns(), 0)
-            ffi.typeof("struct tt_walk_state *")
-        finally:
-            self.out = out
+    def warm(self) -> None:
+        """Encode events into a throwaway output once, before the timed phases. After a fork
+        the first run of Python code copies every page it writes (refcounts, and the bytecode
+        3.11 rewrites as it warms up): a C loop never pays that, and the create phase should
+        not."""
+        scratch = _Out(-1, self.out.t0)
+        scratch.emit(ev.TimerState(self.now(), "created", self.plan.ids[:1]))
+        scratch.emit(ev.Progress(self.now(), "create", 0, 0, -1, -1, 0, 0, 0.0, -1))
+        scratch.flush()
+        ffi.typeof("struct tt_walk_state *")
 
-    def prepare_target(self) -> None:
+    def prepare_target(self) -> ev.Decision:
         """Take the TargetSpec's IDs and set the ID counter, with exact-ID mode (6.15+)."""
         target = self.plan.target
         ret = int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_ON))
         if ret:
-            self.decide(
-                decisions.target_failed(
-                    f"it needs PR_TIMER_CREATE_RESTORE_IDS: {decisions.errno_text(-ret)}"
-                )
+            return decisions.target_failed(
+                f"it needs PR_TIMER_CREATE_RESTORE_IDS: {errno_text(-ret)}"
             )
-            return
         spec = _native.make_spec(1, SIGEV_NONE, 0, 0)
         slot = ffi.new("int *")
         # The counter ends at the last exact ID + 1: create at start_counter - 1 last, and
@@ -298,224 +204,100 @@ class _Restore:
                 _native.check(lib.tt_timer_create(spec, slot))
             _native.check(lib.tt_timer_delete(marker))
         except OSError as exc:
-            self.decide(decisions.target_failed(str(exc)))
+            return decisions.target_failed(str(exc))
         finally:
             lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_OFF)
-        if not self.fatal:
-            self.decide(decisions.target_prepared(target.taken_ids, target.start_counter))
+        return decisions.target_prepared(target.taken_ids, target.start_counter)
 
-    def check_headroom(self) -> None:
-        """The plan's RLIMIT_SIGPENDING check, done here when the plan had no facts for it."""
+    def sigpending(self) -> tuple[int, int] | None:
         if self.plan.facts is not None:
-            return
+            return None  # the plan checked it
         from timertui.capture.host import sigpending_in_use
 
         soft, _ = resource.getrlimit(resource.RLIMIT_SIGPENDING)
         in_use = sigpending_in_use("self")
-        need = len(self.plan.timers)
-        if soft == resource.RLIM_INFINITY or in_use is None or soft - in_use >= need:
-            return
-        self.decide(decisions.rlimit_headroom(soft, in_use, need))
+        if soft == resource.RLIM_INFINITY or in_use is None:
+            return None
+        return soft, in_use
 
-    def probe(self) -> None:
-        forced = self.opts.mode
-        self.syscalls += 1
-        if forced == "walk":
-            # GET changes nothing: it only tells whether exact mode would have been there.
-            ret = int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_GET))
-            exact = ret >= 0
-            self.out.emit(ev.Probe(self.out.now(), exact, max(-ret, 0), self._probe_text(ret)))
-            self.mode = "walk"
-            self.decide(decisions.walk_mode(forced=True, kernel_has_exact=exact))
-            return
-        ret = int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_ON))
-        self.out.emit(ev.Probe(self.out.now(), ret == 0, max(-ret, 0), self._probe_text(ret)))
-        if ret == 0:
-            self.restore_ids_on = True
-            self.mode = "exact"
-            self.decide(decisions.exact_mode(forced=forced == "exact"))
-        elif ret == -errno.EINVAL and forced == "exact":
-            self.decide(decisions.exact_unsupported())
-        elif ret == -errno.EINVAL:
-            self.mode = "walk"
-            self.decide(decisions.walk_mode(forced=False, kernel_has_exact=False))
-        else:
-            self.decide(decisions.prctl_failed(ret))
+    def probe(self, get_only: bool) -> int:
+        return int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_GET if get_only else RESTORE_IDS_ON))
 
-    @staticmethod
-    def _probe_text(ret: int) -> str:
-        if ret >= 0:
-            return "PR_TIMER_CREATE_RESTORE_IDS available"
-        return f"PR_TIMER_CREATE_RESTORE_IDS: {decisions.errno_text(-ret)}"
+    def create_exact(self, start: int) -> ExactChunk:
+        n = len(self.plan.timers)
+        if self.errs is None:
+            self.errs, self.got = ffi.new("int[]", n), ffi.new("int[]", n)
+        errs, got = self.errs + start, self.got + start
+        deadline = time.monotonic_ns() + self.opts.chunk_ns
+        k = int(lib.tt_create_exact_until(self.specs + start, n - start, errs, got, deadline))
+        self.check_parent()
+        # A failed create leaves -1 in `got`, so one memcmp finds every fault in the chunk.
+        if ffi.buffer(got, 4 * k)[:] == ffi.buffer(self.wanted + start, 4 * k)[:]:
+            return ExactChunk(k)
+        return ExactChunk(k, ffi.unpack(errs, k), ffi.unpack(got, k))
 
-    def progress(self, done: int, current_id: int, started: int, remaining_ids: int) -> None:
-        elapsed = time.monotonic_ns() - started
-        rate = self.creates * 1e9 / elapsed if elapsed > 0 else 0.0
-        eta = int(remaining_ids / rate * 1e9) if rate > 0 else -1
-        self.out.emit(
-            ev.Progress(
-                self.out.now(),
-                "create",
-                done,
-                len(self.plan.timers),
-                current_id,
-                self.plan.max_id,
-                self.creates,
-                self.deletes,
-                rate,
-                eta,
-            )
+    def walk(self, wrap: bool) -> WalkStep:
+        state = self.walk_state
+        if state is None:
+            state = self.walk_state = ffi.new("struct tt_walk_state *")
+            state.last_id = -1
+            self.walk_started = time.monotonic_ns()
+        if wrap:
+            state.wrapping = 1
+        deadline = time.monotonic_ns() + self.opts.chunk_ns
+        ret = int(lib.tt_walk_many(self.specs, len(self.plan.timers), deadline, state))
+        step = WalkStep(
+            result=_WALK_RESULTS.get(ret, "failed"),
+            done=int(state.index),
+            last_id=int(state.last_id),
+            creates=int(state.creates),
+            deletes=int(state.deletes),
+            wrapping=bool(state.wrapping),
+            err=max(-ret, 0),
         )
-
-    def create_exact(self) -> None:
-        ids = self.ids
-        n = len(ids)
-        errs = ffi.new("int[]", n)
-        got = ffi.new("int[]", n)
-        started = time.monotonic_ns()
-        i = 0
-        while i < n:
-            deadline = time.monotonic_ns() + self.opts.chunk_ns
-            k = int(lib.tt_create_exact_until(self.specs + i, n - i, errs + i, got + i, deadline))
-            self.creates += k
-            self.syscalls += k
-            # A failed create leaves -1 in `got`, so one memcmp finds every fault in the chunk.
-            if ffi.buffer(got + i, 4 * k)[:] == ffi.buffer(self.wanted + i, 4 * k)[:]:
-                self.mark(i, i + k, _CREATED)
-                self.report("created", i, i + k)
-            else:
-                self.sort_out(i, ffi.unpack(errs + i, k), ffi.unpack(got + i, k))
-            i += k
-            self.progress(i, ids[i - 1], started, n - i)
-            if self.fatal:
-                self.fail(i, n, errno.EAGAIN, "not attempted")
-                return
+        if step.result == "budget":
             self.check_parent()
+        return step
 
-    def exact_failed(self, index: int, err: int) -> None:
-        t = self.plan.timers[index]
-        self.decide(decisions.exact_create_failed(index, t.id, t.clock, err))
-        self.fail(index, index + 1, err, decisions.errno_text(err))
-
-    def sort_out(self, start: int, errs: list[int], got: list[int]) -> None:
-        """A chunk with failures: report each, and CRIU's check that the kernel used the
-        wanted ID; the timers created as asked are reported created."""
-        wanted = self.ids[start : start + len(got)]
-        ok: list[int] = []
-        for j, (err, got_id) in enumerate(zip(errs, got, strict=True)):
-            if err:
-                self.exact_failed(start + j, -err)
-            elif got_id != wanted[j]:
-                self.decide(decisions.unexpected_id(got_id, wanted[j]))
-                self.fail(start + j, start + j + 1, 0, f"created as ID {got_id}")
-            else:
-                self.mark(start + j, start + j + 1, _CREATED)
-                ok.append(got_id)
-        if ok:
-            self.out.emit(ev.TimerState(self.out.now(), "created", tuple(ok)))
-
-    def create_walk(self) -> None:
-        ids = self.ids
-        n = len(ids)
-        state = ffi.new("struct tt_walk_state *")
-        state.last_id = -1
-        started = self.create_started = time.monotonic_ns()
-        done = 0
-        while True:
-            deadline = time.monotonic_ns() + self.opts.chunk_ns
-            ret = int(lib.tt_walk_many(self.specs, n, deadline, state))
-            self.creates, self.deletes = int(state.creates), int(state.deletes)
-            if state.index > done:
-                self.mark(done, state.index, _CREATED)
-                self.report("created", done, state.index)
-                done = state.index
-            if ret == _WALK_BUDGET:
-                self.progress(done, state.last_id, started, self.walk_left(state))
-                self.check_parent()
-                continue
-            if ret == _WALK_ABOVE and self.walk_above(done, state):
-                continue
-            if ret < 0:
-                self.walk_failed(done, -ret, state)
-            if ret != _WALK_DONE:
-                self.fail(done, n, 0, "not created: the walk stopped")
-            break
-        self.syscalls += self.creates + self.deletes
-        self.progress(done, state.last_id, started, self.walk_left(state) if done < n else 0)
-
-    def walk_left(self, state: Any) -> int:
-        """Creates still to go, about: the ID space up to the last wanted ID (and round)."""
-        last = int(state.last_id)
-        if state.wrapping:
-            return wrap_cost(last + 1, self.plan.max_id)
-        return max(self.plan.max_id - last, 0)
-
-    def walk_above(self, index: int, state: Any) -> bool:
-        """The kernel handed out an ID above the wanted one. True: walk on (wrap allowed)."""
-        want = self.plan.timers[index].id
-        got = int(state.last_id)
+    def holder(self, timer_id: int) -> Holder | None:
         scratch = ffi.new("long long[2]")
-        self.syscalls += 1
-        if lib.tt_timer_gettime(want, scratch, scratch + 1) == 0:
-            self.decide(decisions.walk_overshoot(want, got))
-            return False
-        # Skipped on the way round: the timers restored so far (all below `want`) and the
-        # target's other timers past the counter or up to `want`.
-        others = sum(1 for x in self.plan.target.taken_ids if x <= want or x > got)
-        cost = wrap_cost(got + 1, want, self.state.count(_CREATED) + others)
-        elapsed = time.monotonic_ns() - self.create_started
+        return "target" if lib.tt_timer_gettime(timer_id, scratch, scratch + 1) == 0 else None
+
+    def wrap_figures(self, step: WalkStep, wanted: int) -> tuple[int, float | None]:
+        # Skipped on the way round: the timers restored so far (all below `wanted`) and the
+        # target's other timers past the counter or up to `wanted`.
+        got = step.last_id
+        others = sum(1 for x in self.plan.target.taken_ids if x <= wanted or x > got)
+        cost = wrap_cost(got + 1, wanted, step.done + others)
+        elapsed = time.monotonic_ns() - self.walk_started
         # Fewer creates than _RATE_SAMPLE say nothing about the rate.
-        rate = self.creates * 1e9 / elapsed if self.creates >= _RATE_SAMPLE else None
-        allowed = self.opts.allow_wrap
-        self.decide(decisions.wrap_needed(want, got, cost, allowed, rate))
-        if not allowed:
-            return False
-        state.wrapping = 1
-        return True
+        rate = step.creates * 1e9 / elapsed if step.creates >= _RATE_SAMPLE else None
+        return cost, rate
 
-    def walk_failed(self, index: int, err: int, state: Any) -> None:
-        t = self.plan.timers[index]
-        # A failed delete leaves its temporary timer alive: one more create than delete.
-        if state.creates - state.deletes - self.state.count(_CREATED) == 1:
-            self.decide(decisions.delete_failed(int(state.last_id), t.id, err))
-        else:
-            self.decide(decisions.walk_create_failed(index, t.id, err))
-
-    def arm(self) -> None:
-        armed, state = self.arrays.armed, self.state
-        if armed.count and state.count(_CREATED) != len(state):
-            armed = subset(armed, lambda i: state[i] == _CREATED)  # some failed: not those
+    def arm(self, state: bytearray) -> Armed:
+        armed = self.arrays.armed
+        if armed.count and state.count(CREATED) != len(state):
+            armed = subset(armed, lambda i: state[i] == CREATED)  # some failed: not those
         n = armed.count
         if not n:
-            return
+            return Armed(())
         indices = array("i", armed.indices)
         errs = ffi.new("int[]", n)
         self.armed_at = time.monotonic_ns()
         lib.tt_arm_many(*_c_arrays(armed), n, errs)
-        self.syscalls += n
         first, last = indices[0], indices[-1]
-        if last - first + 1 == n and ffi.buffer(errs, 4 * n)[:] == bytes(4 * n):
-            self.report("armed", first, last + 1)  # all of a run of the plan: as its span
-            return
-        ok = []
-        for i, err in zip(indices, ffi.unpack(errs, n), strict=True):
-            t = self.plan.timers[i]
-            if err:
-                self.decide(decisions.arm_failed(t.id, -err))
-                self.fail(i, i + 1, -err, decisions.errno_text(-err))
-            else:
-                ok.append(t.id)
-        if ok:
-            self.out.emit(ev.TimerState(self.out.now(), "armed", tuple(ok)))
+        if ffi.buffer(errs, 4 * n)[:] == bytes(4 * n):
+            return Armed(range(first, last + 1) if last - first + 1 == n else indices)
+        return Armed(indices, ffi.unpack(errs, n))
 
-    def verify(self) -> int:
-        """Compare every timer with the plan, from /proc/self/timers (what CRIU would dump) and
-        timer_gettime; emit Verify with the timers that differ (the reader fills in the equal
-        ones, handover.DIFFERING_ONLY_KEY). Returns how many are equal.
+    def exact_off(self) -> int:
+        return int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_OFF))
 
-        The common case costs no Python per timer: the kernel's listing is compared with the
-        one the plan expects in one pass, and the values read back with the armed ones in C;
-        only the timers found different there are looked at field by field."""
+    def verify(self, state: bytearray) -> list[ev.TimerCheck]:
+        """Every timer against the plan, from /proc/self/timers (what CRIU would dump) and
+        timer_gettime. The common case costs no Python per timer: the kernel's listing is
+        compared with the one the plan expects in one pass, and the values read back with the
+        armed ones in C; only the timers found different there are looked at field by field."""
         timers, valued = self.plan.timers, self.arrays.valued
         n, k = len(timers), valued.count
         listed = _listed_as_planned(self.specs, n, self.pid)
@@ -524,7 +306,6 @@ class _Restore:
         errs = ffi.new("int[]", k)
         ids, want_values, want_intervals = _c_arrays(valued)
         lib.tt_gettime_many(ids, k, got_values, got_intervals, errs)
-        self.syscalls += k
         elapsed = time.monotonic_ns() - self.armed_at if self.armed_at else 0
         slack = elapsed + VERIFY_SLACK_NS
         bad = ffi.new("int[]", k)
@@ -560,14 +341,9 @@ class _Restore:
                 diffs += _value_diffs(t, got_values[j], got_intervals[j], elapsed)
             if diffs:
                 differing.append(ev.TimerCheck(t.id, tuple(diffs)))
-        data = ev.encode(ev.Verify(self.out.now(), tuple(differing)))
-        data[handover.DIFFERING_ONLY_KEY] = True
-        self.out.emit_wire(data)
-        return n - len(differing)
+        return differing
 
-    # -- hold --------------------------------------------------------------------------------
-
-    def hold(self) -> None:
+    def hold(self, state: bytearray) -> Iterator[ev.Event | Flush]:
         """Stay alive as the restored process, reporting expirations, until the parent leaves."""
         sfd = _native.check(lib.tt_signalfd(self.arrays.signal_mask))
         poller = select.poll()
@@ -597,14 +373,15 @@ class _Restore:
             if pending and time.monotonic_ns() >= next_report:
                 for timer_id, (count, over) in sorted(pending.items()):
                     totals[timer_id] = totals.get(timer_id, 0) + count
-                    self.out.emit(
-                        ev.Expiration(self.out.now(), timer_id, count, totals[timer_id], over)
-                    )
-                self.out.flush()
+                    yield ev.Expiration(self.now(), timer_id, count, totals[timer_id], over)
+                yield FLUSH
                 pending.clear()
                 next_report = time.monotonic_ns() + HOLD_REPORT_NS
             elif not pending:
                 next_report = time.monotonic_ns() + HOLD_REPORT_NS
+
+
+_WALK_RESULTS: dict[int, WalkResult] = {0: "done", 1: "budget", 2: "above"}  # tt_walk_many's
 
 
 _OWN_TIMERS = "/proc/self/timers"
@@ -656,12 +433,6 @@ def _listed_as_planned(specs: Any, n: int, pid: int) -> bool:
 
 # The longest a timer's four lines can be: numbers at their widest, sigval in 16 hex digits.
 _LISTING_LINE_MAX = 128
-
-
-def _stamped(decision: ev.Decision, t_ns: int) -> ev.Decision:
-    """A decision made with t_ns 0 (the plan's, decisions.py's) as emitted at t_ns."""
-    d = decision
-    return ev.Decision(t_ns, d.code, d.reason, d.severity, d.timer_id)
 
 
 def _whole_records(fd: int) -> bytes:
@@ -718,10 +489,14 @@ def serve(
     gc.enable()
     out = _Out(ev_fd, t0_ns)
     try:
-        restore = _Restore(plan, arrays, opts, out, ctrl_fd)
-        ok = restore.run()
-        if opts.hold:
-            restore.hold()
+        ok = False
+        for event in Driver(plan, opts, NativeTarget(plan, arrays, opts, out, ctrl_fd)).events():
+            if isinstance(event, Flush):
+                out.flush()
+                continue
+            out.emit(event)
+            if isinstance(event, ev.Done):
+                ok = event.ok
         return EXIT_OK if ok else EXIT_FAILED
     except _ParentGone:
         return EXIT_FAILED
