@@ -10,6 +10,7 @@ real walks stay short; wraps are allowed only from counters just below INT_MAX.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from builders import armed, process, timer
@@ -22,7 +23,8 @@ from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_SIGNAL, Timer
 from timertui.restore import events as ev
 from timertui.restore import run
 from timertui.restore.costs import DEFAULT_COSTS
-from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
+from timertui.restore.native import local_facts
+from timertui.restore.plan import RestorePlan, TargetFacts, TargetSpec, build_plan
 from timertui.restore.simulator import SIM_DECISION_CODES, SimRun
 
 ID_SPACE = 50_000
@@ -84,8 +86,23 @@ def native(plan: RestorePlan, mode: Mode, allow_wrap: bool) -> dict[str, Any]:
     return outcome(events, final)
 
 
+@functools.cache
+def this_host() -> TargetFacts:
+    """The host the native worker restores on, for what the profile leaves to the host (alarm
+    clocks, RLIMIT_SIGPENDING): the model is told, it reads nothing of this host itself."""
+    return local_facts(probe_alarm=True)
+
+
 def simulated(plan: RestorePlan, kernel: str, mode: Mode, allow_wrap: bool) -> dict[str, Any]:
-    stream = run(plan, "sim", mode=mode, allow_wrap=allow_wrap, kernel=kernel, costs=DEFAULT_COSTS)
+    stream = run(
+        plan,
+        "sim",
+        mode=mode,
+        allow_wrap=allow_wrap,
+        kernel=kernel,
+        costs=DEFAULT_COSTS,
+        host=this_host(),
+    )
     assert isinstance(stream, SimRun)
     events = list(stream)
     return outcome(events, list(stream.allocator.ids))

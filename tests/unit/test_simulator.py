@@ -19,7 +19,7 @@ from timertui.model import INT_MAX, SIGEV_NONE
 from timertui.restore import events as ev
 from timertui.restore import run
 from timertui.restore.costs import Costs, save_costs
-from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
+from timertui.restore.plan import RestorePlan, TargetFacts, TargetSpec, build_plan
 from timertui.restore.simulator import (
     INSTANT_PROGRESS,
     PACES,
@@ -163,6 +163,18 @@ def test_alarm_clock_support_is_a_parameter() -> None:
     walk = simulate(plan, "3.10-6.14:alarm=no")
     reason = decision(walk, "create-failed").reason
     assert reason == "Can't create posix timer - 0 (EOPNOTSUPP: Operation not supported)"
+
+
+def test_the_host_is_what_the_caller_says_where_the_profile_is_silent() -> None:
+    plan = build_plan(process([timer(1, clock=8), timer(2)]))
+    told = TargetFacts(sigpending_soft=500, sigpending_in_use=7, alarm_supported=True)
+    model = decision(simulate(plan, "6.15+", host=told), "sim-model").reason
+    assert "RLIMIT_SIGPENDING 500 (7 in use by this user); alarm clocks work" in model
+    # Nobody said: no limit and no alarm clocks, whatever this host has.
+    model = decision(simulate(plan, "6.15+"), "sim-model").reason
+    assert "RLIMIT_SIGPENDING unlimited; alarm clocks unsupported" in model
+    model = decision(simulate(plan, "6.15+:sigpending=9,alarm=no", host=told), "sim-model")
+    assert "RLIMIT_SIGPENDING 9 (7 in use by this user); alarm clocks unsupported" in model.reason
 
 
 # -- lowest-free kernels -----------------------------------------------------------------------
