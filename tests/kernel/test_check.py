@@ -169,8 +169,3 @@ def test_warning_alone_still_looks_good(
     assert status == 0
     assert "warn  alarm-clocks" in out
     assert out.splitlines()[-1] == "Looks good."
-
-
-def test_errno_text_uses_the_kernels_spelling() -> None:
-    assert host.errno_text(95) == "EOPNOTSUPP: Operation not supported"
-    assert host.errno_text(22) == "EINVAL: Invalid argument"
