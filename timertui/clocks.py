@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-from timertui.model import Timer, record
+from timertui.model import Timer
+from timertui.records import record
 
 # Named clocks: id -> (name, usable for timer_create).
 NAMED_CLOCKS: dict[int, tuple[str, bool]] = {

@@ -52,9 +52,8 @@ from timertui.model import (
     Snapshot,
     Timer,
     TimerValues,
-    build_records,
-    record,
 )
+from timertui.records import build_records, record
 from timertui.signals import SIGRTMAX, valid_timer_signal
 
 if TYPE_CHECKING:

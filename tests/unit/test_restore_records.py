@@ -16,7 +16,8 @@ from builders import PID, armed, process, timer
 from timertui import snapshot
 from timertui.capture.host import capture_times, host_facts
 from timertui.clocks import CpuClockType, make_cpu_clock
-from timertui.model import Snapshot, Timer, TimerValues, record
+from timertui.model import Snapshot, Timer, TimerValues
+from timertui.records import record
 from timertui.restore import events as ev
 from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
 from timertui.restore.wire import from_wire, to_wire
@@ -145,7 +146,7 @@ def test_a_plan_with_a_cpu_clock_decodes_in_a_fresh_process() -> None:
 
 
 def test_build_records_makes_what_the_constructor_makes() -> None:
-    from timertui.model import build_records, records_from_rows
+    from timertui.records import build_records, records_from_rows
 
     values = build_records(TimerValues, [5, 6], [0, 10], [0, 1])
     assert values == [TimerValues(5, 0, 0), TimerValues(6, 10, 1)]

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable
 
 from timertui.errors import errno_text
-from timertui.model import CaptureTimes, HostFacts, record
+from timertui.model import CaptureTimes, HostFacts
+from timertui.records import record
 
 _EXIT_OK = 0
 _EXIT_ERRNO_BASE = 10  # child exit code = base + errno; errno values stay below 134

@@ -27,8 +27,8 @@ from timertui.model import (
     SIGEV_THREAD_ID,
     Access,
     Timer,
-    record,
 )
+from timertui.records import record
 
 PROC_ROOT = "/proc"
 

@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 
-from timertui.model import record
+from timertui.records import record
 from timertui.restore.plan import PlannedTimer, RestorePlan
 
 SPEC = struct.Struct("=5i4xQ")  # struct tt_spec, timertui/_native/timers.h

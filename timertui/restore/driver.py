@@ -22,7 +22,7 @@ from itertools import repeat
 from typing import Literal
 
 from timertui.errors import errno_text
-from timertui.model import build_records, record
+from timertui.records import build_records, record
 from timertui.restore import decisions
 from timertui.restore import events as ev
 from timertui.restore.plan import RestorePlan, RunOptions, wrap_cost

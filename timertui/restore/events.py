@@ -1,6 +1,6 @@
 """The restore event stream: one schema for every backend (native worker, simulator).
 
-Every event is a frozen record (timertui.model.record: a dataclass to every caller) with a
+Every event is a frozen record (timertui.records.record: a dataclass to every caller) with a
 `kind` and `t_ns`, nanoseconds of CLOCK_MONOTONIC since the run started. On the wire each event
 is one msgpack map (`{"kind": ..., "t_ns": ..., ...}`), written back to back on a pipe and read
 with msgpack's streaming Unpacker; `to_json` gives the same map as one JSON line.
@@ -16,7 +16,7 @@ import _json
 import functools
 from typing import Any, ClassVar, Literal
 
-from timertui.model import record
+from timertui.records import record
 from timertui.restore.wire import WireError, from_wire, to_wire
 
 Severity = Literal["info", "warning", "error", "fatal"]

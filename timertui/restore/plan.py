@@ -18,16 +18,8 @@ from typing import Any
 from timertui.choices import DeadThreads, Mode, StartMethod
 from timertui.clocks import ALARM_CLOCKS, CpuClockType, decode_clock, make_cpu_clock
 from timertui.errors import InputError
-from timertui.model import (
-    INT_MAX,
-    SIGEV_NONE,
-    SIGEV_THREAD_ID,
-    ProcessTimers,
-    Timer,
-    build_records,
-    record,
-    records_from_rows,
-)
+from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, ProcessTimers, Timer
+from timertui.records import build_records, record, records_from_rows
 from timertui.restore import decisions
 from timertui.restore.events import Decision, Severity
 from timertui.signals import signal_name

@@ -1,7 +1,7 @@
 """Frozen records and dataclasses to plain values (dicts, lists, ints, str) and back, for msgpack
 and JSON.
 
-One generic converter for events and plans: nested records (timertui.model.record) and
+One generic converter for events and plans: nested records (timertui.records.record) and
 dataclasses become dicts, tuples lists, enums their values; decoding follows the field
 annotations, so the classes stay the single schema.
 """
