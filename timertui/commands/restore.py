@@ -15,8 +15,6 @@ import sys
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TextIO
 
-from timertui.choices import BACKENDS, DEAD_THREADS, MODES, START_METHODS
-
 if TYPE_CHECKING:
     import argparse
     from types import ModuleType
@@ -31,70 +29,74 @@ if TYPE_CHECKING:
 _PLAIN_PROGRESS_NS = 1_000_000_000
 
 
-# The options, one table for argparse (register) and for quick_args: flag, add_argument's
-# keywords (action store_true, or a value: choices, type int, or a string).
-_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("--backend", {"choices": BACKENDS, "default": "native", "help": "default: native"}),
-    (
-        "--mode",
-        {
-            "choices": MODES,
-            "default": "auto",
-            "help": "auto: exact IDs when the kernel has them, else the walk (default)",
-        },
-    ),
-    ("--pid", {"type": int, "help": "restore this process of the snapshot only"}),
-    (
-        "--hold",
-        {
-            "action": "store_true",
-            "help": "keep the restored process after verifying, reporting expirations "
-            "(Ctrl-C ends)",
-        },
-    ),
-    (
-        "--allow-wrap",
-        {
-            "action": "store_true",
-            "help": "let the walk wrap past INT_MAX when a wanted ID is below the counter",
-        },
-    ),
-    (
-        "--dead-threads",
-        {
-            "choices": DEAD_THREADS,
-            "default": "remap",
-            "help": "timers notifying a thread that is gone: to the main thread, or SIGEV_NONE",
-        },
-    ),
-    (
-        "--sigpending",
-        {
-            "type": int,
-            "metavar": "N",
-            "help": "set the restored process's RLIMIT_SIGPENDING soft limit to N",
-        },
-    ),
-    (
-        "--start",
-        {
-            "choices": START_METHODS,
-            "default": "auto",
-            "help": "how the native worker starts (default auto: fork when single-threaded)",
-        },
-    ),
-    (
-        "--kernel",
-        {
-            "metavar": "PROFILE",
-            "help": "simulator: 6.15+, 3.10-6.14, pre-3.10 or lowest-free, with "
-            ":KEY=VALUE,... (counter, taken, sigpending, in-use, alarm, others, fillers); "
-            "default: this host's",
-        },
-    ),
-    ("--pace", {"help": "simulator: instant (default), real or xN (x10, x0.1)"}),
-    ("--json", {"action": "store_true", "help": "stream the events as JSON lines"}),
-)
+def _options() -> tuple[tuple[str, dict[str, Any]], ...]:
+    """The options, one table for argparse (register) and for quick_args: flag, add_argument's
+    keywords (action store_true, or a value: choices, type int, or a string). Made when parsing,
+    after start_early: the worker starts before anything else loads."""
+    from timertui.choices import BACKENDS, DEAD_THREADS, MODES, START_METHODS
+
+    return (
+        ("--backend", {"choices": BACKENDS, "default": "native", "help": "default: native"}),
+        (
+            "--mode",
+            {
+                "choices": MODES,
+                "default": "auto",
+                "help": "auto: exact IDs when the kernel has them, else the walk (default)",
+            },
+        ),
+        ("--pid", {"type": int, "help": "restore this process of the snapshot only"}),
+        (
+            "--hold",
+            {
+                "action": "store_true",
+                "help": "keep the restored process after verifying, reporting expirations "
+                "(Ctrl-C ends)",
+            },
+        ),
+        (
+            "--allow-wrap",
+            {
+                "action": "store_true",
+                "help": "let the walk wrap past INT_MAX when a wanted ID is below the counter",
+            },
+        ),
+        (
+            "--dead-threads",
+            {
+                "choices": DEAD_THREADS,
+                "default": "remap",
+                "help": "timers notifying a thread that is gone: to the main thread, or SIGEV_NONE",
+            },
+        ),
+        (
+            "--sigpending",
+            {
+                "type": int,
+                "metavar": "N",
+                "help": "set the restored process's RLIMIT_SIGPENDING soft limit to N",
+            },
+        ),
+        (
+            "--start",
+            {
+                "choices": START_METHODS,
+                "default": "auto",
+                "help": "how the native worker starts (default auto: fork when single-threaded)",
+            },
+        ),
+        (
+            "--kernel",
+            {
+                "metavar": "PROFILE",
+                "help": "simulator: 6.15+, 3.10-6.14, pre-3.10 or lowest-free, with "
+                ":KEY=VALUE,... (counter, taken, sigpending, in-use, alarm, others, fillers); "
+                "default: this host's",
+            },
+        ),
+        ("--pace", {"help": "simulator: instant (default), real or xN (x10, x0.1)"}),
+        ("--json", {"action": "store_true", "help": "stream the events as JSON lines"}),
+    )
 
 
 def register(sub: Any) -> None:
@@ -106,7 +108,7 @@ def register(sub: Any) -> None:
         "restore failed or differs, 2 for bad input.",
     )
     p.add_argument("source", metavar="FILE|CRIU_DIR", help="snapshot file or CRIU image dir")
-    for flag, spec in _OPTIONS:
+    for flag, spec in _options():
         p.add_argument(flag, **spec)
     p.set_defaults(func=run)
 
@@ -115,10 +117,11 @@ def quick_args(argv: list[str]) -> SimpleNamespace | None:
     """The arguments of a plain command line — one source, long options spelled out, valid
     values — as argparse would give them, without argparse; None for any other (help, a short,
     abbreviated or unknown option, a bad value), which argparse then parses or refuses."""
-    specs = dict(_OPTIONS)
+    options = _options()
+    specs = dict(options)
     values = {
         flag[2:].replace("-", "_"): spec.get("default", False if "action" in spec else None)
-        for flag, spec in _OPTIONS
+        for flag, spec in options
     }
     sources = []
     words = iter(argv)
