@@ -1,13 +1,20 @@
-"""The core never imports textual: only timertui/tui/ may."""
+"""The core never imports textual: only timertui/tui/ may. And every module of timertui has its
+place in the layers that `make lint` checks (lint-imports): a module left out is checked by no
+contract."""
 
 from __future__ import annotations
 
 import json
 import pkgutil
+import re
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import timertui
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
 def _core_modules() -> list[str]:
@@ -31,3 +38,11 @@ def test_core_does_not_import_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
+
+
+def test_every_module_has_a_layer() -> None:
+    config = tomllib.loads(PYPROJECT.read_text())["tool"]["importlinter"]
+    (layers,) = [c["layers"] for c in config["contracts"] if c["type"] == "layers"]
+    placed = {name for layer in layers for name in re.split(r"[|:]", layer.replace(" ", ""))}
+    modules = {f"timertui.{info.name}" for info in pkgutil.iter_modules(timertui.__path__)}
+    assert modules - placed == set()
