@@ -80,6 +80,37 @@ class Timer:
 
 
 @record
+class Container:
+    """The container a process runs in (from its cgroup, or a checkpoint archive's metadata).
+
+    `runtime` names who made it: podman, docker, cri-o, containerd, kubernetes (a kubepods
+    cgroup whose runtime the path does not say), lxc or machined. `id` is the runtime's full id
+    (a name for lxc and machined). The rest is what the runtime's on-disk state (or the archive)
+    tells, empty where it does not: `oci_runtime` is runc, crun...; `pod`, `namespace`,
+    `pod_uid` and `k8s_name` are Kubernetes'."""
+
+    runtime: str
+    id: str
+    name: str = ""
+    image: str = ""
+    pod: str = ""
+    namespace: str = ""
+    pod_uid: str = ""
+    k8s_name: str = ""
+    oci_runtime: str = ""
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    @property
+    def label(self) -> str:
+        """What a column shows: the name, else the short id; the pod in front when known."""
+        name = self.k8s_name or self.name or self.short_id
+        return f"{self.pod}/{name}" if self.pod else name
+
+
+@record
 class ProcessTimers:
     """A process and its timers, with what we could read of it."""
 
@@ -95,6 +126,9 @@ class ProcessTimers:
     access: Access = Access.OK
     # RLIMIT_SIGPENDING (soft, hard) of the process when known (CRIU images record it).
     sigpending: tuple[int, int] | None = None
+    container: Container | None = None
+    # The pid inside the process's own pid namespace (NSpid's last), when it differs from pid.
+    ns_pid: int | None = None
 
     @property
     def command(self) -> str:

@@ -19,6 +19,9 @@ faster per byte but ~3 ms to load, only for payloads over _OPENSSL_BYTES). Reade
 keys they do not know, so a newer minor (which only adds keys) still loads; a newer major is
 refused.
 
+Minor versions: 1.1 adds each process's `container` (a map of Container's fields, or nil) and
+`ns_pid`; a 1.0 file has neither and loads with both unset.
+
 Timers are stored per process as columns (one array per field), which keeps files small and
 decoding 10,000 timers to a few milliseconds.
 """
@@ -47,6 +50,7 @@ from timertui.model import (
     SIGEV_THREAD_ID,
     Access,
     CaptureTimes,
+    Container,
     HostFacts,
     ProcessTimers,
     Snapshot,
@@ -64,7 +68,7 @@ if TYPE_CHECKING:
 
 MAGIC = b"\x89TTSNAP\n"
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 0
+FORMAT_MINOR = 1
 
 _PREAMBLE = struct.Struct(">8sHHI")
 _HEADER = struct.Struct(">Q32s")
@@ -181,6 +185,8 @@ def _pack_process(proc: ProcessTimers) -> dict[str, Any]:
         "access": proc.access.value,
         "sigpending": list(proc.sigpending) if proc.sigpending is not None else None,
         "timers": columns,
+        "container": None if proc.container is None else vars(proc.container),
+        "ns_pid": proc.ns_pid,
     }
 
 
@@ -324,6 +330,7 @@ _str = _typed(str, "a string")
 _map = _typed(dict, "a map")
 _list = _typed(list, "an array")
 _bool_or_nil = _typed(bool, "true, false or nil", nullable=True)
+_int_or_nil = _typed(int, "an integer or nil", nullable=True)
 
 
 _TYPE_NAMES = {int: "an integer", str: "a string", dict: "a map", list: "an array"}
@@ -402,7 +409,28 @@ def _unpack_process(proc: Any, path: str) -> ProcessTimers:
         timers=_unpack_timers(_map(proc, "timers", path), f"{path}.timers"),
         access=_ACCESS[access],
         sigpending=sigpending,
+        container=_unpack_container(proc.get("container"), f"{path}.container"),
+        ns_pid=_int_or_nil(proc, "ns_pid", path) if "ns_pid" in proc else None,
     )
+
+
+_CONTAINER_FIELDS = Container.__record__.names  # type: ignore[attr-defined]
+
+
+def _unpack_container(value: Any, path: str) -> Container | None:
+    """A process's container (format 1.1): nil or a map of strings; keys it does not know are
+    a newer minor's and ignored, missing ones empty."""
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise _Bad(path, f"expected a map or nil, got {_describe(value)}")
+    fields = {}
+    for key in _CONTAINER_FIELDS:
+        if key in value:
+            fields[key] = _str(value, key, path)
+    for key in ("runtime", "id"):
+        fields.setdefault(key, _need(value, key, path))
+    return Container(**fields)
 
 
 def _unpack_timers(columns: dict[str, Any], path: str) -> tuple[Timer, ...]:

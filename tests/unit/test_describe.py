@@ -128,6 +128,8 @@ def test_process_view_is_json_ready() -> None:
         "tids": [10, 11],
         "access": "ok",
         "sigpending": {"soft": 100, "hard": 200},
+        "container": None,
+        "ns_pid": None,
     }
     assert view["timers"] == [timer_view(t) for t in timers]
     gone = process_view(ProcessTimers(7, 0, "", (), -1, "", "", (), (), Access.GONE))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from timertui.clocks import decode_clock
-from timertui.model import Notify, ProcessTimers, Timer
+from timertui.model import Container, Notify, ProcessTimers, Timer
 from timertui.signals import signal_name
 
 
@@ -65,7 +65,13 @@ def process_view(p: ProcessTimers) -> dict[str, Any]:
         if p.sigpending is None
         else {"soft": p.sigpending[0], "hard": p.sigpending[1]},
         "timers": [timer_view(t) for t in p.timers],
+        "container": None if p.container is None else container_view(p.container),
+        "ns_pid": p.ns_pid,
     }
+
+
+def container_view(c: Container) -> dict[str, Any]:
+    return {**vars(c), "short_id": c.short_id, "label": c.label}
 
 
 def clock_text(t: Timer) -> str:

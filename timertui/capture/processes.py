@@ -15,9 +15,10 @@ import pwd
 import psutil
 
 from timertui.capture import proc_timers
+from timertui.capture.containers import ContainerNames, parse_nspid
 from timertui.capture.proc_timers import DENIED_ERRNOS, GONE_ERRNOS, TimersReading
 from timertui.errors import InputError
-from timertui.model import Access, ProcessTimers
+from timertui.model import Access, Container, ProcessTimers
 
 _PF_KTHREAD = 0x00200000  # task flag in /proc/PID/stat: kernel threads have no cmdline
 _READ_SIZE = 1 << 16
@@ -40,6 +41,7 @@ _STATUS = {
 }
 
 _user_names: dict[int, str] = {}
+_containers = ContainerNames()
 
 
 class NoSuchProcess(InputError):
@@ -133,6 +135,8 @@ def _read_record(pid: int, reading: TimersReading) -> ProcessTimers:
     ppid, uid = 0, -1
     cmdline: tuple[str, ...] = ()
     tids: tuple[int, ...] = ()
+    container: Container | None = None
+    ns_pid: int | None = None
     access = reading.access
     try:
         comm, state, ppid, flags, num_threads = _parse_stat(_read(f"{root}/stat"))
@@ -143,11 +147,37 @@ def _read_record(pid: int, reading: TimersReading) -> ProcessTimers:
             cmdline = _split_cmdline(_read(f"{root}/cmdline"))
         # Most processes have one thread: stat says so, which saves listing task/.
         tids = (pid,) if num_threads == 1 else _tids(root)
+        container, ns_pid = _container_of(pid, root)
     except _Vanished:
         access = Access.GONE
     except _Denied:
         access = Access.NO_ACCESS
-    return ProcessTimers(pid, ppid, comm, cmdline, uid, user, status, tids, reading.timers, access)
+    return ProcessTimers(
+        pid,
+        ppid,
+        comm,
+        cmdline,
+        uid,
+        user,
+        status,
+        tids,
+        reading.timers,
+        access,
+        None,
+        container,
+        ns_pid,
+    )
+
+
+def _container_of(pid: int, root: str) -> tuple[Container | None, int | None]:
+    """The process's container (cached per cgroup text: containers.ContainerNames) and its pid
+    in its own pid namespace when that differs. Only a container's process is likely to have a
+    pid namespace of its own: status is read for those alone."""
+    container = _containers.of_cgroup(_read(f"{root}/cgroup"))
+    if container is None:
+        return None, None
+    ns_pid = parse_nspid(_read(f"{root}/status"))
+    return container, None if ns_pid == pid else ns_pid
 
 
 def _parse_stat(data: bytes) -> tuple[str, str, int, int, int]:

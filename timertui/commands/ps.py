@@ -2,7 +2,9 @@
 
 The same processes and column names as the app's process table: processes whose timers we may
 not read are listed too (as "no access"), and the columns say HIGHEST ID and WALK COST. The JSON
-keys are describe.process_view's, unchanged."""
+keys are describe.process_view's, unchanged. CONTAINER is the container's name (or short id),
+with its pod in front for Kubernetes'; `--container` keeps the processes of the containers whose
+name, Kubernetes name, pod or id (or id prefix) it gives."""
 
 from __future__ import annotations
 
@@ -13,6 +15,11 @@ from typing import Any
 def register(sub: Any) -> None:
     p = sub.add_parser("ps", help="list processes with POSIX timers")
     p.add_argument("--all", action="store_true", help="list every process, with or without timers")
+    p.add_argument(
+        "--container",
+        metavar="NAME|ID",
+        help="only processes of this container (name, pod, or id prefix)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
 
@@ -23,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
     from timertui.commands.output import print_json, print_table
 
     procs = processes.scan(include_all=args.all, include_unreadable=True)  # as the app lists
+    if args.container is not None:
+        procs = [
+            p for p in procs if p.container is not None and _named(p.container, args.container)
+        ]
     if args.json:
         print_json([describe.process_view(p) for p in procs])
         return 0
@@ -39,12 +50,20 @@ def run(args: argparse.Namespace) -> int:
                 f"{max(ids):,}" if ids else "",
                 len(report.gaps) if report else "",
                 f"{report.walk.creates:,}" if report else "",
+                "" if p.container is None else p.container.label,
                 p.command[:80],
             )
         )
     print_table(
-        ("PID", "USER", "THR", "TIMERS", "HIGHEST ID", "GAPS", "WALK COST", "COMMAND"),
+        ("PID", "USER", "THR", "TIMERS", "HIGHEST ID", "GAPS", "WALK COST", "CONTAINER", "COMMAND"),
         rows,
         right="PID,THR,TIMERS,HIGHEST ID,GAPS,WALK COST",
     )
     return 0
+
+
+def _named(container: Any, wanted: str) -> bool:
+    """Whether `wanted` names the container: its name, Kubernetes name, pod or label, or a
+    prefix (of 3 or more characters) of its id."""
+    names = (container.name, container.k8s_name, container.pod, container.label)
+    return wanted in names or (len(wanted) >= 3 and container.id.startswith(wanted))

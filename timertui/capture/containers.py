@@ -1,0 +1,304 @@
+"""Which container a live process runs in: its /proc/PID/cgroup path names the container, and the
+runtime's on-disk state names the rest, read without asking any daemon.
+
+cgroup paths by runtime (cgroup v2's `0::` line first, then v1's, name=systemd first):
+
+    podman        .../libpod-ID(.scope)          (libpod-conmon-ID.scope is podman's monitor)
+    docker        .../docker-ID.scope, /docker/ID
+    CRI-O         .../crio-ID(.scope)            (crio-conmon-ID.scope likewise)
+    containerd    .../cri-containerd-ID.scope
+    Kubernetes    /kubepods[.slice]/...pod<UID>[.slice]/ID  (cgroupfs driver: the runtime unsaid)
+    LXC           /lxc.payload.NAME, /lxc/NAME
+    machined      /machine.slice/machine-NAME.scope (systemd-nspawn, libvirt; systemd-escaped)
+
+The rest comes from: containers/storage's containers.json (podman, CRI-O: names, image, pod),
+the OCI bundle's config.json annotations (Kubernetes' pod, namespace and container names:
+CRI-O's io.kubernetes.pod.*, containerd's io.kubernetes.cri.*), found beside the runtime's
+storage or through runc's state.json `bundle=` label, and docker's config.v2.json.
+
+Processes of one container share their cgroup file's text, so the answer is cached by that text:
+a sweep reads one small /proc file per process and looks the runtime's state up once per
+container.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from timertui.model import Container
+from timertui.records import record
+
+_HEX_ID = r"([0-9a-f]{12,64})"
+# The last path component that names a container, by runtime; `conmon` scopes are monitors.
+_SCOPES = (
+    (re.compile(r"libpod-(?!conmon-)" + _HEX_ID + r"(?:\.scope)?"), "podman"),
+    (re.compile(r"crio-(?!conmon-)" + _HEX_ID + r"(?:\.scope)?"), "cri-o"),
+    (re.compile(r"cri-containerd-" + _HEX_ID + r"(?:\.scope)?"), "containerd"),
+    (re.compile(r"docker-" + _HEX_ID + r"\.scope"), "docker"),
+)
+_BARE_ID = re.compile(r"[0-9a-f]{64}")
+_POD_UID = re.compile(r"(?:kubepods-(?:[a-z]+-)?)?pod([0-9a-f_-]{32,36})(?:\.slice)?")
+_LXC = re.compile(r"lxc\.payload[./](.+)")
+_MACHINE = re.compile(r"machine-(.+)\.scope")
+_ESCAPE = re.compile(r"\\x([0-9a-f]{2})")
+_CACHE_LIMIT = 4096
+_JSON_LIMIT = 16 << 20  # a containers.json or config.json larger than this is not read
+
+
+@record
+class Roots:
+    """Where runtimes keep their state (tests point these into a temp directory)."""
+
+    storage: tuple[str, ...] = ("/var/lib/containers/storage", "/run/containers/storage")
+    runc_state: tuple[str, ...] = (
+        "/run/runc",
+        "/run/crun",
+        "/run/containerd/runc/k8s.io",
+        "/run/docker/runtime-runc/moby",
+    )
+    containerd_tasks: str = "/run/containerd/io.containerd.runtime.v2.task"
+    docker: str = "/var/lib/docker/containers"
+
+
+DEFAULT_ROOTS = Roots()
+
+
+class ContainerNames:
+    """The container of a cgroup text, looked up once per distinct text (bounded), with the
+    runtime state under `roots`."""
+
+    def __init__(self, roots: Roots = DEFAULT_ROOTS) -> None:
+        self.roots = roots
+        self._by_cgroup: dict[bytes, Container | None] = {}
+        self._stores: dict[str, tuple[tuple[int, int], dict[str, dict[str, Any]]]] = {}
+
+    def of_cgroup(self, text: bytes) -> Container | None:
+        try:
+            return self._by_cgroup[text]
+        except KeyError:
+            pass
+        found = parse_cgroup(text)
+        if found is not None:
+            found = self._described(found)
+        if len(self._by_cgroup) >= _CACHE_LIMIT:
+            self._by_cgroup.clear()
+        self._by_cgroup[text] = found
+        return found
+
+    def _described(self, bare: Container) -> Container:
+        """`bare` (runtime, id, pod uid from the path) with what the runtime's state says."""
+        if bare.runtime in ("lxc", "machined"):
+            return bare
+        if bare.runtime == "docker":
+            found = [_docker_facts(_read_json(f"{self.roots.docker}/{bare.id}/config.v2.json"))]
+        else:
+            found = [
+                self._storage_facts(bare.id),
+                _annotation_facts(self._bundle_annotations(bare.id)),
+            ]
+        facts = {k: v for each in found for k, v in each.items() if v}
+        runtime = facts.pop("runtime", "")
+        return Container(
+            runtime=runtime if runtime and bare.runtime == "kubernetes" else bare.runtime,
+            id=bare.id,
+            name=facts.get("name", ""),
+            image=facts.get("image", ""),
+            pod=facts.get("pod", ""),
+            namespace=facts.get("namespace", ""),
+            pod_uid=facts.get("pod_uid", bare.pod_uid),
+            k8s_name=facts.get("k8s_name", ""),
+        )
+
+    def _storage_facts(self, cid: str) -> dict[str, str]:
+        """Name, image and pod from containers/storage's containers.json (podman, CRI-O)."""
+        for root in self.roots.storage:
+            for store in _store_files(root):
+                entry = self._store(store).get(cid)
+                if entry is None:
+                    continue
+                names = entry.get("names")
+                meta = _json_object(entry.get("metadata"))
+                name = names[0] if isinstance(names, list) and names else meta.get("name")
+                return {
+                    "name": _text(name),
+                    "image": _text(meta.get("image-name")),
+                    "pod": _text(meta.get("pod-name")),
+                }
+        return {}
+
+    def _store(self, path: str) -> dict[str, dict[str, Any]]:
+        """containers.json by id, parsed again only when the file changed."""
+        try:
+            info = os.stat(path)  # noqa: PTH116
+        except OSError:
+            return {}
+        stamp = (info.st_mtime_ns, info.st_size)
+        cached = self._stores.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        entries = _read_json(path)
+        by_id = {
+            e["id"]: e
+            for e in (entries if isinstance(entries, list) else [])
+            if isinstance(e, dict) and isinstance(e.get("id"), str)
+        }
+        self._stores[path] = (stamp, by_id)
+        return by_id
+
+    def _bundle_annotations(self, cid: str) -> dict[str, Any]:
+        """The OCI bundle config.json's annotations: from runc's state, or where runtimes keep
+        bundles."""
+        candidates = []
+        for state_dir in self.roots.runc_state:
+            state = _read_json(f"{state_dir}/{cid}/state.json")
+            config = state.get("config") if isinstance(state, dict) else None
+            labels = config.get("labels") if isinstance(config, dict) else None
+            for label in labels if isinstance(labels, list) else []:
+                if isinstance(label, str) and label.startswith("bundle="):
+                    candidates.append(f"{label[len('bundle=') :]}/config.json")
+        for root in self.roots.storage:
+            candidates += [
+                f"{store.rsplit('/', 1)[0]}/{cid}/userdata/config.json"
+                for store in _store_files(root)
+            ]
+        tasks = Path(self.roots.containerd_tasks)
+        if tasks.is_dir():
+            candidates += [str(ns / cid / "config.json") for ns in tasks.iterdir()]
+        for path in candidates:
+            spec = _read_json(path)
+            annotations = spec.get("annotations") if isinstance(spec, dict) else None
+            if isinstance(annotations, dict):
+                return annotations
+        return {}
+
+
+def parse_cgroup(text: bytes) -> Container | None:
+    """The container (runtime, id, pod UID) a /proc/PID/cgroup text names, None for none."""
+    lines = text.decode("utf-8", "replace").splitlines()
+    # v2 first, then the v1 hierarchy systemd keeps, then the rest in order.
+    lines.sort(key=lambda line: (not line.startswith("0::"), "name=systemd" not in line))
+    for line in lines:
+        path = line.split(":", 2)[-1]
+        found = _parse_path(path)
+        if found is not None:
+            return found
+    return None
+
+
+def _parse_path(path: str) -> Container | None:
+    parts = [p for p in path.split("/") if p]
+    pod_uid = ""
+    for part in parts:
+        match = _POD_UID.fullmatch(part)
+        if match and ("kubepods" in path):
+            pod_uid = match[1].replace("_", "-")
+    for index in range(len(parts) - 1, -1, -1):
+        part = parts[index]
+        for pattern, runtime in _SCOPES:
+            match = pattern.fullmatch(part)
+            if match:
+                return Container(runtime, match[1], pod_uid=pod_uid)
+        if _BARE_ID.fullmatch(part):
+            parent = parts[index - 1] if index else ""
+            if parent == "docker":
+                return Container("docker", part)
+            if pod_uid:
+                return Container("kubernetes", part, pod_uid=pod_uid)
+        match = _LXC.fullmatch(part) if part.startswith("lxc.payload") else None
+        if match:
+            return Container("lxc", match[1], name=match[1])
+        if index and parts[index - 1] == "lxc":
+            return Container("lxc", part, name=part)
+        match = _MACHINE.fullmatch(part)
+        if match and "machine.slice" in parts[:index]:
+            name = _ESCAPE.sub(lambda m: chr(int(m[1], 16)), match[1])
+            return Container("machined", name, name=name)
+    return None
+
+
+def parse_nspid(status: bytes) -> int | None:
+    """The pid in the innermost pid namespace from a /proc/PID/status text (its NSpid line's
+    last value), None without one."""
+    start = status.find(b"\nNSpid:")
+    if start < 0:
+        return None
+    end = status.find(b"\n", start + 1)
+    values = status[start + 7 : end if end >= 0 else None].split()
+    return int(values[-1]) if values and values[-1].isdigit() else None
+
+
+def _annotation_facts(annotations: dict[str, Any]) -> dict[str, str]:
+    """Kubernetes' names from an OCI spec's annotations: CRI-O's, containerd's, or both."""
+
+    def get(*keys: str) -> str:
+        return next((v for k in keys if isinstance(v := annotations.get(k), str) and v), "")
+
+    crio_meta = _json_object(annotations.get("io.kubernetes.cri-o.Metadata"))
+    manager = get("io.container.manager")
+    runtime = ""
+    if manager == "cri-o" or "io.kubernetes.cri-o.Metadata" in annotations:
+        runtime = "cri-o"
+    elif "io.kubernetes.cri.container-name" in annotations:
+        runtime = "containerd"
+    elif manager == "libpod":
+        runtime = "podman"
+    return {
+        "runtime": runtime,
+        "k8s_name": get("io.kubernetes.cri.container-name", "io.kubernetes.container.name")
+        or _text(crio_meta.get("name")),
+        "pod": get("io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name"),
+        "namespace": get("io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace"),
+        "pod_uid": get("io.kubernetes.cri.sandbox-uid", "io.kubernetes.pod.uid"),
+        "image": get("io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName"),
+    }
+
+
+def _docker_facts(config: Any) -> dict[str, str]:
+    if not isinstance(config, dict):
+        return {}
+    inner = config.get("Config")
+    image = inner.get("Image") if isinstance(inner, dict) else None
+    return {"name": _text(config.get("Name")).lstrip("/"), "image": _text(image)}
+
+
+def _store_files(root: str) -> list[str]:
+    """containers/storage keeps one containers.json per graph driver: overlay-containers/..."""
+    try:
+        names = os.listdir(root)  # noqa: PTH208
+    except OSError:
+        return []
+    return [f"{root}/{n}/containers.json" for n in sorted(names) if n.endswith("-containers")]
+
+
+def _read_json(path: str) -> Any:
+    """A JSON file's value, None when it is missing, unreadable, huge or not JSON."""
+    try:
+        with open(path, "rb") as f:  # noqa: PTH123
+            data = f.read(_JSON_LIMIT + 1)
+    except OSError:
+        return None
+    if len(data) > _JSON_LIMIT:
+        return None
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    """A JSON object held in a string (containers.json's metadata, CRI-O's Metadata)."""
+    if not isinstance(value, str):
+        return {}
+    try:
+        parsed = json.loads(value)
+    except (ValueError, RecursionError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
