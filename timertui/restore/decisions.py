@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 
 from timertui.clocks import ALARM_CLOCKS
-from timertui.errors import errno_text as errno_text  # noqa: PLC0414 - worker.py reads it here
+from timertui.errors import errno_text
 from timertui.restore.events import Decision
 
 # CRIU's messages, exactly as criu/pie/restorer.c prints them.
