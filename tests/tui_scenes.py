@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from builders import HOST, TIMES
 from textual.pilot import Pilot
 
 from timertui import demo
@@ -17,7 +18,6 @@ from timertui.choices import DEMO_IDS, SIM
 from timertui.model import (
     SIGEV_SIGNAL,
     Access,
-    CaptureTimes,
     HostFacts,
     ProcessTimers,
     Snapshot,
@@ -28,16 +28,6 @@ from timertui.restore.plan import build_plan
 from timertui.tui.restorer import RunRequest
 from timertui.tui.source import Captured, FrozenSource
 
-HOST = HostFacts(
-    kernel_release="6.18.0-demo",
-    boot_id="00000000-0000-4000-8000-000000000000",
-    hostname="testbox",
-    machine="x86_64",
-    exact_ids=True,
-    sigpending_soft=63_432,
-    sigpending_hard=63_432,
-)
-TIMES = CaptureTimes(realtime_ns=1_750_000_000_000_000_000, monotonic_ns=10**12, boottime_ns=10**12)
 DEMO_PID = 4242
 
 

@@ -7,11 +7,10 @@ import argparse
 import json
 import os
 import resource
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from command_line import timertui
 
 from timertui import check
 from timertui.capture import host
@@ -66,18 +65,8 @@ def test_sigpending_detail_counts_from_the_real_limit(results: list[check.CheckR
     assert sig.ok == (soft - used >= check.MIN_SIGPENDING_HEADROOM)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "timertui", "check", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_text_output(results: list[check.CheckResult]) -> None:
-    out = _cli()
+    out = timertui("check")
     lines = out.stdout.splitlines()
     status_lines = [line for line in lines if not line.startswith(" ")][:-1]
     assert [line.split()[0] for line in status_lines] == [r.status for r in results]
@@ -93,13 +82,13 @@ def test_text_output(results: list[check.CheckResult]) -> None:
 def test_looks_good_on_this_machine(
     needs_proc_timers: None, needs_exact_ids: None, needs_ptrace: None
 ) -> None:
-    out = _cli()
+    out = timertui("check")
     assert out.returncode == 0, out.stdout
     assert out.stdout.endswith("\nLooks good.\n")
 
 
 def test_json_shape(results: list[check.CheckResult]) -> None:
-    out = _cli("--json")
+    out = timertui("check", "--json")
     doc = json.loads(out.stdout)
     assert set(doc) == {"ok", "checks"}
     assert doc["ok"] is check.passed(results)

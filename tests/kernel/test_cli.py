@@ -4,31 +4,17 @@ a snapshot's round trip, and one-line errors with exit 2 for bad input."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from command_line import timertui
 
 from timertui import cli, demo, snapshot
 from timertui.capture.proc_timers import parse_timers
 from timertui.choices import DEMO_IDS
 from timertui.clocks import decode_clock
 from timertui.signals import signal_name
-
-
-def timertui(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The command in a fresh interpreter; `env` adds to (or overrides) ours."""
-    return subprocess.run(
-        [sys.executable, "-m", "timertui", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
 
 
 @pytest.fixture(scope="module")

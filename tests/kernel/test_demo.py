@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from command_line import timertui
 
 from timertui import demo
 from timertui.capture import host
@@ -207,13 +208,7 @@ def test_unreachable_id_in_walk_mode_is_one_line_and_exit_2() -> None:
 def test_bad_ids_exit_2_with_one_line(ids: str, message: str) -> None:
     with pytest.raises(demo.IdsError, match=re.escape(message)):
         demo.parse_ids(ids)
-    out = subprocess.run(
-        [sys.executable, "-m", "timertui", "demo-workload", "--ids", ids],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    out = timertui("demo-workload", "--ids", ids, timeout=30)
     assert out.returncode == 2
     assert out.stdout == ""
     assert out.stderr == f"timertui: --ids: {message}\n"

@@ -15,8 +15,8 @@ from typing import Any
 import psutil
 import pytest
 
-from timertui import _native
-from timertui.capture import proc_timers
+from timertui import _native, demo, snapshot
+from timertui.capture import host, proc_timers
 from timertui.capture.proc_timers import parse_timers
 from timertui.capture.processes import NoSuchProcess, read_process, scan
 from timertui.clocks import CpuClockType, make_cpu_clock
@@ -28,6 +28,7 @@ from timertui.model import (
     SIGEV_THREAD_ID,
     Access,
     ProcessTimers,
+    Snapshot,
     Timer,
 )
 
@@ -52,7 +53,8 @@ ZOO: list[tuple[int, int | str, int, int, int, str]] = [
 
 CHILD = """
 import json, os, sys, threading
-from timertui import _native
+from timertui import _native, demo, snapshot
+from timertui.capture import host
 from timertui.clocks import CpuClockType, make_cpu_clock
 
 started, stop = threading.Event(), threading.Event()
@@ -353,3 +355,35 @@ def test_missing_timers_file_is_a_state(fake_proc: Path) -> None:
     assert (kernel.comm, kernel.cmdline, kernel.tids) == ("kw) x", (), (4243,))
     assert read_process(4242) == replace(user, sigpending=None)
     assert scan(include_all=True) == marked
+
+
+# -- read_timers on the real /proc, and a live process through a snapshot ------------------------
+
+
+def test_read_own_process_is_ok(needs_proc_timers: None) -> None:
+    reading = proc_timers.read_timers(os.getpid())
+    assert reading.access is Access.OK
+    assert [t.id for t in reading.timers] == sorted(t.id for t in reading.timers)
+
+
+def test_reaped_process_is_gone(needs_proc_timers: None) -> None:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert proc_timers.read_timers(pid).access is Access.GONE
+
+
+def test_live_process_round_trips_and_validates(needs_proc_timers: None) -> None:
+    """The demo workload's zoo (CPU clocks, thread targets, every notify mode), read from the
+    real kernel, saves, loads back equal, and validates without a problem."""
+    proc = demo.spawn_workload((0, 5, 40), zoo=True)
+    try:
+        pid = demo.read_ready_pid(proc)
+        live = read_process(pid)
+    finally:
+        demo.stop_workload(proc)
+    assert len(live.timers) >= 3 and len({t.notify for t in live.timers}) >= 2
+    snap = Snapshot(host.host_facts(probe=False), host.capture_times(), (live,))
+    assert snapshot.decode(snapshot.encode(snap)) == snap
+    assert snapshot.validate(snap) == []

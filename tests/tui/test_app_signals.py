@@ -203,6 +203,7 @@ def test_a_signal_before_any_app_exits_at_once() -> None:
     assert raised.value.code == 128 + signal.SIGQUIT
 
 
+@pytest.mark.kernel  # the live app: /proc of every process, the kernel's features probed
 @pytest.mark.parametrize("app_in_pty", [[]], indirect=True)
 def test_sigterm_ends_the_live_app_without_demo(app_in_pty: AppInPty) -> None:
     app = app_in_pty

@@ -1,90 +1,23 @@
 """Every subcommand given bad input: bad arguments, missing files, directories where files are
-expected, damaged files, PIDs that do not exist or that exit while the command reads them. Each
-must end with exit status 2 and one line on stderr naming the problem: no traceback, no output,
-nothing written."""
+expected, damaged files, PIDs that do not exist. Each must end with exit status 2 and one line on
+stderr naming the problem: no traceback, no output, nothing written. (Live processes, and those
+that exit while the command reads them: tests/kernel/test_cli_live_errors.py.)"""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import STRESS_NG
+import recorded
+from command_line import NO_PID, bad_input_files, not_refused_in_one_line
 
-from stress.kills import sample_process, sample_snapshot
-from timertui import cli, snapshot
-from timertui.capture import inject, proc_timers, processes
-
-ROOT = Path(__file__).resolve().parents[2]
-NO_PID = "999999999"
+from timertui import cli
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Inputs to point commands at, and a live process (a sleep) to name by PID."""
-    tmp = tmp_path_factory.mktemp("bad")
-    (tmp / "empty-dir").mkdir()
-    (tmp / "text").write_text("hello\n")
-    good = tmp / "good.ttsnap"
-    snapshot.save(sample_snapshot(sample_process(4242, [0, 5])), good)
-    damaged = bytearray(good.read_bytes())
-    damaged[-1] ^= 1
-    (tmp / "damaged.ttsnap").write_bytes(bytes(damaged))
-    (tmp / "cut.ttsnap").write_bytes(good.read_bytes()[:40])
-    snapshot.save(sample_snapshot(sample_process(7, [])), tmp / "no-timers.ttsnap")
-    (tmp / "loop").symlink_to(tmp / "loop")
-    criu_cut = tmp / "criu-cut"
-    criu_cut.mkdir()
-    if (STRESS_NG / "pstree.img").exists():
-        for name in ("pstree.img", "core-19874.img", "core-19876.img"):
-            data = (STRESS_NG / name).read_bytes()
-            (criu_cut / name).write_bytes(data[: len(data) // 2] if "19876" in name else data)
-    (tmp / "wrong.crit.json").write_text('{"magic": "FDINFO", "entries": []}')
-    os.mkfifo(tmp / "fifo")  # no writer ever: opening it for reading would wait forever
-    (tmp / "fifo-dir").mkdir()
-    os.mkfifo(tmp / "fifo-dir" / "pstree.img")
-    listener = socket.socket(socket.AF_UNIX)
-    listener.bind(str(tmp / "sock"))
-    sleeper = subprocess.Popen(["sleep", "300"])
-    thread = _a_thread_id()
-    yield {
-        "dir": str(tmp / "empty-dir"),
-        "text": str(tmp / "text"),
-        "good": str(good),
-        "damaged": str(tmp / "damaged.ttsnap"),
-        "cut": str(tmp / "cut.ttsnap"),
-        "no-timers": str(tmp / "no-timers.ttsnap"),
-        "loop": str(tmp / "loop"),
-        "criu-cut": str(criu_cut),
-        "wrong-json": str(tmp / "wrong.crit.json"),
-        "fifo": str(tmp / "fifo"),
-        "fifo-dir": str(tmp / "fifo-dir"),
-        "socket": str(tmp / "sock"),
-        "missing": str(tmp / "missing"),
-        "pid": str(sleeper.pid),
-        "thread": str(thread),
-        "unwritable": str(tmp / "no-such-dir" / "out.ttsnap"),
-        "out": str(tmp / "out.ttsnap"),
-    }
-    sleeper.kill()
-    sleeper.wait()
-    listener.close()
-
-
-def _a_thread_id() -> int:
-    """A TID that is not a process: a thread of ours that waits forever."""
-    import threading
-
-    thread = threading.Thread(target=threading.Event().wait, daemon=True)
-    thread.start()
-    assert thread.native_id is not None
-    return thread.native_id
+    yield bad_input_files(tmp_path_factory.mktemp("bad"))
 
 
 # (arguments with {placeholders}, what the one line must say). Every subcommand appears.
@@ -106,19 +39,10 @@ CASES: list[tuple[str, str]] = [
     ("show -- -1", "no such process: -1"),
     ("show 0", "no such process: 0"),
     ("show 99999999999999999999", "no such process: 99999999999999999999"),
-    ("show {thread}", "it is a thread of process"),
     ("show " + NO_PID + " --deep", f"no such process: {NO_PID}"),
-    ("show {pid} {pid}", "unrecognized arguments"),
     ("snapshot", "the following arguments are required"),
-    ("snapshot {pid} -o {fifo}/x.ttsnap", "cannot write: Not a directory"),
     ("snapshot abc -o {out}", "invalid int value: 'abc'"),
     ("snapshot " + NO_PID + " -o {out}", f"no such process: {NO_PID}"),
-    ("snapshot {pid} " + NO_PID + " -o {out}", f"no such process: {NO_PID}"),
-    ("snapshot {pid} -o {dir}", "cannot write: Is a directory"),
-    ("snapshot {pid} -o {unwritable}", "cannot write: No such file or directory"),
-    ("snapshot {pid} -o {missing}/x.ttsnap", "cannot write: No such file or directory"),
-    ("snapshot {pid} -o {text}/x.ttsnap", "cannot write: Not a directory"),
-    ("snapshot {thread} -o {out}", "it is a thread of process"),
     ("inspect", "the following arguments are required"),
     ("inspect {missing}", "no such file or directory"),
     ("inspect {dir}", "not a CRIU image directory"),
@@ -167,22 +91,6 @@ CASES: list[tuple[str, str]] = [
 ]
 
 
-def timertui(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "timertui", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def _argv(template: str, files: dict[str, str]) -> list[str]:
-    return [arg.format(**files) for arg in template.split()]
-
-
 def test_every_subcommand_has_bad_input_cases() -> None:
     covered = {t.split()[0].replace("-", "_") for t, _ in CASES}
     assert set(cli.COMMANDS) <= covered, set(cli.COMMANDS) - covered
@@ -191,131 +99,11 @@ def test_every_subcommand_has_bad_input_cases() -> None:
 def test_bad_input_is_one_line_exit_2(files: dict[str, str]) -> None:
     """All the cases, four at a time (each is a fresh interpreter)."""
     if not Path(files["criu-cut"], "pstree.img").exists():
-        pytest.skip(f"CRIU fixture missing: {STRESS_NG}")
-    commands = [_argv(template, files) for template, _ in CASES]
+        recorded.missing("CRIU fixture", recorded.STRESS_NG)
     # Any command added later gets the generic check at least.
-    commands += [[name.replace("_", "-"), "--no-such-option"] for name in cli.COMMANDS]
-    needles = [needle for _, needle in CASES] + ["(see --help)"] * len(cli.COMMANDS)
-    with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(timertui, commands))
-    bad = []
-    for argv, needle, out in zip(commands, needles, results, strict=True):
-        lines = out.stderr.splitlines()
-        ok = (
-            out.returncode == 2
-            and len(lines) == 1
-            and lines[0].startswith("timertui")
-            and needle in lines[0]
-            and out.stdout == ""
-        )
-        if not ok:
-            bad.append((argv, out.returncode, out.stderr[-500:], out.stdout[-200:]))
-    assert bad == []
+    generic = [
+        (f"{name.replace('_', '-')} --no-such-option", "(see --help)") for name in cli.COMMANDS
+    ]
+    assert not_refused_in_one_line([*CASES, *generic], files) == []
     assert not Path(files["out"]).exists()
     assert not list(Path(files["dir"]).iterdir())
-
-
-# --- a process that exits while the command reads it ------------------------------------------
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """The CLI in this process: its status, stdout and stderr (an exception would escape).
-    main() installs SIGTERM/SIGHUP handlers; ours come back after."""
-    handlers = {signo: signal.getsignal(signo) for signo in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        status = cli.main(args)
-    except SystemExit as exc:
-        status = int(exc.code or 0)
-    finally:
-        for signo, handler in handlers.items():
-            signal.signal(signo, handler)
-    out = capsys.readouterr()
-    return status, out.out, out.err
-
-
-@pytest.fixture
-def vanishing(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], int]:
-    """A child with timers, and a hook that kills and reaps it at one step of a read: after
-    /proc/PID/timers ("timers"), or just before the deep capture ("deep")."""
-
-    def start(when: str) -> int:
-        child = subprocess.Popen(
-            [sys.executable, "-c", _HOLD_TIMERS], stdout=subprocess.PIPE, text=True
-        )
-        assert child.stdout is not None
-        assert child.stdout.readline() == "ready\n"
-
-        def end() -> None:
-            os.kill(child.pid, signal.SIGKILL)
-            child.wait()
-
-        if when == "timers":
-            real_read = proc_timers.read_timers
-
-            def read_then_end(pid: int) -> proc_timers.TimersReading:
-                reading = real_read(pid)
-                if pid == child.pid:
-                    end()
-                return reading
-
-            monkeypatch.setattr(proc_timers, "read_timers", read_then_end)
-        else:
-            real_capture = inject.capture_values
-
-            def end_then_capture(pid: int, *args: object, **kwargs: object) -> object:
-                end()
-                return real_capture(pid, *args, **kwargs)  # type: ignore[arg-type]
-
-            monkeypatch.setattr(inject, "capture_values", end_then_capture)
-        return child.pid
-
-    return start
-
-
-_HOLD_TIMERS = """
-from timertui import _native
-for _ in range(3):
-    _native.timer_create(1, 1, 0, 0)
-print("ready", flush=True)
-import time; time.sleep(60)
-"""
-
-
-@pytest.mark.parametrize(
-    ("command", "when"),
-    [
-        ("show {pid}", "timers"),
-        ("show {pid} --json", "timers"),
-        ("show {pid} --deep", "deep"),
-        ("snapshot {pid} -o {out}", "timers"),
-        ("snapshot {pid} -o {out} --deep", "deep"),
-    ],
-)
-def test_a_process_that_exits_mid_command(
-    command: str,
-    when: str,
-    vanishing: Callable[[str], int],
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    needs_proc_timers: None,
-    needs_ptrace: None,
-) -> None:
-    """Found by this suite: `show` printed the half-read process with exit 1, and `snapshot`
-    saved it ("gone, saved without timers"). Now: one line, exit 2, nothing written."""
-    pid = vanishing(when)
-    out = tmp_path / "s.ttsnap"
-    status, stdout, stderr = run_cli(command.format(pid=pid, out=out).split(), capsys)
-    assert (status, stdout) == (2, "")
-    assert stderr == f"timertui: process {pid} exited while it was being read\n"
-    assert not out.exists() and list(tmp_path.iterdir()) == []
-
-
-def test_exited_tells_zombies_and_the_gone_from_the_living() -> None:
-    child = subprocess.Popen(["sleep", "60"])
-    assert not processes.exited(child.pid)
-    child.kill()
-    while not processes.exited(child.pid):  # a zombie until reaped
-        pass
-    assert Path(f"/proc/{child.pid}").exists()
-    child.wait()
-    assert processes.exited(child.pid)

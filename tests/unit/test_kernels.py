@@ -1,49 +1,26 @@
-"""The kernel ID-allocator models: profiles and their parameters, the ID set, and the counter
-allocator replayed op by op against the real kernel (in a forked child; never here)."""
+"""The kernel ID-allocator models: profiles and their parameters, the ID set, the create errors
+and the walks of each model. Their replay against the real kernel: test_kernels_replay.py."""
 
 from __future__ import annotations
 
 import errno
-import json
-import os
-from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from builders import SIGEVENTS, allocator
+from hypothesis import given
 from hypothesis import strategies as st
 
-from timertui.capture.host import probe_alarm_timers
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_SIGNAL
-from timertui.restore.kernels import (
+from timertui.restore.sim.allocator import IdSet, create_errors
+from timertui.restore.sim.profiles import (
     PROFILES,
-    Allocator,
-    IdSet,
-    Kernel,
     KernelError,
     KernelParams,
-    create_errors,
     format_ids,
     host_profile,
     parse_ids,
     parse_kernel,
 )
-
-# sigevent kinds: (clock, notify, signo)
-KINDS = {
-    "ok": (1, SIGEV_NONE, 0),
-    "signal": (0, SIGEV_SIGNAL, 34),
-    "alarm": (8, SIGEV_NONE, 0),  # EOPNOTSUPP without an RTC, after the ID is taken
-    "raw": (4, SIGEV_NONE, 0),  # MONOTONIC_RAW has no timers: EOPNOTSUPP before
-    "badsig": (1, SIGEV_SIGNAL, 0),  # EINVAL after
-    "badclock": (12, SIGEV_NONE, 0),  # EINVAL before
-}
-WALK_BUDGET = 200_000  # real walks stop here; the generated IDs keep them far below it
-
-
-def model(name: str = "6.15+", params: KernelParams | None = None, **kw: Any) -> Allocator:
-    kernel = Kernel(name, params or KernelParams())  # type: ignore[arg-type]
-    return Allocator(kernel, alarm=kw.get("alarm", False), limit=kw.get("limit", -1), in_use=0)
-
 
 # -- profiles and parameters -----------------------------------------------------------------
 
@@ -130,130 +107,6 @@ def test_id_set_at_the_top_of_the_id_space() -> None:
     assert ids.free(0, INT_MAX) == INT_MAX - 1
 
 
-# -- the counter allocator against the real kernel --------------------------------------------
-
-Op = tuple[Any, ...]
-
-
-def replay_in_model(ops: list[Op], alarm: bool) -> dict[str, Any]:
-    a = model(alarm=alarm)
-    results: list[Any] = []
-    for op in ops:
-        if op[0] == "prctl":
-            results.append(a.prctl(op[1]))
-        elif op[0] == "create":
-            results.append(a.create(*KINDS[op[2]], want=op[1]))
-        elif op[0] == "delete":
-            results.append(a.delete(op[1]))
-        else:
-            w = a.walk(*KINDS[op[2]], want=op[1])
-            last = -1 if w.last_id is None else w.last_id
-            if w.result == "stuck":  # the real walk goes round until its budget runs out
-                results.append([1, WALK_BUDGET, WALK_BUDGET, last])
-            else:
-                code = {"done": 0, "above": 2}.get(w.result, -w.errno)
-                results.append([code, w.creates, w.deletes, last if code >= 0 else None])
-    a.prctl(0)
-    next_id = a.create(*KINDS["ok"])
-    return {"results": results, "ids": sorted(a.ids), "next": next_id}
-
-
-def replay_in_kernel(ops: list[Op]) -> dict[str, Any]:
-    """The same ops in a forked child, on the real kernel."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        status = 1
-        try:
-            os.close(read_end)
-            data = json.dumps(_replay_here(ops)).encode()
-            while data:
-                data = data[os.write(write_end, data) :]
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    chunks = []
-    while chunk := os.read(read_end, 1 << 16):
-        chunks.append(chunk)
-    os.close(read_end)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    result: dict[str, Any] = json.loads(b"".join(chunks))
-    return result
-
-
-def _replay_here(ops: list[Op]) -> dict[str, Any]:  # pragma: no cover - runs in the child
-    from timertui import _native
-    from timertui._native import PR_TIMER_CREATE_RESTORE_IDS, ffi, lib
-    from timertui.capture.proc_timers import read_timers
-
-    def spec(want: int, kind: str) -> Any:
-        return _native.make_spec(*KINDS[kind], 0, want_id=want)
-
-    results: list[Any] = []
-    for op in ops:
-        if op[0] == "prctl":
-            results.append(int(lib.tt_prctl(PR_TIMER_CREATE_RESTORE_IDS, op[1])))
-        elif op[0] == "create":
-            slot = ffi.new("int *", op[1])
-            ret = int(lib.tt_timer_create(spec(op[1], op[2]), slot))
-            results.append(ret if ret else int(slot[0]))
-        elif op[0] == "delete":
-            results.append(int(lib.tt_timer_delete(op[1])))
-        else:
-            state = ffi.new("struct tt_walk_state *")
-            state.last_id = -1
-            ret = int(lib.tt_walk(spec(op[1], op[2]), WALK_BUDGET, state))
-            last = int(state.last_id) if ret >= 0 else None
-            results.append([ret, int(state.creates), int(state.deletes), last])
-    lib.tt_prctl(PR_TIMER_CREATE_RESTORE_IDS, 0)
-    slot = ffi.new("int *")
-    ret = int(lib.tt_timer_create(spec(0, "ok"), slot))
-    ids = sorted(t.id for t in read_timers(os.getpid()).timers)
-    return {"results": results, "ids": ids, "next": ret if ret else int(slot[0])}
-
-
-small_id = st.integers(0, 3000)
-kind = st.sampled_from(sorted(KINDS))
-ops_strategy = st.lists(
-    st.one_of(
-        st.tuples(st.just("prctl"), st.sampled_from([0, 1, 1, 2, 3])),
-        st.tuples(st.just("create"), st.one_of(small_id, st.just(-1)), kind),
-        st.tuples(st.just("delete"), small_id),
-        st.tuples(st.just("walk"), small_id, st.sampled_from(["ok", "ok", "ok", "alarm", "raw"])),
-    ),
-    min_size=1,
-    max_size=25,
-)
-
-
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(ops_strategy)
-def test_counter_allocator_matches_the_kernel_op_by_op(
-    needs_exact_ids: None, ops: list[Op]
-) -> None:
-    """Creates (plain and exact, failing before and after the ID is taken), deletes, the
-    prctl and whole walks: the same results, the same IDs held and the same counter after."""
-    alarm = probe_alarm_timers().ok
-    assert replay_in_model(ops, alarm) == replay_in_kernel(ops)
-
-
-def test_error_order_measured_on_this_kernel(needs_exact_ids: None) -> None:
-    """The replay above sees these too; spelled out: which failures use up a counter value."""
-    if probe_alarm_timers().ok:
-        pytest.skip("alarm clocks work here: the after-the-ID EOPNOTSUPP case does not occur")
-    ops: list[Op] = [("create", 0, k) for k in ("ok", "alarm", "raw", "badsig", "badclock")]
-    real = replay_in_kernel(ops)
-    assert real["results"] == [0, -errno.EOPNOTSUPP, -errno.EOPNOTSUPP, -errno.EINVAL, -22]
-    assert real["next"] == 3  # 0 kept; alarm used 1 and badsig 2; raw and badclock none
-    assert replay_in_model(ops, alarm=False) == real
-
-
 def test_create_errors_table() -> None:
     assert create_errors(1, SIGEV_NONE, 0, alarm=False) == (0, 0)
     assert create_errors(4, SIGEV_NONE, 0, alarm=True) == (errno.EOPNOTSUPP, 0)
@@ -268,14 +121,14 @@ def test_create_errors_table() -> None:
 
 
 def test_walk_is_computed_even_round_int_max() -> None:
-    a = model("3.10-6.14")
+    a = allocator("3.10-6.14")
     a.take(5)
     a.counter = 100
-    above = a.walk(*KINDS["ok"], want=3)
+    above = a.walk(*SIGEVENTS["ok"], want=3)
     assert (above.result, above.creates, above.last_id) == ("above", 1, 100)
     cost = a.wrap_cost(100, 3)
     assert cost == (INT_MAX - 100) + 4  # 101..INT_MAX, then 0..3 (5 is not on the way)
-    wrapped = a.walk(*KINDS["ok"], want=3, wrapping=True)
+    wrapped = a.walk(*SIGEVENTS["ok"], want=3, wrapping=True)
     assert (wrapped.result, wrapped.creates, wrapped.deletes) == ("done", cost, cost - 1)
     assert [(leg.first, leg.last) for leg in wrapped.legs] == [(101, INT_MAX), (0, 3)]
     assert a.ids == (3, 5)
@@ -283,21 +136,21 @@ def test_walk_is_computed_even_round_int_max() -> None:
 
 
 def test_walk_over_taken_ids_and_onto_one() -> None:
-    a = model("3.10-6.14")
+    a = allocator("3.10-6.14")
     for taken in (2, 3, 7):
         a.take(taken)
-    walk = a.walk(*KINDS["ok"], want=6)
+    walk = a.walk(*SIGEVENTS["ok"], want=6)
     assert (walk.result, walk.creates, walk.deletes) == ("done", 5, 4)  # 0 1 4 5 6
-    onto = a.walk(*KINDS["ok"], want=7)
+    onto = a.walk(*SIGEVENTS["ok"], want=7)
     assert (onto.result, onto.creates, onto.last_id) == ("above", 1, 8)
 
 
 def test_rlimit_counts_every_held_timer() -> None:
-    a = model("6.15+", limit=2)
-    assert a.create(*KINDS["ok"]) == 0
-    assert a.create(*KINDS["ok"]) == 1
-    assert a.create(*KINDS["ok"]) == -errno.EAGAIN
-    walk = a.walk(*KINDS["ok"], want=9)
+    a = allocator("6.15+", limit=2)
+    assert a.create(*SIGEVENTS["ok"]) == 0
+    assert a.create(*SIGEVENTS["ok"]) == 1
+    assert a.create(*SIGEVENTS["ok"]) == -errno.EAGAIN
+    walk = a.walk(*SIGEVENTS["ok"], want=9)
     assert (walk.result, walk.errno, walk.creates) == ("failed", errno.EAGAIN, 0)
 
 
@@ -306,34 +159,34 @@ def test_rlimit_counts_every_held_timer() -> None:
 
 def test_lowest_free_walk_never_advances() -> None:
     """Why the walk cannot work there: a deleted ID is the lowest free one again."""
-    a = model("lowest-free")
-    first = a.create(*KINDS["ok"])
+    a = allocator("lowest-free")
+    first = a.create(*SIGEVENTS["ok"])
     assert a.delete(first) == 0
-    assert a.create(*KINDS["ok"]) == first  # the same ID, every time
+    assert a.create(*SIGEVENTS["ok"]) == first  # the same ID, every time
     a.delete(first)
-    walk = a.walk(*KINDS["ok"], want=5)
+    walk = a.walk(*SIGEVENTS["ok"], want=5)
     assert (walk.result, walk.last_id, a.ids) == ("stuck", 0, ())
 
 
 def test_lowest_free_restore_needs_fillers_kept_alive() -> None:
     """What restoring needs instead: every free ID below the wanted one held by a filler,
     each taking a slot of RLIMIT_SIGPENDING until the end."""
-    short = model("lowest-free", limit=4)
-    failed = short.fill(*KINDS["ok"], want=5)
+    short = allocator("lowest-free", limit=4)
+    failed = short.fill(*SIGEVENTS["ok"], want=5)
     assert (failed.result, failed.errno, failed.creates) == ("failed", errno.EAGAIN, 4)
     assert short.held == 4 and not short.room()
-    enough = model("lowest-free", limit=6)
-    done = enough.fill(*KINDS["ok"], want=5)
+    enough = allocator("lowest-free", limit=6)
+    done = enough.fill(*SIGEVENTS["ok"], want=5)
     assert (done.result, done.creates, done.deletes) == ("done", 6, 0)
     assert (enough.held, enough.fillers) == (6, 5)
     assert enough.drop_fillers() == 5
     assert enough.ids == (5,)
-    assert enough.create(*KINDS["ok"]) == 0  # the fillers' IDs are free again
+    assert enough.create(*SIGEVENTS["ok"]) == 0  # the fillers' IDs are free again
 
 
 def test_pre_3_10_ids_are_shared_with_other_processes() -> None:
-    a = model("pre-3.10", KernelParams(others=(0, 1, 3)))
-    assert a.create(*KINDS["ok"]) == 2  # the lowest ID nobody on the system holds
-    walk = a.walk(*KINDS["ok"], want=3)  # held by another process
+    a = allocator("pre-3.10", KernelParams(others=(0, 1, 3)))
+    assert a.create(*SIGEVENTS["ok"]) == 2  # the lowest ID nobody on the system holds
+    walk = a.walk(*SIGEVENTS["ok"], want=3)  # held by another process
     assert (walk.result, walk.last_id) == ("above", 4)
     assert a.prctl(1) == -errno.EINVAL

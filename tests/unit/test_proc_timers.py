@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -190,21 +189,8 @@ def test_render_and_parse_round_trip(timers: list[Timer]) -> None:
     assert parse_timers(render(timers)) == tuple(timers)
 
 
-# read_timers on the real /proc, and on a made-up tree for the states this kernel cannot show.
-
-
-def test_read_own_process_is_ok(needs_proc_timers: None) -> None:
-    reading = read_timers(os.getpid())
-    assert reading.access is Access.OK
-    assert [t.id for t in reading.timers] == sorted(t.id for t in reading.timers)
-
-
-def test_reaped_process_is_gone(needs_proc_timers: None) -> None:
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        os._exit(0)
-    os.waitpid(pid, 0)
-    assert read_timers(pid).access is Access.GONE
+# read_timers on a made-up tree, for the states a real one cannot show (the real /proc:
+# tests/kernel/test_processes.py).
 
 
 @pytest.fixture

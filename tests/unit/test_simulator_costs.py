@@ -1,37 +1,29 @@
 """The simulator's cost model: built-in defaults, the stored calibration per kernel release
-(written atomically), and `timertui calibrate`, which measures in a child process."""
+(written atomically), and `timertui calibrate --show`. The calibration itself, which measures
+the kernel in a child process: tests/kernel/test_calibrate.py."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
-import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from timertui.capture.proc_timers import read_timers
 from timertui.commands import calibrate as calibrate_command
-from timertui.restore.costs import (
+from timertui.restore.sim.costs import (
     BUILT_IN,
     CALIBRATED,
     DEFAULT_COSTS,
     MEASURES,
     CalibrationError,
     Costs,
-    calibrate,
     costs_path,
     load_costs,
     save_costs,
 )
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    return tmp_path / "timertui" / "costs"
 
 
 def stored(release: str = "9.9.9-test") -> Costs:
@@ -40,7 +32,7 @@ def stored(release: str = "9.9.9-test") -> Costs:
     )
 
 
-def test_without_calibration_the_defaults_are_named(cache: Path) -> None:
+def test_without_calibration_the_defaults_are_named(costs_cache: Path) -> None:
     costs = load_costs("9.9.9-test")
     assert costs.source == BUILT_IN
     assert costs.create_ns == DEFAULT_COSTS.create_ns
@@ -49,16 +41,16 @@ def test_without_calibration_the_defaults_are_named(cache: Path) -> None:
     )
 
 
-def test_stored_per_release_and_read_back(cache: Path) -> None:
+def test_stored_per_release_and_read_back(costs_cache: Path) -> None:
     path = save_costs(stored())
-    assert path == cache / "9.9.9-test.json" == costs_path("9.9.9-test")
+    assert path == costs_cache / "9.9.9-test.json" == costs_path("9.9.9-test")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_costs("9.9.9-test") == stored()
     assert load_costs("1.0.0").source == BUILT_IN  # another release: not this calibration
-    assert [p.name for p in cache.iterdir()] == ["9.9.9-test.json"]  # no temp file left
+    assert [p.name for p in costs_cache.iterdir()] == ["9.9.9-test.json"]  # no temp file left
 
 
-def test_a_damaged_file_counts_as_no_calibration(cache: Path) -> None:
+def test_a_damaged_file_counts_as_no_calibration(costs_cache: Path) -> None:
     path = save_costs(stored())
     path.write_text('{"create_ns": 1')
     assert load_costs("9.9.9-test").source == BUILT_IN
@@ -66,23 +58,11 @@ def test_a_damaged_file_counts_as_no_calibration(cache: Path) -> None:
     assert load_costs("9.9.9-test").source == BUILT_IN
 
 
-def test_an_unwritable_cache_is_one_clear_error(cache: Path) -> None:
-    cache.parent.mkdir(parents=True)
-    cache.write_text("not a directory")
+def test_an_unwritable_cache_is_one_clear_error(costs_cache: Path) -> None:
+    costs_cache.parent.mkdir(parents=True)
+    costs_cache.write_text("not a directory")
     with pytest.raises(CalibrationError, match="cannot write"):
         save_costs(stored())
-
-
-def test_calibrate_measures_in_a_child_and_stores_for_this_release(cache: Path) -> None:
-    costs, path = calibrate()
-    assert read_timers(os.getpid()).timers == ()  # nothing was created in this process
-    assert costs.source == CALIBRATED and costs.release == os.uname().release
-    assert path == costs_path() and load_costs() == costs
-    for name, _ in MEASURES:
-        assert getattr(costs, name) >= 0, name
-    assert 50 < costs.pair_ns < 50_000  # a create and a delete: well under a microsecond here
-    assert 50 < costs.exact_create_ns < 50_000
-    assert costs.process_start_ns < costs.spawn_start_ns  # a fork beats a fresh interpreter
 
 
 def run_command(*argv: str) -> int:
@@ -93,7 +73,7 @@ def run_command(*argv: str) -> int:
     return status
 
 
-def test_calibrate_command_show(cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_calibrate_command_show(costs_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_command("--show") == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["MEASURE", "NS", "WHAT"]
