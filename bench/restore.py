@@ -41,11 +41,11 @@ from timertui.capture.host import capture_times, host_facts, probe_exact_ids
 from timertui.model import SIGEV_NONE, ProcessTimers, Snapshot, Timer, TimerValues
 from timertui.restore import events as ev
 from timertui.restore import run
-from timertui.restore.arrays import timer_arrays
-from timertui.restore.handover import receive_plan, send_plan
-from timertui.restore.native import RestoreRun
+from timertui.restore.native.arrays import timer_arrays
+from timertui.restore.native.handover import receive_plan, send_plan
+from timertui.restore.native.runner import RestoreRun
+from timertui.restore.native.server import WorkerServer
 from timertui.restore.plan import RunOptions, build_plan
-from timertui.restore.server import WorkerServer
 
 SEED_IDS = (1_000_000, 2_000_000)
 DENSE_IDS = tuple(range(10_000))

@@ -20,8 +20,9 @@ from timertui.choices import Mode
 from timertui.commands.output import format_table
 from timertui.restore import events as ev
 from timertui.restore import run
-from timertui.restore.costs import Costs, calibrate
+from timertui.restore.calibrate import calibrate
 from timertui.restore.plan import TargetSpec, build_plan
+from timertui.restore.sim.costs import Costs
 from timertui.words import duration_text
 
 DENSE_IDS = tuple(range(10_000))

@@ -32,7 +32,7 @@ from timertui import model, snapshot
 from timertui.choices import Mode
 from timertui.restore import events as ev
 from timertui.restore import run as run_restore
-from timertui.restore.native import RestoreRun
+from timertui.restore.native.runner import RestoreRun
 from timertui.restore.plan import RestorePlan, build_plan
 from timertui.signals import SIGRTMIN
 

@@ -25,7 +25,7 @@ from timertui import snapshot
 from timertui.capture import host
 from timertui.restore import events as ev
 from timertui.restore import run
-from timertui.restore.native import RestoreRun
+from timertui.restore.native.runner import RestoreRun
 from timertui.restore.plan import TargetFacts, TargetSpec, build_plan
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.restorer import BackendRestorer

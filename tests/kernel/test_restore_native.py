@@ -22,7 +22,7 @@ from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, TimerValues
 from timertui.restore import events as ev
 from timertui.restore import run
-from timertui.restore.native import RestoreRun, local_facts
+from timertui.restore.native.runner import RestoreRun, local_facts
 from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
 
 pytestmark = pytest.mark.usefixtures("needs_proc_timers")
@@ -351,7 +351,8 @@ PRESTART = """
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
 from builders import armed, process, timer
-from timertui.restore import native, run
+from timertui.restore import run
+from timertui.restore.native import runner as native
 from timertui.restore.plan import build_plan
 
 def children():
@@ -391,7 +392,7 @@ def test_a_prestarted_worker_takes_the_next_small_plan_and_is_reaped() -> None:
 FAILING_COMMAND = """
 import json, os
 from timertui import cli
-from timertui.restore import native
+from timertui.restore.native import runner as native
 
 def children():
     return open(f"/proc/self/task/{os.getpid()}/children").read().split()
@@ -443,7 +444,7 @@ def test_a_prestarted_worker_leaves_its_parents_cpu() -> None:
         pytest.skip("one CPU: nowhere else to run")
     code = (
         "import json, os\n"
-        "from timertui.restore import native\n"
+        "from timertui.restore.native import runner as native\n"
         "before = native._current_cpu()\n"
         "native._leave_cpu(before)\n"
         "print(json.dumps([before, native._current_cpu(), sorted(os.sched_getaffinity(0))]))\n"

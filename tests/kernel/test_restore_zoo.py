@@ -17,7 +17,7 @@ from timertui.choices import DEMO_IDS
 from timertui.model import Snapshot
 from timertui.restore import events as ev
 from timertui.restore import run
-from timertui.restore.native import local_facts
+from timertui.restore.native.runner import local_facts
 from timertui.restore.plan import build_plan
 from timertui.sources import open_source
 

@@ -22,10 +22,10 @@ from timertui.choices import Mode
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_SIGNAL, Timer
 from timertui.restore import events as ev
 from timertui.restore import run
-from timertui.restore.costs import DEFAULT_COSTS
-from timertui.restore.native import local_facts
+from timertui.restore.native.runner import local_facts
 from timertui.restore.plan import RestorePlan, TargetFacts, TargetSpec, build_plan
-from timertui.restore.simulator import SIM_DECISION_CODES, SimRun
+from timertui.restore.sim.costs import DEFAULT_COSTS
+from timertui.restore.sim.runner import SIM_DECISION_CODES, SimRun
 
 ID_SPACE = 50_000
 SETTINGS = settings(

@@ -21,9 +21,9 @@ from test_restore_native import assert_gone, assert_verified, zoo
 
 from timertui.restore import events as ev
 from timertui.restore import run
-from timertui.restore.native import RestoreRun
+from timertui.restore.native.runner import RestoreRun
+from timertui.restore.native.server import WorkerServer
 from timertui.restore.plan import RestorePlan, build_plan
-from timertui.restore.server import WorkerServer
 
 pytestmark = pytest.mark.usefixtures("needs_proc_timers")
 
@@ -171,7 +171,7 @@ _APP = textwrap.dedent(
     from builders import armed, process, timer
     from timertui.restore import run
     from timertui.restore.plan import build_plan
-    from timertui.restore.server import WorkerServer
+    from timertui.restore.native.server import WorkerServer
     server = WorkerServer.start()
     plan = build_plan(process([timer(1, values=armed(5, 10))]))
     stream = run(plan, hold=True, start="spawn", server=server)

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable, Static
 from tui_scenes import DEMO_PID, ScriptedRestorer, exact_events, frozen_source, until
 
-from timertui.restore.kernels import PROFILES
+from timertui.restore.sim.profiles import PROFILES
 from timertui.tui import help_text
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.screens.help import HelpScreen

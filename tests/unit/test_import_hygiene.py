@@ -42,7 +42,14 @@ def test_core_does_not_import_textual() -> None:
 
 def test_every_module_has_a_layer() -> None:
     config = tomllib.loads(PYPROJECT.read_text())["tool"]["importlinter"]
-    (layers,) = [c["layers"] for c in config["contracts"] if c["type"] == "layers"]
+    contracts = [c for c in config["contracts"] if c["type"] == "layers"]
+    (layers,) = [c["layers"] for c in contracts if "containers" not in c]
     placed = {name for layer in layers for name in re.split(r"[|:]", layer.replace(" ", ""))}
     modules = {f"timertui.{info.name}" for info in pkgutil.iter_modules(timertui.__path__)}
     assert modules - placed == set()
+    # Inside the restore package, each module has its layer too.
+    (restore,) = [c["layers"] for c in contracts if c.get("containers") == ["timertui.restore"]]
+    placed = {name for layer in restore for name in re.split(r"[|:]", layer.replace(" ", ""))}
+    restore_path = Path(timertui.__path__[0]) / "restore"
+    inside = {info.name for info in pkgutil.iter_modules([str(restore_path)])}
+    assert inside - placed == set()

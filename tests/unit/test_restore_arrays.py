@@ -8,7 +8,7 @@ from builders import HELPER, PID, armed, process, timer
 
 from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import SIGEV_THREAD_ID, TimerValues
-from timertui.restore.arrays import SPEC, subset, timer_arrays
+from timertui.restore.native.arrays import SPEC, subset, timer_arrays
 from timertui.restore.plan import RestorePlan, build_plan
 
 

@@ -100,7 +100,7 @@ def test_plan_records_equal_after_the_wire_and_a_cached_property() -> None:
 
 START_PATH = """
 import json, sys
-import timertui.commands.restore, timertui.restore.native
+import timertui.commands.restore, timertui.restore.native.runner
 from timertui import sources
 from timertui.restore.plan import build_plan
 snap = sources.open_source(sys.argv[1])

@@ -18,9 +18,9 @@ from timertui.errors import InputError
 from timertui.model import INT_MAX, SIGEV_NONE
 from timertui.restore import events as ev
 from timertui.restore import run
-from timertui.restore.costs import Costs, save_costs
 from timertui.restore.plan import RestorePlan, TargetFacts, TargetSpec, build_plan
-from timertui.restore.simulator import (
+from timertui.restore.sim.costs import Costs, save_costs
+from timertui.restore.sim.runner import (
     INSTANT_PROGRESS,
     PACES,
     PROFILES,

@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from timertui.commands.output import print_json, print_table
-    from timertui.restore.costs import MEASURES, calibrate, costs_path, load_costs
+    from timertui.restore.calibrate import calibrate
+    from timertui.restore.sim.costs import MEASURES, costs_path, load_costs
 
     if args.show:
         costs, path = load_costs(), costs_path()

@@ -152,13 +152,13 @@ def start_early() -> None:
     """Before the arguments are parsed (the CLI calls it): start the native worker, which then
     loads on the other core while we parse, load the snapshot and plan. run() lets it go if
     the arguments want no forked native worker."""
-    from timertui.restore import native
+    from timertui.restore.native import runner as native
 
     native.prestart()
 
 
 def run(args: Arguments) -> int:
-    from timertui.restore import native as native_backend
+    from timertui.restore.native import runner as native_backend
 
     try:
         if args.backend == "native" and args.start != "spawn":

@@ -1,6 +1,6 @@
 """Replaying the restore of a snapshot's timers: a plan (plan.py), one event schema (events.py)
 and backends that run the plan and emit the events — `native` (a worker process on this kernel)
-and `sim` (timertui.restore.simulator, a model of a chosen kernel).
+and `sim` (timertui.restore.sim, a model of a chosen kernel).
 
     plan = build_plan(process, facts=native.local_facts())
     for event in run(plan, mode="walk"):
@@ -23,7 +23,7 @@ from timertui.restore.events import Event
 from timertui.restore.plan import DEFAULT_CHUNK_NS, RestorePlan, RunOptions
 
 # Backend -> module with `start(plan, options, **backend_options)` returning the events.
-_MODULES = {NATIVE: "timertui.restore.native", SIM: "timertui.restore.simulator"}
+_MODULES = {NATIVE: "timertui.restore.native.runner", SIM: "timertui.restore.sim.runner"}
 
 
 class BackendError(InputError):

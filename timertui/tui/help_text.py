@@ -25,7 +25,7 @@ _PALETTE = ("palette", "ctrl+p runs every command and opens a path typed into it
 
 
 def _profiles() -> str:
-    from timertui.restore.kernels import PROFILES
+    from timertui.restore.sim.profiles import PROFILES
 
     return "\n".join(f"{name}: {what}" for name, what in PROFILES.items())
 

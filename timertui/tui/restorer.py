@@ -51,14 +51,14 @@ class Restorer(Protocol):
 class BackendRestorer:
     """The real backends: native (a worker process on this kernel) and the simulator.
 
-    It starts the worker server (timertui.restore.server) when made — the app makes it in its
+    It starts the worker server (timertui.restore.native.server) when made — the app makes it in its
     __init__, before it has threads, on its main thread (which the server's PR_SET_PDEATHSIG
     follows) — and native restores fork their worker there, in a millisecond or two, instead
     of spawning a fresh interpreter (~170 ms; still the way when the server is gone).
     `close()` ends the server and its workers."""
 
     def __init__(self) -> None:
-        from timertui.restore.server import WorkerServer
+        from timertui.restore.native.server import WorkerServer
 
         self.server: WorkerServer | None = WorkerServer.start()
 
@@ -71,19 +71,19 @@ class BackendRestorer:
         return None  # both are part of the package
 
     def kernels(self) -> tuple[str, ...]:
-        from timertui.restore import simulator
+        from timertui.restore.sim import runner as simulator
 
         return tuple(simulator.PROFILES)
 
     def paces(self) -> tuple[str, ...]:
-        from timertui.restore import simulator
+        from timertui.restore.sim import runner as simulator
 
         return tuple(simulator.PACES)
 
     def start(self, process: ProcessTimers, request: RunRequest) -> Iterator[Event]:
         from timertui import restore
         from timertui.clocks import uses_alarm_clocks
-        from timertui.restore import native
+        from timertui.restore.native import runner as native
         from timertui.restore.plan import build_plan
 
         if request.backend == SIM:

@@ -15,7 +15,7 @@ from textual.widgets import ProgressBar, Static
 from timertui.capture.describe import clock_text
 from timertui.model import Timer
 from timertui.restore import events as ev
-from timertui.restore.costs import BUILT_IN
+from timertui.restore.sim.costs import BUILT_IN
 from timertui.tui import look
 from timertui.tui.columns import Column
 from timertui.tui.run_view import RunView, diff_text

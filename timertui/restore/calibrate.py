@@ -1,18 +1,13 @@
-"""The simulator's cost model: how long each step of a restore takes on this host.
-
-`timertui calibrate` (calibrate()) measures it in a child process — a fresh interpreter, so the
-calling process never creates a timer: the native layer's C loops time the walk's step (one
-create and one delete), timer_create through the counter, timer_settime and the prctl; native
-restores of a few small plans time what the worker adds around them (process start, set-up,
-per-timer work of exact mode, of the walk and of verification). The result is stored per kernel
-release under the user's cache directory ($XDG_CACHE_HOME/timertui/costs/RELEASE.json), written
-atomically. load_costs() falls back to DEFAULT_COSTS, named "built-in defaults", when no
-calibration for the release exists.
+"""`timertui calibrate`: the simulator's cost model (timertui.restore.sim.costs) measured on this
+host, in a child process — a fresh interpreter, so the calling process never creates a timer: the
+native layer's C loops time the walk's step (one create and one delete), timer_create through the
+counter, timer_settime and the prctl; native restores of a few small plans time what the worker
+adds around them (process start, set-up, per-timer work of exact mode, of the walk and of
+verification).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import statistics
@@ -20,15 +15,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from timertui.atomic import write_file
-from timertui.errors import InputError
-from timertui.locations import costs_dir
+from timertui.restore.sim.costs import (
+    CALIBRATED,
+    MEASURES,
+    CalibrationError,
+    Costs,
+    save_costs,
+)
 
-BUILT_IN = "built-in defaults"
-CALIBRATED = "calibrated"
 _WALK_PAIRS = 300_000  # per sample of the walk step: about 0.2 s
 _BATCH = 1000  # timers per sample of the batch loops
 _SAMPLES = 5  # native restores per plan, the median taken
@@ -37,126 +33,10 @@ _DENSE = 2000  # timers of the native restores that time the per-timer work
 _MINUTE_NS = 60_000_000_000
 
 
-class CalibrationError(InputError):
-    """Calibration could not run or its file cannot be written."""
-
-
-@dataclass(frozen=True)
-class Costs:
-    """Nanoseconds per step. create, delete and prctl are the kernel's (timed in C); the rest
-    are the native worker's phases as a fixed part plus a part per timer, fitted from restores
-    of 1 and of 2,000 timers, so predicted phases match a native run's."""
-
-    create_ns: float  # timer_create through the ID counter (a walk step's create)
-    delete_ns: float  # timer_delete (a walk step's delete)
-    exact_create_ns: float  # per timer of an exact-mode create phase
-    settime_ns: float  # per timer of the arm phase (timer_settime)
-    prctl_ns: float  # one prctl(PR_TIMER_CREATE_RESTORE_IDS)
-    process_start_ns: float  # a forked worker: run start to its first event
-    spawn_start_ns: float  # a worker started as a fresh interpreter (the TUI's way)
-    start_timer_ns: float  # either start, per timer of the plan
-    setup_ns: float  # the set-up phase
-    setup_timer_ns: float  # the set-up phase, per timer
-    probe_ns: float  # the probe phase (the prctl and its reporting)
-    create_phase_ns: float  # the create phase's fixed part
-    walk_timer_ns: float  # the walk's work per wanted timer beyond its creates and deletes
-    arm_ns: float  # the arm phase's fixed part
-    verify_ns: float  # the verify phase's fixed part
-    verify_timer_ns: float  # the verify phase, per timer
-    source: str = BUILT_IN
-    release: str = ""
-    measured_at: str = ""  # ISO 8601, UTC
-
-    @property
-    def pair_ns(self) -> float:
-        """One walk step that is not kept: a create and a delete."""
-        return self.create_ns + self.delete_ns
-
-    def describe(self) -> str:
-        if self.source == CALIBRATED:
-            return f"calibrated on {self.release} at {self.measured_at}"
-        release = self.release or "this kernel"
-        return f"{BUILT_IN} (no calibration for {release}: run `timertui calibrate`)"
-
-
-# What each figure is, in the order displays list them.
-MEASURES: tuple[tuple[str, str], ...] = (
-    ("create_ns", "timer_create through the ID counter (walk step)"),
-    ("delete_ns", "timer_delete (walk step)"),
-    ("exact_create_ns", "exact-ID create, per timer"),
-    ("settime_ns", "timer_settime, per timer armed"),
-    ("prctl_ns", "prctl(PR_TIMER_CREATE_RESTORE_IDS)"),
-    ("process_start_ns", "restore worker start (fork)"),
-    ("spawn_start_ns", "restore worker start (fresh interpreter)"),
-    ("start_timer_ns", "worker start, per timer of the plan"),
-    ("setup_ns", "set-up phase, fixed part"),
-    ("setup_timer_ns", "set-up phase, per timer"),
-    ("probe_ns", "probe phase"),
-    ("create_phase_ns", "create phase, fixed part"),
-    ("walk_timer_ns", "walk: worker work per wanted timer"),
-    ("arm_ns", "arm phase, fixed part"),
-    ("verify_ns", "verify phase, fixed part"),
-    ("verify_timer_ns", "verify phase, per timer"),
-)
-
-# About what this project's development machine measured (Linux 6.18, x86_64).
-DEFAULT_COSTS = Costs(
-    create_ns=400.0,
-    delete_ns=300.0,
-    exact_create_ns=700.0,
-    settime_ns=900.0,
-    prctl_ns=270.0,
-    process_start_ns=1_500_000.0,
-    spawn_start_ns=45_000_000.0,
-    start_timer_ns=200.0,
-    setup_ns=550_000.0,
-    setup_timer_ns=1_800.0,
-    probe_ns=100_000.0,
-    create_phase_ns=120_000.0,
-    walk_timer_ns=250.0,
-    arm_ns=40_000.0,
-    verify_ns=150_000.0,
-    verify_timer_ns=9_000.0,
-)
-
-
-def costs_path(release: str | None = None) -> Path:
-    return costs_dir() / f"{release or os.uname().release}.json"
-
-
-def load_costs(release: str | None = None) -> Costs:
-    """The calibration stored for `release` (this host's by default), else the built-in
-    defaults, named as such. A file that does not parse counts as none."""
-    release = release or os.uname().release
-    try:
-        data = json.loads(costs_path(release).read_text())
-        costs = Costs(**{f.name: data[f.name] for f in dataclasses.fields(Costs)})
-    except (OSError, ValueError, KeyError, TypeError):
-        return dataclasses.replace(DEFAULT_COSTS, release=release)
-    if costs.source != CALIBRATED or not all(
-        isinstance(getattr(costs, name), int | float) for name, _ in MEASURES
-    ):
-        return dataclasses.replace(DEFAULT_COSTS, release=release)
-    return costs
-
-
-def save_costs(costs: Costs) -> Path:
-    """Write `costs` for its release atomically (timertui.atomic). A file already there stays
-    intact if anything fails."""
-    path = costs_path(costs.release)
-    data = json.dumps(dataclasses.asdict(costs), indent=2).encode() + b"\n"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_file(path, data)
-    except OSError as exc:
-        raise CalibrationError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    return path
-
-
 def measure() -> Costs:
     """Measure this host in a child interpreter (never in this process)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "timertui.restore.costs"],
+        [sys.executable, "-m", "timertui.restore.calibrate"],
         capture_output=True,
         text=True,
         check=False,

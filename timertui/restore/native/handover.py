@@ -15,7 +15,7 @@ import _pickle
 import os
 import struct
 
-from timertui.restore.arrays import TimerArrays
+from timertui.restore.native.arrays import TimerArrays
 from timertui.restore.plan import RestorePlan, RunOptions
 from timertui.restore.wire import write_all
 

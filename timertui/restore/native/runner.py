@@ -39,15 +39,15 @@ from typing import TYPE_CHECKING, Any
 import msgpack
 
 from timertui.restore import events as ev
-from timertui.restore.arrays import timer_arrays
 from timertui.restore.driver import all_checks
-from timertui.restore.handover import DIFFERING_ONLY_KEY, EXIT_KEY, send_plan
+from timertui.restore.native.arrays import timer_arrays
+from timertui.restore.native.handover import DIFFERING_ONLY_KEY, EXIT_KEY, send_plan
 from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts
 from timertui.restore.stream import EventStream
 from timertui.restore.wire import WireError, prepare_decoder
 
 if TYPE_CHECKING:
-    from timertui.restore.server import WorkerServer
+    from timertui.restore.native.server import WorkerServer
 
 _READ_SIZE = 1 << 16
 # Plans up to this many timers go to a prestarted worker over the pipe (about 20 µs a timer,
@@ -226,7 +226,7 @@ class RestoreRun(EventStream):
     def _served_or_spawned(self, ctrl_r: int, ev_w: int) -> None:
         """A worker from the server if there is one alive, else a fresh interpreter."""
         if self.server is not None:
-            from timertui.restore.server import ServerGone
+            from timertui.restore.native.server import ServerGone
 
             try:
                 self.pid, self._pidfd = self.server.fork_worker(ctrl_r, ev_w)
@@ -235,7 +235,7 @@ class RestoreRun(EventStream):
             else:
                 self.served = True
                 return
-        self.pid = spawn_python("timertui.restore.worker", [ctrl_r, ev_w])
+        self.pid = spawn_python("timertui.restore.native.worker", [ctrl_r, ev_w])
 
     def _stop(self, kill: bool = True) -> None:
         """Kill (unless the stream ended by itself) and reap the worker; close our fds."""
@@ -277,7 +277,7 @@ def _fork_worker(
     parent_fds: tuple[int, int], body: Callable[[ModuleType], int], leave_cpu: int = -1
 ) -> int:
     """Fork a worker child that closes the parent's pipe ends and exits with what
-    `body(timertui.restore.worker)` returns; first it leaves CPU `leave_cpu` if given (the
+    `body(timertui.restore.native.worker)` returns; first it leaves CPU `leave_cpu` if given (the
     caller's, to run beside it). Returns its pid."""
     # Frozen across the fork: the child's collector never walks the parent's heap (a copy-on-
     # write fault per page), and thawed again in the parent.
@@ -290,7 +290,7 @@ def _fork_worker(
                 _leave_cpu(leave_cpu)
             for fd in parent_fds:
                 os.close(fd)
-            from timertui.restore import worker
+            from timertui.restore.native import worker
 
             status = body(worker)
         finally:

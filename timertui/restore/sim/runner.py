@@ -4,8 +4,8 @@ It answers "what would this restore do on kernel X, and how long would it take?"
 this host does not run. It takes the same plan as the native backend and emits the same events,
 with the same decision codes and reasons (CRIU's messages where CRIU has one), in the same order:
 what the native worker does with syscalls, this does with the allocator model of
-timertui.restore.kernels, and it times every step with the cost model of
-timertui.restore.costs (this host's calibration, or built-in defaults, named in the output).
+timertui.restore.sim.allocator, and it times every step with the cost model of
+timertui.restore.sim.costs (this host's calibration, or built-in defaults, named in the output).
 
 Event times (`t_ns`) are predicted nanoseconds since the run's start. The walk is computed, not
 stepped, so a wrap past INT_MAX is predicted in milliseconds. Pacing plays the events back:
@@ -35,15 +35,10 @@ from timertui.model import (
 )
 from timertui.restore import decisions, driver
 from timertui.restore import events as ev
-from timertui.restore.costs import Costs, load_costs
-from timertui.restore.kernels import (
-    PROFILES,
-    Allocator,
-    Kernel,
-    Walk,
-    parse_kernel,
-)
 from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts, wrap_cost
+from timertui.restore.sim.allocator import Allocator, Walk
+from timertui.restore.sim.costs import Costs, load_costs
+from timertui.restore.sim.profiles import PROFILES, Kernel, parse_kernel
 from timertui.restore.stream import EventStream
 
 __all__ = [

@@ -44,9 +44,8 @@ from timertui._native import PR_TIMER_CREATE_RESTORE_IDS as PR_RESTORE_IDS
 from timertui._native import RESTORE_IDS_GET, RESTORE_IDS_OFF, RESTORE_IDS_ON, ffi, lib
 from timertui.errors import errno_text
 from timertui.model import INT_MAX, SIGEV_NONE, Timer
-from timertui.restore import decisions, handover
+from timertui.restore import decisions
 from timertui.restore import events as ev
-from timertui.restore.arrays import TimerArrays, ValueArrays, subset
 from timertui.restore.driver import (
     CREATED,
     FLUSH,
@@ -60,6 +59,8 @@ from timertui.restore.driver import (
     WalkResult,
     WalkStep,
 )
+from timertui.restore.native import handover
+from timertui.restore.native.arrays import TimerArrays, ValueArrays, subset
 from timertui.restore.plan import (
     PlannedTimer,
     RestorePlan,

@@ -60,7 +60,7 @@ class WorkerServer:
     def start(cls) -> WorkerServer:
         """Spawn the server (a fresh interpreter, so thread-safe, though PR_SET_PDEATHSIG
         follows the calling THREAD: call from the main thread or another long-lived one)."""
-        from timertui.restore.native import spawn_python
+        from timertui.restore.native.runner import spawn_python
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -215,7 +215,7 @@ class _Server:
 
     def worker(self, ctrl_r: int, ev_w: int) -> int:  # pragma: no cover - in the worker
         from timertui import _native
-        from timertui.restore import worker
+        from timertui.restore.native import worker
 
         _native.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != self.pid:  # the server died before the prctl took effect
@@ -232,7 +232,7 @@ class _Server:
         """A worker ended: reap it, tell its caller how it ended on its events pipe."""
         import msgpack
 
-        from timertui.restore.handover import EXIT_KEY
+        from timertui.restore.native.handover import EXIT_KEY
         from timertui.restore.wire import write_all
 
         pid, ev_w = self.workers.pop(pidfd)
@@ -269,6 +269,6 @@ def main() -> None:
     import msgpack  # noqa: F401
 
     import timertui.capture.host  # the worker's headroom check
-    import timertui.restore.worker  # noqa: F401
+    import timertui.restore.native.worker  # noqa: F401
 
     os._exit(_Server(sock_fd).run())
