@@ -92,6 +92,10 @@ class Started:
 class Target(ABC):
     """What a backend does to the restore target, asked by the driver."""
 
+    def __init__(self, plan: RestorePlan, options: RunOptions) -> None:
+        self.plan = plan
+        self.options = options
+
     @abstractmethod
     def now(self) -> int:
         """ns since the run's start (measured, or predicted by a model)."""

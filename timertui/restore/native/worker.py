@@ -123,9 +123,8 @@ class NativeTarget(Target):
     def __init__(
         self, plan: RestorePlan, arrays: TimerArrays, opts: RunOptions, out: _Out, ctrl_fd: int
     ) -> None:
-        self.plan = plan
+        super().__init__(plan, opts)
         self.arrays = arrays
-        self.opts = opts
         self.out = out
         self.ctrl_fd = ctrl_fd
         self.pid = os.getpid()
@@ -164,7 +163,7 @@ class NativeTarget(Target):
         if plan.target.prepared:
             yield self.prepare_target()
         helpers = len(plan.threads) - 1
-        if helpers or self.opts.hold:
+        if helpers or self.options.hold:
             read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
             self.record_fd = read_fd
             if helpers:
@@ -229,7 +228,7 @@ class NativeTarget(Target):
         if self.errs is None:
             self.errs, self.got = ffi.new("int[]", n), ffi.new("int[]", n)
         errs, got = self.errs + start, self.got + start
-        deadline = time.monotonic_ns() + self.opts.chunk_ns
+        deadline = time.monotonic_ns() + self.options.chunk_ns
         k = int(lib.tt_create_exact_until(self.specs + start, n - start, errs, got, deadline))
         self.check_parent()
         # A failed create leaves -1 in `got`, so one memcmp finds every fault in the chunk.
@@ -245,7 +244,7 @@ class NativeTarget(Target):
             self.walk_started = time.monotonic_ns()
         if wrap:
             state.wrapping = 1
-        deadline = time.monotonic_ns() + self.opts.chunk_ns
+        deadline = time.monotonic_ns() + self.options.chunk_ns
         ret = int(lib.tt_walk_many(self.specs, len(self.plan.timers), deadline, state))
         step = WalkStep(
             result=_WALK_RESULTS.get(ret, "failed"),

@@ -101,9 +101,8 @@ def start(
     `kernels.parse_kernel` reads it ("" for this host's); `costs` defaults to this host's
     calibration, or the built-in defaults. `host` is what the caller knows of the host it would
     start the target on (native.local_facts()), for what the profile leaves open."""
-    return SimRun(
-        plan, options, parse_kernel(kernel), costs or load_costs(), parse_pace(pace), host
-    )
+    profile, speed = parse_kernel(kernel), parse_pace(pace)
+    return SimRun(ModelTarget(plan, options, profile, costs or load_costs(), speed, host))
 
 
 class SimRun(EventStream):
@@ -111,23 +110,12 @@ class SimRun(EventStream):
     called from any thread: the stream ends with an Error event `cancelled`. `allocator` holds
     the modelled target once the run is over (its `ids` are the timers it ends with)."""
 
-    def __init__(
-        self,
-        plan: RestorePlan,
-        options: RunOptions,
-        kernel: Kernel,
-        costs: Costs,
-        speed: float | None,
-        host: TargetFacts | None,
-    ) -> None:
-        self.plan = plan
-        self.options = options
-        self.kernel = kernel
-        self.costs = costs
-        self.speed = speed
-        self.pid = plan.source_pid  # CRIU restores a process under its own pid
-        self._model = ModelTarget(plan, options, kernel, costs, speed, host)
-        self._driver = driver.Driver(plan, options, self._model)
+    def __init__(self, model: ModelTarget) -> None:
+        self.plan = model.plan
+        self.speed = model.speed
+        self.pid = model.plan.source_pid  # CRIU restores a process under its own pid
+        self._model = model
+        self._driver = driver.Driver(model.plan, model.options, model)
         self._events = self._driver.events()
         self._cancel = threading.Event()
         self._wall0 = 0
@@ -194,8 +182,7 @@ class ModelTarget(driver.Target):
         speed: float | None,
         host: TargetFacts | None,
     ) -> None:
-        self.plan = plan
-        self.opts = opts
+        super().__init__(plan, opts)
         self.kernel = kernel
         self.costs = costs
         self.speed = speed
@@ -280,7 +267,9 @@ class ModelTarget(driver.Target):
         per = self.costs.exact_create_ns
         if start == 0:
             self.t += self.costs.create_phase_ns
-        chunk = max(math.ceil(self.opts.chunk_ns / max(per, 1) / _EXACT_STRIDE), 1) * _EXACT_STRIDE
+        chunk = (
+            max(math.ceil(self.options.chunk_ns / max(per, 1) / _EXACT_STRIDE), 1) * _EXACT_STRIDE
+        )
         count = min(chunk, len(timers) - start)
         errs, got = [], []
         for t in timers[start : start + count]:
