@@ -110,7 +110,7 @@ _PLAIN = _Kind(1, SIGEV_SIGNAL, _RT)
 
 
 @dataclass(frozen=True)
-class PlannedTimer:
+class DemoTimer:
     """A timer the workload creates: `timer` as /proc/PID/timers will show it, `create_clock`
     what timer_create is given (PROCESS/THREAD_CPUTIME show as -6/-2), and its arming."""
 
@@ -133,7 +133,7 @@ def validate_ids(ids: Sequence[int]) -> tuple[int, ...]:
     return tuple(ids)
 
 
-def parse_ids(text: str) -> tuple[int, ...]:
+def parse_id_list(text: str) -> tuple[int, ...]:
     """A comma-separated list of timer IDs, each in 0..INT_MAX, no duplicates."""
     ids = []
     for part in text.split(","):
@@ -152,7 +152,7 @@ def workload_ids(ids: Sequence[int], zoo: bool, alarm: bool = False) -> tuple[in
 
 def plan_timers(
     ids: Sequence[int], zoo: bool, pid: int, helper_tid: int = 0, alarm: bool = False
-) -> list[PlannedTimer]:
+) -> list[DemoTimer]:
     """The workload's timers in ID order. Under `zoo` the kinds cycle through a mix of clocks,
     notify modes and signals (alarm clocks only when `alarm`); otherwise every timer is
     MONOTONIC/SIGEV_SIGNAL/SIGRTMIN."""
@@ -174,7 +174,7 @@ def plan_timers(
             sigval=SIGVAL_BASE + index,
         )
         planned.append(
-            PlannedTimer(
+            DemoTimer(
                 timer,
                 create_clock=clock,
                 value_ns=(_FIRST_MS + _STAGGER_MS * index) * _MS,
@@ -206,7 +206,7 @@ def _exact_mode_on() -> bool:
     return True
 
 
-def _create_exact(planned: Sequence[PlannedTimer]) -> None:
+def _create_exact(planned: Sequence[DemoTimer]) -> None:
     """Create at the wanted IDs (exact-ID mode is on), then switch the mode off again."""
     try:
         for p in planned:
@@ -223,7 +223,7 @@ def _create_exact(planned: Sequence[PlannedTimer]) -> None:
         _native.restore_ids(_native.RESTORE_IDS_OFF)
 
 
-def _create_walk(planned: Sequence[PlannedTimer]) -> int:
+def _create_walk(planned: Sequence[DemoTimer]) -> int:
     """CRIU's legacy walk in ID order: create, delete while below the wanted ID. Returns the
     number of creates."""
     state = _native.ffi.new("struct tt_walk_state *")
@@ -243,7 +243,7 @@ def _create_walk(planned: Sequence[PlannedTimer]) -> int:
     return int(state.creates)
 
 
-def _arm(planned: Sequence[PlannedTimer]) -> None:
+def _arm(planned: Sequence[DemoTimer]) -> None:
     for p in planned:
         try:
             _native.timer_settime(p.timer.id, p.value_ns, p.interval_ns)
@@ -251,7 +251,7 @@ def _arm(planned: Sequence[PlannedTimer]) -> None:
             raise _os_error(p.timer.id, "timer_settime", exc.errno or 0) from None
 
 
-def create_timers(planned: Sequence[PlannedTimer], mode: str = "auto") -> str:
+def create_timers(planned: Sequence[DemoTimer], mode: str = "auto") -> str:
     """Create the planned timers in THIS process at their IDs and arm them. `mode` "auto" uses
     exact-ID mode when the kernel has it, else the walk. Returns a line saying what was done."""
     if mode not in MODES:
@@ -303,7 +303,7 @@ class _Deliveries:
         raise _Stop
 
 
-def _describe(p: PlannedTimer) -> str:
+def _describe(p: DemoTimer) -> str:
     t = p.timer
     notify = f"{t.notify_kind.value}/{'tid' if t.thread_targeted else 'pid'}.{t.target}"
     return (

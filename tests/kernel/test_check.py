@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from command_line import timertui
 
-from timertui import check
+from timertui import host_checks as check
 from timertui.capture import host
 from timertui.commands import check as check_command
 

@@ -207,15 +207,15 @@ def test_unreachable_id_in_walk_mode_is_one_line_and_exit_2() -> None:
 )
 def test_bad_ids_exit_2_with_one_line(ids: str, message: str) -> None:
     with pytest.raises(demo.IdsError, match=re.escape(message)):
-        demo.parse_ids(ids)
+        demo.parse_id_list(ids)
     out = timertui("demo-workload", "--ids", ids, timeout=30)
     assert out.returncode == 2
     assert out.stdout == ""
     assert out.stderr == f"timertui: --ids: {message}\n"
 
 
-def test_parse_ids_accepts_the_range_ends() -> None:
-    assert demo.parse_ids(" 0, 2147483647 ,5") == (0, 2_147_483_647, 5)
+def test_parse_id_list_accepts_the_range_ends() -> None:
+    assert demo.parse_id_list(" 0, 2147483647 ,5") == (0, 2_147_483_647, 5)
     with pytest.raises(demo.IdsError, match="no IDs given"):
         demo.validate_ids([])
 

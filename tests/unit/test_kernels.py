@@ -18,7 +18,7 @@ from timertui.restore.sim.profiles import (
     KernelParams,
     format_ids,
     host_profile,
-    parse_ids,
+    parse_id_ranges,
     parse_kernel,
 )
 
@@ -73,7 +73,7 @@ def test_bad_profiles_are_one_line_input_errors(text: str, message: str) -> None
 
 @given(st.lists(st.integers(0, 300), unique=True).map(sorted))
 def test_id_lists_round_trip(ids: list[int]) -> None:
-    assert parse_ids(format_ids(ids)) == tuple(ids)
+    assert parse_id_ranges(format_ids(ids)) == tuple(ids)
 
 
 # -- the ID set ------------------------------------------------------------------------------

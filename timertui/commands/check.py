@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from timertui import check
+    from timertui import host_checks as check
     from timertui.commands.output import print_json
 
     results = check.run_checks()

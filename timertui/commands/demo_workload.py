@@ -40,5 +40,5 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from timertui import demo
 
-    demo.run_workload(demo.parse_ids(args.ids), args.zoo, mode=args.mode, as_json=args.json)
+    demo.run_workload(demo.parse_id_list(args.ids), args.zoo, mode=args.mode, as_json=args.json)
     return 0

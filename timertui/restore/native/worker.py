@@ -86,7 +86,7 @@ class _ParentGone(Exception):
     """The control pipe hit end of file: nobody reads our events any more."""
 
 
-class _Out:
+class _EventPipe:
     """Events to the parent, msgpack maps back to back; times relative to the run's start.
     They collect in the packer's buffer and go out when FLUSH_NS passed since the last write, or
     at flush() (which writes nothing when nothing waits)."""
@@ -121,7 +121,12 @@ class NativeTarget(Target):
     """The restore target is this process: every answer is the real kernel's."""
 
     def __init__(
-        self, plan: RestorePlan, arrays: TimerArrays, opts: RunOptions, out: _Out, ctrl_fd: int
+        self,
+        plan: RestorePlan,
+        arrays: TimerArrays,
+        opts: RunOptions,
+        out: _EventPipe,
+        ctrl_fd: int,
     ) -> None:
         super().__init__(plan, opts)
         self.arrays = arrays
@@ -179,7 +184,7 @@ class NativeTarget(Target):
         the first run of Python code copies every page it writes (refcounts, and the bytecode
         3.11 rewrites as it warms up): a C loop never pays that, and the create phase should
         not."""
-        scratch = _Out(-1, self.out.t0)
+        scratch = _EventPipe(-1, self.out.t0)
         scratch.emit(ev.TimerState(self.now(), "created", self.plan.ids[:1]))
         scratch.emit(ev.Progress(self.now(), "create", 0, 0, -1, -1, 0, 0, 0.0, -1))
         scratch.flush()
@@ -487,7 +492,7 @@ def serve(
     # a worker forked while the CLI starts: on again for the new objects.)
     gc.freeze()
     gc.enable()
-    out = _Out(ev_fd, t0_ns)
+    out = _EventPipe(ev_fd, t0_ns)
     try:
         ok = False
         for event in Driver(plan, opts, NativeTarget(plan, arrays, opts, out, ctrl_fd)).events():

@@ -124,9 +124,9 @@ def _with_param(params: KernelParams, key: str, value: str) -> KernelParams:
     if key == "counter":
         return replace(params, counter=_id(value, key))
     if key == "taken":
-        return replace(params, taken=parse_ids(value, key))
+        return replace(params, taken=parse_id_ranges(value, key))
     if key == "others":
-        return replace(params, others=parse_ids(value, key))
+        return replace(params, others=parse_id_ranges(value, key))
     if key == "sigpending":
         return replace(params, sigpending=-1 if value == "unlimited" else _count(value, key))
     if key == "in-use":
@@ -179,7 +179,7 @@ def _id(value: str, key: str) -> int:
     return n
 
 
-def parse_ids(text: str, key: str = "IDs") -> tuple[int, ...]:
+def parse_id_ranges(text: str, key: str = "IDs") -> tuple[int, ...]:
     """`3+7+10-20`: IDs and inclusive ranges, at most MAX_LISTED_IDS of them."""
     ids: list[int] = []
     for part in filter(None, text.split("+")):
@@ -195,7 +195,7 @@ def parse_ids(text: str, key: str = "IDs") -> tuple[int, ...]:
 
 
 def format_ids(ids: Iterable[int]) -> str:
-    """The `parse_ids` form, runs of consecutive IDs as ranges."""
+    """The `parse_id_ranges` form, runs of consecutive IDs as ranges."""
     runs: list[list[int]] = []
     for i in ids:
         if runs and i == runs[-1][1] + 1:
