@@ -1,5 +1,6 @@
 """Open whatever the user names as a saved source of timers: a snapshot file, a CRIU image
-directory, or crit's JSON, told apart by what is there rather than by the name."""
+directory, crit's JSON, or a container checkpoint archive (podman's export, Kubernetes'
+checkpoint tar), told apart by what is there rather than by the name."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from timertui import snapshot
 from timertui.errors import InputError
 from timertui.model import Snapshot
 
-_SNIFF_BYTES = 64
+_SNIFF_BYTES = 512  # a tar's magic is at byte 257
 NOT_REGULAR = "not a regular file or directory"
 # What a CRIU image directory's import opens: these must be plain files too.
 _IMAGE_SUFFIXES = (".img", ".json")
@@ -22,8 +23,8 @@ class SourceError(InputError):
 
 def open_source(path: str | os.PathLike[str]) -> Snapshot:
     """The snapshot in `path`: a timertui snapshot file, a CRIU image directory (pstree.img),
-    a directory of *.crit.json files, or one crit JSON file. Raises an InputError subclass
-    with one line naming the path and the problem."""
+    a directory of *.crit.json files, one crit JSON file, or a container checkpoint archive.
+    Raises an InputError subclass with one line naming the path and the problem."""
     # criu (and pathlib) are imported only when needed: `restore FILE` counts its start-up time.
     src = os.fspath(path)
     try:
@@ -50,13 +51,18 @@ def open_source(path: str | os.PathLike[str]) -> Snapshot:
         raise SourceError(f"{src}: cannot read: {exc.strerror or exc}") from None
     if head.startswith(snapshot.MAGIC):
         return snapshot.load(src)
-    from timertui import criu
+    from timertui import archive, criu
 
+    if archive.kind_of(head) is not None:
+        return archive.open_archive(src)
     if head.lstrip().startswith(b"{") or criu.is_image_header(head):
         return criu.import_criu(src)  # crit JSON, or an image it explains is not enough alone
     if not head:
         raise SourceError(f"{src}: empty file")
-    raise SourceError(f"{src}: not a timertui snapshot, a CRIU image directory or crit JSON")
+    raise SourceError(
+        f"{src}: not a timertui snapshot, a CRIU image directory or crit JSON, "
+        "nor a container checkpoint archive"
+    )
 
 
 def _refuse_special_entries(directory: str) -> None:

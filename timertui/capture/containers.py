@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from timertui.model import Container
+from timertui.oci import annotation_facts, json_object
 from timertui.records import record
 
 _HEX_ID = r"([0-9a-f]{12,64})"
@@ -98,7 +99,7 @@ class ContainerNames:
         else:
             found = [
                 self._storage_facts(bare.id),
-                _annotation_facts(self._bundle_annotations(bare.id)),
+                annotation_facts(self._bundle_annotations(bare.id)),
             ]
         facts = {k: v for each in found for k, v in each.items() if v}
         runtime = facts.pop("runtime", "")
@@ -121,7 +122,7 @@ class ContainerNames:
                 if entry is None:
                     continue
                 names = entry.get("names")
-                meta = _json_object(entry.get("metadata"))
+                meta = json_object(entry.get("metadata"))
                 name = names[0] if isinstance(names, list) and names else meta.get("name")
                 return {
                     "name": _text(name),
@@ -231,32 +232,6 @@ def parse_nspid(status: bytes) -> int | None:
     return int(values[-1]) if values and values[-1].isdigit() else None
 
 
-def _annotation_facts(annotations: dict[str, Any]) -> dict[str, str]:
-    """Kubernetes' names from an OCI spec's annotations: CRI-O's, containerd's, or both."""
-
-    def get(*keys: str) -> str:
-        return next((v for k in keys if isinstance(v := annotations.get(k), str) and v), "")
-
-    crio_meta = _json_object(annotations.get("io.kubernetes.cri-o.Metadata"))
-    manager = get("io.container.manager")
-    runtime = ""
-    if manager == "cri-o" or "io.kubernetes.cri-o.Metadata" in annotations:
-        runtime = "cri-o"
-    elif "io.kubernetes.cri.container-name" in annotations:
-        runtime = "containerd"
-    elif manager == "libpod":
-        runtime = "podman"
-    return {
-        "runtime": runtime,
-        "k8s_name": get("io.kubernetes.cri.container-name", "io.kubernetes.container.name")
-        or _text(crio_meta.get("name")),
-        "pod": get("io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name"),
-        "namespace": get("io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace"),
-        "pod_uid": get("io.kubernetes.cri.sandbox-uid", "io.kubernetes.pod.uid"),
-        "image": get("io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName"),
-    }
-
-
 def _docker_facts(config: Any) -> dict[str, str]:
     if not isinstance(config, dict):
         return {}
@@ -287,17 +262,6 @@ def _read_json(path: str) -> Any:
         return json.loads(data)
     except (ValueError, RecursionError):
         return None
-
-
-def _json_object(value: Any) -> dict[str, Any]:
-    """A JSON object held in a string (containers.json's metadata, CRI-O's Metadata)."""
-    if not isinstance(value, str):
-        return {}
-    try:
-        parsed = json.loads(value)
-    except (ValueError, RecursionError):
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 def _text(value: Any) -> str:

@@ -63,17 +63,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _origin(snap: Any) -> str:
-    """What the file holds, in words: CRIU's images, or a snapshot with its host and time (a
-    snapshot's `source` is "live", which named where it was taken from, not what it is now)."""
-    import datetime
+    """What the file holds, in words: a container's checkpoint, CRIU's images, or a snapshot with
+    its host and time (a snapshot's `source` is "live", which named where it was taken from, not
+    what it is now)."""
+    from timertui.commands import output
 
     host = snap.host
+    if snap.source.startswith("archive:"):
+        container = snap.processes[0].container if snap.processes else None
+        what = "container checkpoint" if container is None else output.container_text(container)
+        return f"{what}, checkpointed {_when(snap.times.realtime_ns)}"
     if snap.source.startswith("criu:"):
         return "CRIU images" + (f" ({host.machine})" if host.machine else "")
-    realtime_ns = snap.times.realtime_ns
-    taken = datetime.datetime.fromtimestamp(realtime_ns / 1e9) if realtime_ns else None
-    when = f"{taken:%Y-%m-%d %H:%M:%S}" if taken else "at an unknown time"
+    when = _when(snap.times.realtime_ns)
     return f"snapshot taken {when} on {host.hostname or '?'} (kernel {host.kernel_release or '?'})"
+
+
+def _when(realtime_ns: int) -> str:
+    import datetime
+
+    taken = datetime.datetime.fromtimestamp(realtime_ns / 1e9) if realtime_ns else None
+    return f"{taken:%Y-%m-%d %H:%M:%S}" if taken else "at an unknown time"
 
 
 def _bad_ids(timers: Any) -> bool:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from timertui.gaps import GapReport
-    from timertui.model import ProcessTimers, Timer
+    from timertui.model import Container, ProcessTimers, Timer
 
 
 def print_json(obj: Any) -> None:
@@ -111,7 +111,22 @@ def process_header(proc: ProcessTimers) -> str:
     limit = "" if proc.sigpending is None else f"  RLIMIT_SIGPENDING {proc.sigpending[0]}"
     state = "" if proc.access.value == "ok" else f"  [{proc.access.value}]"
     who = proc.user or proc.uid
+    inner = "" if proc.ns_pid is None else f" (pid {proc.ns_pid} in its namespace)"
+    container = "" if proc.container is None else f"\n  {container_text(proc.container)}"
     return (
-        f"PID {proc.pid}  ppid {proc.ppid}  user {who}  threads {len(proc.tids)}  "
-        f"timers {len(proc.timers)}{limit}{state}\n  {proc.command}"
+        f"PID {proc.pid}{inner}  ppid {proc.ppid}  user {who}  threads {len(proc.tids)}  "
+        f"timers {len(proc.timers)}{limit}{state}\n  {proc.command}{container}"
     )
+
+
+def container_text(c: Container) -> str:
+    """'podman container timers-ct (f6dd15e62e0f), image localhost/timers:1, runc', with the
+    pod and namespace of a Kubernetes one."""
+    parts = [f"{c.runtime} container {c.k8s_name or c.name or c.short_id} ({c.short_id})"]
+    if c.pod:
+        parts.append(f"pod {c.namespace + '/' if c.namespace else ''}{c.pod}")
+    if c.image:
+        parts.append(f"image {c.image}")
+    if c.oci_runtime:
+        parts.append(c.oci_runtime)
+    return ", ".join(parts)

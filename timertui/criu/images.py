@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 from timertui.criu.entries import build_snapshot, check_tree, task_of
 from timertui.criu.fields import CriuError, Fields, Malformed
@@ -53,70 +55,110 @@ def read_image_file(path: Path) -> bytes:
     return data
 
 
-def image_entries(path: Path, magic: int, kind: str) -> list[Fields]:
-    """The entries of a CRIU image, after checking its magic and every entry's length."""
-    data = read_image_file(path)
+def image_entries(data: bytes, name: str, magic: int, kind: str) -> list[Fields]:
+    """The entries of a CRIU image (`data`, called `name` in messages), after checking its
+    magic and every entry's length."""
     size = len(data)
     if size < 4:
-        raise CriuError(f"{path}: truncated: {size} bytes, too short for a CRIU image")
+        raise CriuError(f"{name}: truncated: {size} bytes, too short for a CRIU image")
     found, pos = int.from_bytes(data[:4], "little"), 4
     if found in (IMG_COMMON_MAGIC, IMG_SERVICE_MAGIC):
         if size < 8:
-            raise CriuError(f"{path}: truncated: the image type magic is cut off")
+            raise CriuError(f"{name}: truncated: the image type magic is cut off")
         found, pos = int.from_bytes(data[4:8], "little"), 8
     if found != magic:
         raise CriuError(
-            f"{path}: not a CRIU {kind} image (magic {found:#010x}, expected {magic:#010x})"
+            f"{name}: not a CRIU {kind} image (magic {found:#010x}, expected {magic:#010x})"
         )
     entries: list[Fields] = []
     while pos < size:
         if size - pos < 4:
-            raise CriuError(f"{path}: truncated: {size - pos} stray bytes after the last entry")
+            raise CriuError(f"{name}: truncated: {size - pos} stray bytes after the last entry")
         length = int.from_bytes(data[pos : pos + 4], "little")
         pos += 4
         if length > size - pos:
             raise CriuError(
-                f"{path}: truncated: entry at byte {pos - 4} claims {length} bytes, "
+                f"{name}: truncated: entry at byte {pos - 4} claims {length} bytes, "
                 f"{size - pos} remain"
             )
         try:
             entries.append(PbMessage(data, [(pos, pos + length)], f"entries[{len(entries)}]"))
         except Malformed as exc:
-            raise CriuError(f"{path}: {exc}") from None
+            raise CriuError(f"{name}: {exc}") from None
         pos += length
     return entries
 
 
-def _core_image(path: Path) -> Fields:
-    entries = image_entries(path, CORE_MAGIC, "core")
+class ImageFiles(Protocol):
+    """The image files of one dump, wherever they are: a directory, or an archive's members
+    read into memory."""
+
+    source: str  # what the snapshot's source names
+
+    def names(self) -> Iterable[str]: ...
+
+    def read(self, name: str) -> bytes: ...
+
+    def where(self, name: str) -> str:
+        """The file as messages name it."""
+        ...
+
+
+class _Directory:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.source = str(directory)
+
+    def names(self) -> Iterable[str]:
+        return [path.name for path in self.directory.glob("*.img")]
+
+    def read(self, name: str) -> bytes:
+        return read_image_file(self.directory / name)
+
+    def where(self, name: str) -> str:
+        return str(self.directory / name)
+
+
+def _core_image(files: ImageFiles, name: str) -> Fields:
+    where = files.where(name)
+    entries = image_entries(files.read(name), where, CORE_MAGIC, "core")
     if len(entries) != 1:
-        raise CriuError(f"{path}: holds {len(entries)} entries, a core image holds one")
+        raise CriuError(f"{where}: holds {len(entries)} entries, a core image holds one")
     return entries[0]
 
 
 def import_images(directory: Path) -> Snapshot:
-    pstree = directory / "pstree.img"
+    return import_image_files(_Directory(directory))
+
+
+def import_image_files(files: ImageFiles) -> Snapshot:
+    """The processes of pstree.img with their core-PID.img (and inventory.img's uptime)."""
+    names = set(files.names())
+    pstree = files.where("pstree.img")
+    if "pstree.img" not in names:
+        raise CriuError(f"{pstree}: missing: not a CRIU image set")
+    entries = image_entries(files.read("pstree.img"), pstree, PSTREE_MAGIC, "pstree")
     try:
-        tasks = [task_of(entry) for entry in image_entries(pstree, PSTREE_MAGIC, "pstree")]
+        tasks = [task_of(entry) for entry in entries]
     except Malformed as exc:
         raise CriuError(f"{pstree}: {exc}") from None
     core_tids = {}
-    for path in directory.glob("core-*.img"):
-        match = _CORE_FILE.fullmatch(path.name)
+    for name in names:
+        match = _CORE_FILE.fullmatch(name)
         if match:
-            core_tids[int(match[1])] = str(path)
-    check_tree(str(pstree), tasks, core_tids)
+            core_tids[int(match[1])] = files.where(name)
+    check_tree(pstree, tasks, core_tids)
     cores = {}
     for task in tasks:
-        path = directory / f"core-{task.pid}.img"
-        if path.exists():
-            cores[task.pid] = (str(path), _core_image(path))
+        name = f"core-{task.pid}.img"
+        if name in names:
+            cores[task.pid] = (files.where(name), _core_image(files, name))
     uptime = None
-    inventory = directory / "inventory.img"
-    if inventory.exists():
-        entries = image_entries(inventory, INVENTORY_MAGIC, "inventory")
+    if "inventory.img" in names:
+        inventory = files.where("inventory.img")
+        found = image_entries(files.read("inventory.img"), inventory, INVENTORY_MAGIC, "inventory")
         try:
-            uptime = entries[0].opt_uint(8, "dump_uptime") if entries else None
+            uptime = found[0].opt_uint(8, "dump_uptime") if found else None
         except Malformed as exc:
             raise CriuError(f"{inventory}: {exc}") from None
-    return build_snapshot(str(directory), tasks, cores, uptime)
+    return build_snapshot(files.source, tasks, cores, uptime)
