@@ -8,7 +8,7 @@ has already run through turn from `·` to `░`.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -40,19 +40,29 @@ class _WorstStates:
     """The worst state in each cell of `width` IDs: counts of each state per cell, so a change
     of state costs a count up and a count down."""
 
-    def __init__(self, ids: Iterable[int], states: Mapping[int, str], width: int) -> None:
-        # A run's states hold every timer of the plan: one pass over them, no call per timer.
-        rank_of, ranks = _RANK_OF, dict.fromkeys(ids, _PENDING)
-        ranks.update((t, rank_of.get(state, _PENDING)) for t, state in states.items() if t in ranks)
-        self._rank = ranks
-        self.rebin(width)
-
-    def rebin(self, width: int) -> None:
-        """Count again for cells of `width` IDs (the map was resized); the states stay known."""
-        self.width = width
+    def __init__(self, ids: Iterable[int], states: Mapping[int, str]) -> None:
+        # Made when a run starts, on the event loop: every timer pending but the few that are
+        # not, and the cells counted from their totals (no call per timer).
+        self._rank = dict.fromkeys(ids, _PENDING)
         self._counts: dict[int, list[int]] = {}
+        self.width = 0
+        self._early = [t for t, state in states.items() if state != "pending"]
+
+    def rebin(self, width: int, totals: Sequence[int], states: Mapping[int, str]) -> None:
+        """Count again for cells of `width` IDs holding `totals` timers each (the map was
+        resized, or is drawn for the first time); the states stay known."""
+        self.width = width
+        self._counts = {}
+        for bucket, total in enumerate(totals):
+            if total:
+                self._counts[bucket] = [total if r == _PENDING else 0 for r in range(len(_RANK))]
         for tid, rank in self._rank.items():
-            self._counts.setdefault(tid // width, [0] * len(_RANK))[rank] += 1
+            if rank != _PENDING:
+                counts = self._counts[tid // width]
+                counts[_PENDING] -= 1
+                counts[rank] += 1
+        early, self._early = self._early, []
+        self.update(states, early)
 
     def update(self, states: Mapping[int, str], changed: Iterable[int]) -> None:
         for tid in changed:
@@ -115,7 +125,12 @@ class GapMap(StyleCache, Widget):
         whose state changed since the last call with the same mapping) and `walked` (the
         highest ID the walk has reached) the map shows a restore's progress. `empty` says why
         there is nothing to draw."""
-        if report is not self.report or states is not self.states:
+        new_states = report is not self.report or states is not self.states
+        if not new_states and walked == self.walked and empty == self._empty:
+            changed = set(changed)
+            if not changed:
+                return  # the same picture: no redraw (a poll shows the same process again)
+        if new_states:
             self._worst = None
         self.report, self.states, self.walked = report, states, walked
         if self._worst is not None:
@@ -187,11 +202,10 @@ class GapMap(StyleCache, Widget):
         if self.states is not None:
             worst = self._worst
             if worst is None:
-                worst = self._worst = _WorstStates(report.ids, self.states, width)
-            else:
-                worst.update(self.states, self._changed)
-                if worst.width != width:
-                    worst.rebin(width)
+                worst = self._worst = _WorstStates(report.ids, self.states)
+            if worst.width != width:
+                worst.rebin(width, counts, self.states)
+            worst.update(self.states, self._changed)
             self._changed = set()
             for bucket, rank in worst.cells():
                 cells[bucket] = _STATE_CELL[_RANK[rank]]
