@@ -1,15 +1,21 @@
-"""Records for tests: timers, processes and armed values of a made-up process, the events a
-restore run gives, picked out by kind, and the kernel models' allocators. Imported by test
-modules; never a test module itself."""
+"""Records for tests, built here only: timers, processes (a made-up one, armed ones, a host's
+worth in a scene, this process as a restore's subject), snapshots of them on a host that is no
+machine's, the event streams of scripted restores, the events of a run picked out by kind, and
+the kernel models' allocators. Imported by test modules, never a test module itself."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
+from timertui import demo
+from timertui.choices import DEMO_IDS
 from timertui.model import (
     SIGEV_NONE,
     SIGEV_SIGNAL,
+    Access,
     CaptureTimes,
     HostFacts,
     ProcessTimers,
@@ -18,6 +24,7 @@ from timertui.model import (
     TimerValues,
 )
 from timertui.restore import events as ev
+from timertui.restore.plan import build_plan
 from timertui.restore.sim.allocator import Allocator
 from timertui.restore.sim.profiles import Kernel, KernelParams, ProfileName
 
@@ -69,8 +76,199 @@ HOST = HostFacts(
 TIMES = CaptureTimes(realtime_ns=1_750_000_000_000_000_000, monotonic_ns=10**12, boottime_ns=10**12)
 
 
-def snapshot_of(processes: Sequence[ProcessTimers]) -> Snapshot:
-    return Snapshot(HOST, TIMES, tuple(processes))
+def snapshot_of(processes: Sequence[ProcessTimers] | None = None) -> Snapshot:
+    """`processes` (by default the scene's) as captured on HOST at TIMES."""
+    return Snapshot(HOST, TIMES, tuple(scene_processes() if processes is None else processes))
+
+
+# -- a host's processes, the demo workload's zoo among them ---------------------------------
+
+DEMO_PID = 4242
+
+
+def plain_timers(pid: int, ids: Iterable[int], signo: int = SIGRTMIN) -> tuple[Timer, ...]:
+    return tuple(Timer(i, 1, SIGEV_SIGNAL, pid, signo, 0xC0FFEE00 + n) for n, i in enumerate(ids))
+
+
+def host_process(
+    pid: int, user: str, comm: str, argv: str, timers: tuple[Timer, ...], **kw: object
+) -> ProcessTimers:
+    fields: dict[str, object] = {
+        "pid": pid,
+        "ppid": 1,
+        "comm": comm,
+        "cmdline": tuple(argv.split()),
+        "uid": 1000 if user != "root" else 0,
+        "user": user,
+        "status": "sleeping",
+        "tids": (pid,),
+        "timers": timers,
+    }
+    fields.update(kw)
+    return ProcessTimers(**fields)  # type: ignore[arg-type]
+
+
+def demo_process() -> ProcessTimers:
+    """The demo workload with --zoo, as /proc would show it (the real zoo specs)."""
+    helper = DEMO_PID + 2
+    timers = tuple(demo.zoo_specs(DEMO_IDS, DEMO_PID, helper))
+    argv = "python -m timertui demo-workload --ids 0,1000000,2000000 --zoo"
+    return host_process(DEMO_PID, "alice", "python", argv, timers, tids=(DEMO_PID, helper))
+
+
+def scene_processes() -> list[ProcessTimers]:
+    """A host's processes: init (no access), daemons, a busy stress-ng, a java, the demo."""
+    return [
+        host_process(1, "root", "systemd", "/sbin/init", (), access=Access.NO_ACCESS),
+        host_process(812, "chrony", "chronyd", "/usr/sbin/chronyd -F 2", plain_timers(812, [0])),
+        host_process(
+            1500,
+            "bob",
+            "stress-ng",
+            "stress-ng --timer 1 --timer-freq 1000",
+            plain_timers(1500, range(64)),
+        ),
+        host_process(
+            2210, "postgres", "postgres", "postgres: checkpointer", plain_timers(2210, [0, 1, 2])
+        ),
+        host_process(
+            3001,
+            "carol",
+            "java",
+            "java -jar service.jar",
+            plain_timers(3001, [*range(10), 5_000, 70_000]),
+        ),
+        demo_process(),
+        host_process(
+            5150, "www-data", "nginx", "nginx: worker process", plain_timers(5150, [0, 4])
+        ),
+    ]
+
+
+def subject_process(ids: Iterable[int]) -> ProcessTimers:
+    """This process, holding SIGRTMIN timers at `ids`: what a real restore is asked to recreate."""
+    pid = os.getpid()
+    timers = tuple(Timer(i, 1, SIGEV_SIGNAL, pid, SIGRTMIN, 0xAB00 + i) for i in ids)
+    return ProcessTimers(pid, 1, "subject", ("subject",), 0, "root", "sleeping", (pid,), timers)
+
+
+# -- scripted restores: the events the native worker would report ---------------------------
+
+
+def walk_events(process: ProcessTimers, fraction: float, finish: bool) -> list[ev.Event]:
+    """A walk-mode native restore of `process` as the worker reports it, up to `fraction` of the
+    ID space (and to the end with verification when `finish`)."""
+    plan = build_plan(process)
+    ids = plan.ids
+    top = ids[-1]
+    out: list[ev.Event] = [
+        ev.Start(
+            0,
+            "native",
+            5001,
+            process.pid,
+            process.comm,
+            "auto",
+            len(ids),
+            top,
+            False,
+            "6.18.0-demo",
+        ),
+        ev.Phase(48 * MS, "spawn", 48 * MS),
+        *(replace(d, t_ns=48 * MS) for d in plan.decisions),
+        ev.Probe(49 * MS, False, 22, "EINVAL: kernel without PR_TIMER_CREATE_RESTORE_IDS"),
+        ev.Decision(
+            49 * MS, "walk-mode", "prctl gave EINVAL: timers are recreated by the walk", "info"
+        ),
+    ]
+    reach = int(top * fraction)
+    created = [i for i in ids if i <= reach]
+    t = 50 * MS
+    rate = 1_150_000.0
+    for step in range(1, 5):
+        current = reach * step // 4
+        done = sum(1 for i in ids if i <= current)
+        t = 50 * MS + int(current / rate * 1e9)
+        new = tuple(
+            i for i in created if reach * (step - 1) // 4 < i <= current or (step == 1 and i == 0)
+        )
+        if new:
+            out.append(ev.TimerState(t, "created", new))
+        eta = int((top - current) / rate * 1e9)
+        out.append(
+            ev.Progress(
+                t,
+                "create",
+                done,
+                len(ids),
+                current,
+                top,
+                current + 1,
+                current + 1 - done,
+                rate,
+                eta,
+            )
+        )
+    if finish:
+        t_end = 50 * MS + int(top / rate * 1e9)
+        rest = tuple(i for i in ids if i > reach)
+        out.append(ev.TimerState(t_end, "created", rest))
+        out.append(ev.Phase(t_end, "create", t_end - 50 * MS))
+        out.append(ev.TimerState(t_end, "armed", ids))
+        checks = tuple(ev.TimerCheck(i) for i in ids)
+        out.append(ev.Verify(t_end + MS, checks))
+        phases = {"spawn": 48 * MS, "create": t_end - 50 * MS, "verify": MS}
+        out.append(
+            ev.Done(
+                t_end + MS,
+                True,
+                "walk",
+                top + 1,
+                top + 1 - len(ids),
+                2 * (top + 1),
+                phases,
+                t_end + MS,
+                len(ids),
+                0,
+                False,
+            )
+        )
+    return out
+
+
+def exact_events(process: ProcessTimers) -> list[ev.Event]:
+    """An exact-mode native restore of `process`, start to verification."""
+    plan = build_plan(process)
+    ids = plan.ids
+    n = len(ids)
+    t = 48 * MS
+    return [
+        ev.Start(
+            0, "native", 5002, process.pid, process.comm, "exact", n, ids[-1], False, "6.18.0-demo"
+        ),
+        ev.Phase(t, "spawn", t),
+        *(replace(d, t_ns=t) for d in plan.decisions),
+        ev.Probe(t + 20_000, True, 0, "exact-ID mode on"),
+        ev.Decision(t + 20_000, "exact-mode", "the kernel creates each timer at its ID", "info"),
+        ev.TimerState(t + 60_000, "created", ids),
+        ev.Progress(t + 60_000, "create", n, n, ids[-1], ids[-1], n, 0, n / 40e-6, 0),
+        ev.Phase(t + 60_000, "create", 40_000),
+        ev.TimerState(t + 65_000, "armed", ids),
+        ev.Verify(t + 300_000, tuple(ev.TimerCheck(i) for i in ids)),
+        ev.Done(
+            t + 300_000,
+            True,
+            "exact",
+            n,
+            0,
+            2 * n + 2,
+            {"spawn": t, "create": 40_000},
+            t + 300_000,
+            n,
+            0,
+            False,
+        ),
+    ]
 
 
 E = TypeVar("E", bound=ev.Event)

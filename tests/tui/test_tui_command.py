@@ -35,12 +35,12 @@ def test_bad_snapshot_is_one_line_before_any_app(tmp_path: Path) -> None:
 
 
 def test_snapshot_option_browses_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tui_scenes import snapshot
+    from builders import snapshot_of
 
     from timertui import snapshot as snapshot_file
 
     path = tmp_path / "scene.ttsnap"
-    snapshot_file.save(snapshot(), path)
+    snapshot_file.save(snapshot_of(), path)
     seen: dict[str, Any] = {}
 
     def run(self: TimerTuiApp) -> None:

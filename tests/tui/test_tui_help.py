@@ -3,11 +3,10 @@ simulator's kernel profiles and pace; every screen keeps q (quit) in its footer.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from builders import DEMO_PID, exact_events
 from rich.text import Text
+from scenes import MakeApp, RunApp, ScriptedRestorer, settle, until
 from textual.widgets import DataTable, Static
-from tui_scenes import DEMO_PID, ScriptedRestorer, exact_events, frozen_source, until
 
 from timertui.restore.sim.profiles import PROFILES
 from timertui.tui import help_text
@@ -16,14 +15,10 @@ from timertui.tui.screens.help import HelpScreen
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.screens.snapshots import SnapshotsScreen
 
-SIZE = (80, 24)
 
-
-def app_on_demo(tmp_path: Path) -> TimerTuiApp:
+def app_on_demo(make_app: MakeApp) -> TimerTuiApp:
     restorer = ScriptedRestorer(lambda p, r: exact_events(p), sim=True)
-    return TimerTuiApp(
-        frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID
-    )
+    return make_app(restorer=restorer, focus_pid=DEMO_PID)
 
 
 def test_every_screen_has_words() -> None:
@@ -32,10 +27,10 @@ def test_every_screen_has_words() -> None:
     assert [h for h, _ in help_text.topics("unknown")] == ["palette"]
 
 
-async def test_restore_help_explains_the_choices(tmp_path: Path) -> None:
-    app = app_on_demo(tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
+async def test_restore_help_explains_the_choices(run_app: RunApp, make_app: MakeApp) -> None:
+    app = app_on_demo(make_app)
+    async with run_app(app, small=True) as pilot:
+        await settle(pilot)
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
         await pilot.pause()
@@ -59,9 +54,9 @@ async def test_restore_help_explains_the_choices(tmp_path: Path) -> None:
         await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
 
 
-async def test_snapshots_help(tmp_path: Path) -> None:
-    app = app_on_demo(tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_snapshots_help(run_app: RunApp, make_app: MakeApp) -> None:
+    app = app_on_demo(make_app)
+    async with run_app(app, small=True) as pilot:
         await pilot.press("S")
         await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen))
         assert app.screen.active_bindings["q"].binding.id == "app.quit"

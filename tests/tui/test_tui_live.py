@@ -8,21 +8,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scenes import MakeApp, RunApp, until
 from textual.widgets import Input, Switch
-from tui_scenes import until
 
 from timertui import demo
 from timertui import snapshot as snapshot_file
 from timertui.capture import proc_timers
 from timertui.choices import DEMO_IDS
-from timertui.tui.app import TimerTuiApp
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.screens.snapshot_dialog import SnapshotDialog
 from timertui.tui.source import LiveSource
 from timertui.tui.widgets.process_table import ProcessTable
 from timertui.tui.widgets.timers_table import TimersTable
 
-SIZE = (120, 40)
 pytestmark = pytest.mark.kernel
 
 
@@ -36,11 +34,16 @@ def workload() -> Iterator[int]:
 
 
 async def test_demo_workload_shown_read_deep_saved_and_restored(
-    needs_exact_ids: None, needs_ptrace: None, workload: int, tmp_path: Path
+    needs_exact_ids: None,
+    needs_ptrace: None,
+    workload: int,
+    tmp_path: Path,
+    make_app: MakeApp,
+    run_app: RunApp,
 ) -> None:
     pid = workload
-    app = TimerTuiApp(LiveSource(), snapshot_dir=tmp_path, focus_pid=pid)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(LiveSource(), focus_pid=pid)
+    async with run_app(app) as pilot:
         table = app.screen.query_one(ProcessTable)
         await until(pilot, lambda: table.highlighted_pid == pid)
         row = [c.plain for c in table.get_row(str(pid))]

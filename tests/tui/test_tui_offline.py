@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from builders import scene_processes, snapshot_of
+from scenes import MakeApp, RunApp, ScriptedSource, until
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
-from tui_scenes import ScriptedSource, frozen_source, processes, snapshot, until
 
 from timertui import snapshot as snapshot_file
 from timertui.model import HostFacts
@@ -18,13 +19,12 @@ from timertui.tui.screens.processes import ProcessesScreen
 from timertui.tui.screens.snapshots import SnapshotsScreen
 from timertui.tui.widgets.host_bar import host_text
 
-SIZE = (120, 40)
 
-
-def live_app(folder: Path) -> TimerTuiApp:
+def live_app(make_app: MakeApp, folder: Path) -> TimerTuiApp:
+    """The app on a scripted live host, its snapshot folder holding one snapshot."""
     folder.mkdir()
-    snapshot_file.save(snapshot(), folder / "all.ttsnap")
-    return TimerTuiApp(ScriptedSource([processes()]), snapshot_dir=folder)
+    snapshot_file.save(snapshot_of(), folder / "all.ttsnap")
+    return make_app(ScriptedSource([scene_processes()]), snapshot_dir=folder)
 
 
 async def browse_offline(app: TimerTuiApp, pilot: Pilot[None]) -> ProcessesScreen:
@@ -43,9 +43,11 @@ async def browse_offline(app: TimerTuiApp, pilot: Pilot[None]) -> ProcessesScree
     return offline
 
 
-async def test_esc_goes_back_to_the_live_host(tmp_path: Path) -> None:
-    app = live_app(tmp_path / "snaps")
-    async with app.run_test(size=SIZE) as pilot:
+async def test_esc_goes_back_to_the_live_host(
+    tmp_path: Path, run_app: RunApp, make_app: MakeApp
+) -> None:
+    app = live_app(make_app, tmp_path / "snaps")
+    async with run_app(app) as pilot:
         home = app.screen
         await browse_offline(app, pilot)
         assert app.can_go_live()
@@ -58,9 +60,11 @@ async def test_esc_goes_back_to_the_live_host(tmp_path: Path) -> None:
         assert app.screen is home
 
 
-async def test_palette_goes_back_to_the_live_host(tmp_path: Path) -> None:
-    app = live_app(tmp_path / "snaps")
-    async with app.run_test(size=SIZE) as pilot:
+async def test_palette_goes_back_to_the_live_host(
+    tmp_path: Path, run_app: RunApp, make_app: MakeApp
+) -> None:
+    app = live_app(make_app, tmp_path / "snaps")
+    async with run_app(app) as pilot:
         home = app.screen
         await browse_offline(app, pilot)
         await pilot.press("ctrl+p")
@@ -72,12 +76,14 @@ async def test_palette_goes_back_to_the_live_host(tmp_path: Path) -> None:
         assert len(app.screen_stack) == 1
 
 
-async def test_started_offline_offers_no_way_live(tmp_path: Path) -> None:
+async def test_started_offline_offers_no_way_live(
+    tmp_path: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
     folder = tmp_path / "snaps"
     folder.mkdir()
-    snapshot_file.save(snapshot(), folder / "all.ttsnap")
-    app = TimerTuiApp(frozen_source(), snapshot_dir=folder)
-    async with app.run_test(size=SIZE) as pilot:
+    snapshot_file.save(snapshot_of(), folder / "all.ttsnap")
+    app = make_app(snapshot_dir=folder)
+    async with run_app(app) as pilot:
         await pilot.press("S")
         table = app.screen.query_one(DataTable)
         await until(pilot, lambda: table.row_count == 1)
@@ -97,4 +103,4 @@ def test_criu_host_bar_says_what_is_unknown() -> None:
     text = host_text(criu)
     assert text.startswith("x86_64 · no host facts recorded")
     assert "0/0" not in text and "Linux" not in text
-    assert "RLIMIT_SIGPENDING 63,432/63,432" in host_text(snapshot().host)
+    assert "RLIMIT_SIGPENDING 63,432/63,432" in host_text(snapshot_of().host)

@@ -7,25 +7,25 @@ import os
 from pathlib import Path
 
 import pytest
+from builders import scene_processes, snapshot_of
+from scenes import MakeApp, RunApp, until
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
-from tui_scenes import frozen_source, processes, snapshot, until
 
 from timertui import snapshot as snapshot_file
 from timertui.errors import InputError
-from timertui.tui.app import TimerTuiApp
 from timertui.tui.paths import Completion, complete, open_checked
 from timertui.tui.screens.open_dialog import OpenDialog
 from timertui.tui.screens.processes import ProcessesScreen
-
-SIZE = (80, 24)
 
 
 def folder_of_snapshots(tmp_path: Path) -> Path:
     folder = tmp_path / "snaps"
     (folder / "criu-dump").mkdir(parents=True)
-    snapshot_file.save(snapshot([p for p in processes() if p.pid == 812]), folder / "one.ttsnap")
-    snapshot_file.save(snapshot(), folder / "other.ttsnap")
+    snapshot_file.save(
+        snapshot_of([p for p in scene_processes() if p.pid == 812]), folder / "one.ttsnap"
+    )
+    snapshot_file.save(snapshot_of(), folder / "other.ttsnap")
     (folder / ".hidden.ttsnap").write_bytes(b"")
     return folder
 
@@ -63,9 +63,11 @@ def error_of(dialog: OpenDialog) -> str:
     return str(line.render()) if line.display else ""
 
 
-async def test_error_keeps_the_dialog_and_the_path(tmp_path: Path) -> None:
-    app = TimerTuiApp(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_error_keeps_the_dialog_and_the_path(
+    tmp_path: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
+    app = make_app()
+    async with run_app(app, small=True) as pilot:
         dialog, box = await open_dialog(pilot)
         typed = str(tmp_path / "nope.ttsnap")
         await pilot.press(*typed, "enter")
@@ -76,11 +78,13 @@ async def test_error_keeps_the_dialog_and_the_path(tmp_path: Path) -> None:
         await until(pilot, lambda: error_of(dialog) == "")
 
 
-async def test_fifo_is_refused_in_the_dialog(tmp_path: Path) -> None:
+async def test_fifo_is_refused_in_the_dialog(
+    tmp_path: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    app = TimerTuiApp(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app()
+    async with run_app(app, small=True) as pilot:
         dialog, box = await open_dialog(pilot)
         box.value = str(fifo)
         await pilot.press("enter")
@@ -95,10 +99,12 @@ async def test_fifo_is_refused_in_the_dialog(tmp_path: Path) -> None:
         )
 
 
-async def test_tab_completes_then_enter_browses(tmp_path: Path) -> None:
+async def test_tab_completes_then_enter_browses(
+    tmp_path: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
     folder = folder_of_snapshots(tmp_path)
-    app = TimerTuiApp(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app()
+    async with run_app(app, small=True) as pilot:
         dialog, box = await open_dialog(pilot)
         box.value = f"{folder}/o"
         await pilot.press("tab")
@@ -117,10 +123,10 @@ async def test_tab_completes_then_enter_browses(tmp_path: Path) -> None:
         )
 
 
-async def test_inline_suggestion(tmp_path: Path) -> None:
+async def test_inline_suggestion(tmp_path: Path, make_app: MakeApp, run_app: RunApp) -> None:
     folder = folder_of_snapshots(tmp_path)
-    app = TimerTuiApp(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app()
+    async with run_app(app, small=True) as pilot:
         _, box = await open_dialog(pilot)
         await pilot.press(*f"{folder}/cr")
         await until(pilot, lambda: box._suggestion == f"{folder}/criu-dump/")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from builders import DEMO_PID, HOST, scene_processes, snapshot_of
+from scenes import MakeApp, RunApp, ScriptedSource, settle
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 from textual.widgets._footer import FooterKey
-from tui_scenes import DEMO_PID, HOST, ScriptedSource, frozen_source, processes, snapshot
 
 from timertui import snapshot as snapshot_file
 from timertui.model import Access, ProcessTimers
@@ -22,8 +23,6 @@ from timertui.tui.widgets.host_bar import HostBar
 from timertui.tui.widgets.process_table import ProcessTable
 from timertui.tui.widgets.timers_table import TimersTable
 
-SIZE = (120, 40)
-
 
 def table(app: TimerTuiApp) -> ProcessTable:
     return app.screen.query_one(ProcessTable)
@@ -32,11 +31,6 @@ def table(app: TimerTuiApp) -> ProcessTable:
 def shown_pids(app: TimerTuiApp) -> list[int]:
     t = table(app)
     return [int(t.get_row_at(i)[1].plain) for i in range(t.row_count)]
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def run_in_palette(pilot: Pilot[None], text: str) -> None:
@@ -50,13 +44,11 @@ async def run_in_palette(pilot: Pilot[None], text: str) -> None:
     await settle(pilot)
 
 
-def app_on(source: object, **kw: object) -> TimerTuiApp:
-    return TimerTuiApp(source, **kw)  # type: ignore[arg-type]
-
-
-async def test_lists_processes_with_timers_and_the_unreadable(tmp_path: Path) -> None:
-    app = app_on(frozen_source(), snapshot_dir=tmp_path, focus_pid=DEMO_PID)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_lists_processes_with_timers_and_the_unreadable(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
+    app = make_app(focus_pid=DEMO_PID)
+    async with run_app(app) as pilot:
         await settle(pilot)
         assert shown_pids(app) == [1, 812, 1500, 2210, 3001, DEMO_PID, 5150]
         t = table(app)
@@ -76,9 +68,9 @@ async def test_lists_processes_with_timers_and_the_unreadable(tmp_path: Path) ->
         assert "scene.ttsnap (offline)" in str(bar.query_one("#host-source").render())
 
 
-async def test_filter_matches_name_pid_user_and_negates(tmp_path: Path) -> None:
-    app = app_on(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_filter_matches_name_pid_user_and_negates(make_app: MakeApp, run_app: RunApp) -> None:
+    app = make_app()
+    async with run_app(app) as pilot:
         await settle(pilot)
         await pilot.press("slash", *"nginx")
         await pilot.pause(0.3)  # the filter applies once typing pauses
@@ -101,9 +93,9 @@ async def test_filter_matches_name_pid_user_and_negates(tmp_path: Path) -> None:
         assert not box.display
 
 
-async def test_space_marks_and_U_unmarks(tmp_path: Path) -> None:
-    app = app_on(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_space_marks_and_U_unmarks(make_app: MakeApp, run_app: RunApp) -> None:
+    app = make_app()
+    async with run_app(app) as pilot:
         await settle(pilot)
         assert "U" not in app.screen.active_bindings  # nothing marked: hidden
         await pilot.press("down", "space", "space")
@@ -117,9 +109,9 @@ async def test_space_marks_and_U_unmarks(tmp_path: Path) -> None:
         assert t.get_row("812")[0].plain == " "
 
 
-async def test_sort_keys_and_header_click(tmp_path: Path) -> None:
-    app = app_on(frozen_source(), snapshot_dir=tmp_path, focus_pid=2210)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_sort_keys_and_header_click(make_app: MakeApp, run_app: RunApp) -> None:
+    app = make_app(focus_pid=2210)
+    async with run_app(app) as pilot:
         await settle(pilot)
         await pilot.press("greater_than_sign")  # pid -> user
         t = table(app)
@@ -141,10 +133,10 @@ async def test_sort_keys_and_header_click(tmp_path: Path) -> None:
         assert (t.sort_column, t.sort_reverse) == ("gaps", False)
 
 
-async def test_a_toggles_every_process(tmp_path: Path) -> None:
+async def test_a_toggles_every_process(make_app: MakeApp, run_app: RunApp) -> None:
     idle = ProcessTimers(77, 1, "sleep", ("sleep", "1000"), 1000, "bob", "sleeping", (77,), ())
-    app = app_on(FrozenSource(snapshot([*processes(), idle]), "x"), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(FrozenSource(snapshot_of([*scene_processes(), idle]), "x"))
+    async with run_app(app) as pilot:
         await settle(pilot)
         assert 77 not in shown_pids(app)
         await pilot.press("a")
@@ -153,10 +145,10 @@ async def test_a_toggles_every_process(tmp_path: Path) -> None:
         assert table(app).get_row("77")[5].plain == "0"
 
 
-async def test_pause_stops_polling_and_shows_the_banner(tmp_path: Path) -> None:
-    source = ScriptedSource([processes()])
-    app = app_on(source, snapshot_dir=tmp_path, interval=0.25)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_pause_stops_polling_and_shows_the_banner(make_app: MakeApp, run_app: RunApp) -> None:
+    source = ScriptedSource([scene_processes()])
+    app = make_app(source, interval=0.25)
+    async with run_app(app) as pilot:
         await pilot.pause(0.6)
         assert source.calls >= 2  # it polls on its own
         banner = app.screen.query_one("#paused-banner")
@@ -173,9 +165,9 @@ async def test_pause_stops_polling_and_shows_the_banner(tmp_path: Path) -> None:
         assert not banner.display
 
 
-async def test_plus_minus_change_the_refresh_rate(tmp_path: Path) -> None:
-    app = app_on(ScriptedSource([processes()]), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_plus_minus_change_the_refresh_rate(make_app: MakeApp, run_app: RunApp) -> None:
+    app = make_app(ScriptedSource([scene_processes()]))
+    async with run_app(app) as pilot:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ProcessesScreen)
@@ -187,23 +179,25 @@ async def test_plus_minus_change_the_refresh_rate(tmp_path: Path) -> None:
         assert "refresh every 0.25 s" in source_line
 
 
-async def test_frozen_source_hides_live_only_keys(tmp_path: Path) -> None:
-    app = app_on(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_frozen_source_hides_live_only_keys(make_app: MakeApp, run_app: RunApp) -> None:
+    app = make_app()
+    async with run_app(app) as pilot:
         await settle(pilot)
         keys = app.screen.active_bindings
         assert "p" not in keys and "plus" not in keys
         assert "s" in keys and "slash" in keys
 
 
-async def test_vanished_process_fades_then_goes_and_cursor_stays(tmp_path: Path) -> None:
-    procs = processes()
+async def test_vanished_process_fades_then_goes_and_cursor_stays(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
+    procs = scene_processes()
     newcomer = ProcessTimers(
         600, 1, "cron", ("cron",), 0, "root", "sleeping", (600,), procs[1].timers
     )
     scans = [procs, [p for p in procs if p.pid != 2210] + [newcomer]]
-    app = app_on(ScriptedSource(scans), snapshot_dir=tmp_path, focus_pid=3001, interval=10)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(ScriptedSource(scans), focus_pid=3001, interval=10)
+    async with run_app(app) as pilot:
         await settle(pilot)
         t = table(app)
         assert t.highlighted_pid == 3001
@@ -225,9 +219,13 @@ async def test_vanished_process_fades_then_goes_and_cursor_stays(tmp_path: Path)
         assert t.highlighted_pid == 3001
 
 
-async def test_snapshot_of_marked_processes_is_written(tmp_path: Path) -> None:
-    app = app_on(ScriptedSource([processes()]), snapshot_dir=tmp_path / "snaps", focus_pid=1500)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_snapshot_of_marked_processes_is_written(
+    tmp_path: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
+    app = make_app(
+        ScriptedSource([scene_processes()]), snapshot_dir=tmp_path / "snaps", focus_pid=1500
+    )
+    async with run_app(app) as pilot:
         await settle(pilot)
         await pilot.press("space")
         table(app).select_pid(DEMO_PID)
@@ -243,13 +241,15 @@ async def test_snapshot_of_marked_processes_is_written(tmp_path: Path) -> None:
         path = tmp_path / "snaps" / "pair.ttsnap"
         saved = snapshot_file.load(path)
         assert [p.pid for p in saved.processes] == [1500, DEMO_PID]
-        assert saved.processes[1] == next(p for p in processes() if p.pid == DEMO_PID)
+        assert saved.processes[1] == next(p for p in scene_processes() if p.pid == DEMO_PID)
         assert any(str(path) in n.message for n in app._notifications)
 
 
-async def test_snapshot_dialog_escape_writes_nothing(tmp_path: Path) -> None:
-    app = app_on(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_snapshot_dialog_escape_writes_nothing(
+    tmp_path: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
+    app = make_app()
+    async with run_app(app) as pilot:
         await settle(pilot)
         await pilot.press("s")
         await pilot.pause()
@@ -260,9 +260,9 @@ async def test_snapshot_dialog_escape_writes_nothing(tmp_path: Path) -> None:
         assert list(tmp_path.iterdir()) == []
 
 
-async def test_help_lists_the_screen_keys(tmp_path: Path) -> None:
-    app = app_on(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_help_lists_the_screen_keys(make_app: MakeApp, run_app: RunApp) -> None:
+    app = make_app()
+    async with run_app(app) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
@@ -276,14 +276,14 @@ async def test_help_lists_the_screen_keys(tmp_path: Path) -> None:
 
 
 async def test_palette_opens_a_snapshot_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_app: MakeApp, run_app: RunApp
 ) -> None:
     monkeypatch.chdir(tmp_path)  # a short relative path: typing it key by key is slow
     path = tmp_path / "one.ttsnap"
-    demo_only = [p for p in processes() if p.pid == DEMO_PID]
-    snapshot_file.save(snapshot(demo_only), path)
-    app = app_on(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    demo_only = [p for p in scene_processes() if p.pid == DEMO_PID]
+    snapshot_file.save(snapshot_of(demo_only), path)
+    app = make_app()
+    async with run_app(app) as pilot:
         await run_in_palette(pilot, "./one.ttsnap")
         await settle(pilot)
         screen = app.screen
@@ -292,22 +292,22 @@ async def test_palette_opens_a_snapshot_path(
         assert shown_pids(app) == [DEMO_PID]
 
 
-async def test_palette_runs_screen_commands(tmp_path: Path) -> None:
-    app = app_on(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_palette_runs_screen_commands(make_app: MakeApp, run_app: RunApp) -> None:
+    app = make_app()
+    async with run_app(app) as pilot:
         await run_in_palette(pilot, "All")
         screen = app.screen
         assert isinstance(screen, ProcessesScreen)
         assert screen.include_all
 
 
-async def test_a_failing_scan_becomes_a_notification(tmp_path: Path) -> None:
+async def test_a_failing_scan_becomes_a_notification(make_app: MakeApp, run_app: RunApp) -> None:
     class Broken(ScriptedSource):
         def scan(self, include_all: bool) -> list[ProcessTimers]:
             raise PermissionError(13, "Permission denied", "/proc")
 
-    app = app_on(Broken([[]]), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(Broken([[]]))
+    async with run_app(app) as pilot:
         await settle(pilot)
         notes = list(app._notifications)
         assert any("PermissionError" in n.message and "/proc" in n.message for n in notes)
@@ -315,11 +315,11 @@ async def test_a_failing_scan_becomes_a_notification(tmp_path: Path) -> None:
 
 
 async def test_no_color_keeps_states_readable(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch, make_app: MakeApp, run_app: RunApp
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    app = app_on(frozen_source(), snapshot_dir=tmp_path, focus_pid=DEMO_PID)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(focus_pid=DEMO_PID)
+    async with run_app(app) as pilot:
         await settle(pilot)
         assert app.no_color
         await pilot.press("space", "up")
@@ -329,21 +329,23 @@ async def test_no_color_keeps_states_readable(
         assert t.get_row("1")[5].plain == "no access"
 
 
-async def test_unreadable_process_is_listed_not_hidden(tmp_path: Path) -> None:
+async def test_unreadable_process_is_listed_not_hidden(make_app: MakeApp, run_app: RunApp) -> None:
     hidden = ProcessTimers(99, 1, "secret", (), 0, "root", "", (), (), access=Access.NO_TIMERS_FILE)
-    app = app_on(FrozenSource(snapshot([hidden]), "x"), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(FrozenSource(snapshot_of([hidden]), "x"))
+    async with run_app(app) as pilot:
         await settle(pilot)
         assert table(app).get_row("99")[5].plain == "no timers file"
         assert "r" not in app.screen.active_bindings  # nothing to restore
 
 
-async def test_o_asks_for_a_path_and_browses_it(tmp_path: Path) -> None:
+async def test_o_asks_for_a_path_and_browses_it(
+    tmp_path: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
     # The dialog's errors, completion and refusals: tests/tui/test_tui_open.py.
     path = tmp_path / "one.ttsnap"
-    snapshot_file.save(snapshot([p for p in processes() if p.pid == 812]), path)
-    app = app_on(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    snapshot_file.save(snapshot_of([p for p in scene_processes() if p.pid == 812]), path)
+    app = make_app()
+    async with run_app(app) as pilot:
         await settle(pilot)
         await pilot.press("o")
         await pilot.pause()
@@ -356,10 +358,12 @@ async def test_o_asks_for_a_path_and_browses_it(tmp_path: Path) -> None:
         assert shown_pids(app) == [812]
 
 
-async def test_restore_keys_come_back_after_a_no_access_row(tmp_path: Path) -> None:
+async def test_restore_keys_come_back_after_a_no_access_row(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
     # pid 1 is "no access": r and R do not apply there, and must be offered again below it.
-    app = app_on(frozen_source(), snapshot_dir=tmp_path, focus_pid=1)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(focus_pid=1)
+    async with run_app(app) as pilot:
         await settle(pilot)
         t = table(app)
         assert t.highlighted_pid == 1

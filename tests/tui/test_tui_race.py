@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from test_tui_restore import _process
+from builders import DEMO_PID, exact_events, snapshot_of, subject_process, walk_events
+from scenes import MakeApp, RunApp, ScriptedRestorer, settle, until
 from textual.pilot import Pilot
-from tui_scenes import (
-    DEMO_PID,
-    ScriptedRestorer,
-    exact_events,
-    frozen_source,
-    snapshot,
-    until,
-    walk_events,
-)
 
 from timertui.model import ProcessTimers
 from timertui.restore import events as ev
-from timertui.tui.app import TimerTuiApp
 from timertui.tui.restorer import BackendRestorer, RunRequest
 from timertui.tui.screens.processes import ProcessesScreen
 from timertui.tui.screens.race import RaceLane, RaceScreen
 from timertui.tui.source import FrozenSource
 from timertui.tui.widgets.run_panels import RunProgress
-
-SIZE = (120, 40)
 
 
 def exact_done_walk_hangs(process: ProcessTimers, request: RunRequest) -> list[ev.Event]:
@@ -36,8 +23,7 @@ def exact_done_walk_hangs(process: ProcessTimers, request: RunRequest) -> list[e
 
 
 async def open_race(pilot: Pilot[None], key: bool = True) -> RaceScreen:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
     if key:
         await pilot.press("R")
     else:
@@ -51,10 +37,10 @@ async def open_race(pilot: Pilot[None], key: bool = True) -> RaceScreen:
     return screen
 
 
-async def test_scripted_race_exact_done_while_walk_runs(tmp_path: Path) -> None:
+async def test_scripted_race_exact_done_while_walk_runs(make_app: MakeApp, run_app: RunApp) -> None:
     restorer = ScriptedRestorer(exact_done_walk_hangs)
-    app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(restorer=restorer, focus_pid=DEMO_PID)
+    async with run_app(app) as pilot:
         screen = await open_race(pilot)
         await until(pilot, lambda: screen.views["exact"].finished and screen.views["walk"].progress)
         assert [r.mode for r in restorer.requests] == ["exact", "walk"]  # no simulator lane run
@@ -75,10 +61,12 @@ async def test_scripted_race_exact_done_while_walk_runs(tmp_path: Path) -> None:
         assert isinstance(app.screen, ProcessesScreen)
 
 
-async def test_scripted_race_with_a_simulator_runs_three_lanes(tmp_path: Path) -> None:
+async def test_scripted_race_with_a_simulator_runs_three_lanes(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
     restorer = ScriptedRestorer(exact_done_walk_hangs, sim=True)
-    app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(restorer=restorer, focus_pid=DEMO_PID)
+    async with run_app(app) as pilot:
         screen = await open_race(pilot)
         await until(pilot, lambda: len(restorer.requests) == 3)
         assert restorer.requests[2] == RunRequest("sim", "auto", False, "3.10-6.14", "real")
@@ -88,13 +76,11 @@ async def test_scripted_race_with_a_simulator_runs_three_lanes(tmp_path: Path) -
 
 @pytest.mark.kernel
 async def test_native_race_walk_keeps_moving_after_exact_is_done(
-    needs_exact_ids: None, tmp_path: Path
+    needs_exact_ids: None, make_app: MakeApp, run_app: RunApp
 ) -> None:
-    proc = _process([0, 1_000_000, 2_000_000])
-    app = TimerTuiApp(
-        FrozenSource(snapshot([proc]), "seed"), restorer=BackendRestorer(), snapshot_dir=tmp_path
-    )
-    async with app.run_test(size=SIZE) as pilot:
+    proc = subject_process([0, 1_000_000, 2_000_000])
+    app = make_app(FrozenSource(snapshot_of([proc]), "seed"), restorer=BackendRestorer())
+    async with run_app(app) as pilot:
         screen = await open_race(pilot, key=False)
         await until(pilot, lambda: screen.views["exact"].finished)
         walk = screen.views["walk"]

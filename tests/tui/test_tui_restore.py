@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from builders import DEMO_PID, MS, exact_events, snapshot_of, subject_process, walk_events
+from scenes import MakeApp, RunApp, ScriptedRestorer, settle, until
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Select, TabbedContent
-from tui_scenes import (
-    DEMO_PID,
-    MS,
-    ScriptedRestorer,
-    exact_events,
-    frozen_source,
-    snapshot,
-    until,
-    walk_events,
-)
 
-from timertui.model import SIGEV_SIGNAL, ProcessTimers, Timer
+from timertui.model import ProcessTimers
 from timertui.restore import events as ev
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.restorer import BackendRestorer, RunRequest
@@ -30,8 +21,6 @@ from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.source import FrozenSource
 from timertui.tui.widgets.gap_map import GapMap
 from timertui.tui.widgets.run_panels import DecisionsLog, RunTimersTable, TimingPanel, VerifyTable
-
-SIZE = (120, 40)
 
 
 def finished_walk(process: ProcessTimers, request: RunRequest) -> list[ev.Event]:
@@ -43,8 +32,7 @@ def hanging_walk(process: ProcessTimers, request: RunRequest) -> list[ev.Event]:
 
 
 async def open_restore(pilot: Pilot[None]) -> RestoreScreen:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
     await pilot.press("r")
     await pilot.pause()
     screen = pilot.app.screen
@@ -52,10 +40,12 @@ async def open_restore(pilot: Pilot[None]) -> RestoreScreen:
     return screen
 
 
-async def test_scripted_walk_fills_states_decisions_and_verification(tmp_path: Path) -> None:
+async def test_scripted_walk_fills_states_decisions_and_verification(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
     restorer = ScriptedRestorer(finished_walk)
-    app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(restorer=restorer, focus_pid=DEMO_PID)
+    async with run_app(app) as pilot:
         screen = await open_restore(pilot)
         timers = screen.query_one(RunTimersTable)
         assert {timers.get_row_at(i)[2].plain for i in range(timers.row_count)} == {"· pending"}
@@ -77,14 +67,14 @@ async def test_scripted_walk_fills_states_decisions_and_verification(tmp_path: P
         assert any("verified" in n.message for n in app._notifications)
 
 
-async def test_escape_cancels_a_running_walk_then_goes_back(tmp_path: Path) -> None:
-    app = TimerTuiApp(
-        frozen_source(),
+async def test_escape_cancels_a_running_walk_then_goes_back(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
+    app = make_app(
         restorer=ScriptedRestorer(hanging_walk),
-        snapshot_dir=tmp_path,
         focus_pid=DEMO_PID,
     )
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_app(app) as pilot:
         screen = await open_restore(pilot)
         await pilot.press("s")
         await until(
@@ -113,10 +103,12 @@ def held(process: ProcessTimers, request: RunRequest) -> list[ev.Event]:
     return [*events, replace(done, holding=True), ev.Expiration(t + MS, 0, 2, 2, 0)]
 
 
-async def test_hold_shows_expirations_and_escape_releases(tmp_path: Path) -> None:
+async def test_hold_shows_expirations_and_escape_releases(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
     restorer = ScriptedRestorer(held)
-    app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=tmp_path, focus_pid=DEMO_PID)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(restorer=restorer, focus_pid=DEMO_PID)
+    async with run_app(app) as pilot:
         screen = await open_restore(pilot)
         await pilot.click("#hold")
         assert str(screen.query_one("#hold", Checkbox).label) == "hold: on"
@@ -134,14 +126,14 @@ async def test_hold_shows_expirations_and_escape_releases(tmp_path: Path) -> Non
         assert screen.active_bindings["escape"].binding.description == "Back"
 
 
-async def test_sim_choices_appear_only_with_the_simulator(tmp_path: Path) -> None:
-    app = TimerTuiApp(
-        frozen_source(),
+async def test_sim_choices_appear_only_with_the_simulator(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
+    app = make_app(
         restorer=ScriptedRestorer(finished_walk, sim=True),
-        snapshot_dir=tmp_path,
         focus_pid=DEMO_PID,
     )
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_app(app) as pilot:
         screen = await open_restore(pilot)
         assert not screen.query_one("#sim-controls").display
         screen.query_one("#backend", Select).value = "sim"
@@ -155,26 +147,19 @@ async def test_sim_choices_appear_only_with_the_simulator(tmp_path: Path) -> Non
 # -- the real native backend --------------------------------------------------------------------
 
 
-def _process(ids: list[int]) -> ProcessTimers:
-    pid = os.getpid()
-    timers = tuple(Timer(i, 1, SIGEV_SIGNAL, pid, 34, 0xAB00 + i) for i in ids)
-    return ProcessTimers(pid, 1, "subject", ("subject",), 0, "root", "sleeping", (pid,), timers)
-
-
-def _app(ids: list[int], tmp_path: Path) -> TimerTuiApp:
-    proc = _process(ids)
-    return TimerTuiApp(
-        FrozenSource(snapshot([proc]), "native"), restorer=BackendRestorer(), snapshot_dir=tmp_path
-    )
+def native_app(make_app: MakeApp, ids: list[int]) -> TimerTuiApp:
+    """The app on this process holding timers at `ids`, restored by the real backend."""
+    source = FrozenSource(snapshot_of([subject_process(ids)]), "native")
+    return make_app(source, restorer=BackendRestorer())
 
 
 @pytest.mark.kernel
 @pytest.mark.parametrize(("mode", "creates"), [("exact", 3), ("walk", 40_001)])
 async def test_native_restore_verifies(
-    needs_exact_ids: None, tmp_path: Path, mode: str, creates: int
+    needs_exact_ids: None, mode: str, creates: int, run_app: RunApp, make_app: MakeApp
 ) -> None:
-    app = _app([0, 3_000, 40_000], tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    app = native_app(make_app, [0, 3_000, 40_000])
+    async with run_app(app) as pilot:
         screen = await open_restore(pilot)
         screen.query_one("#mode", Select).value = mode
         await pilot.press("s")
@@ -187,9 +172,11 @@ async def test_native_restore_verifies(
 
 
 @pytest.mark.kernel
-async def test_native_walk_cancel_kills_the_worker(needs_exact_ids: None, tmp_path: Path) -> None:
-    app = _app([0, 2_000_000_000], tmp_path)  # a walk of ~2 s: cancelled long before its end
-    async with app.run_test(size=SIZE) as pilot:
+async def test_native_walk_cancel_kills_the_worker(
+    needs_exact_ids: None, run_app: RunApp, make_app: MakeApp
+) -> None:
+    app = native_app(make_app, [0, 2_000_000_000])  # a walk of ~2 s: cancelled long before its end
+    async with run_app(app) as pilot:
         screen = await open_restore(pilot)
         screen.query_one("#mode", Select).value = "walk"
         await pilot.press("s")
@@ -208,10 +195,10 @@ async def test_native_walk_cancel_kills_the_worker(needs_exact_ids: None, tmp_pa
     ("kernel", "mode", "creates"), [("3.10-6.14", "walk", 40_001), ("6.15+", "exact", 3)]
 )
 async def test_simulator_restore_predicts(
-    tmp_path: Path, kernel: str, mode: str, creates: int
+    kernel: str, mode: str, creates: int, run_app: RunApp, make_app: MakeApp
 ) -> None:
-    app = _app([0, 3_000, 40_000], tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    app = native_app(make_app, [0, 3_000, 40_000])
+    async with run_app(app) as pilot:
         screen = await open_restore(pilot)
         screen.query_one("#backend", Select).value = "sim"
         screen.query_one("#kernel", Select).value = kernel
@@ -229,10 +216,10 @@ async def test_simulator_restore_predicts(
 
 @pytest.mark.kernel
 async def test_native_restore_shows_the_simulators_prediction(
-    needs_exact_ids: None, tmp_path: Path
+    needs_exact_ids: None, run_app: RunApp, make_app: MakeApp
 ) -> None:
-    app = _app([0, 3_000, 40_000], tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    app = native_app(make_app, [0, 3_000, 40_000])
+    async with run_app(app) as pilot:
         screen = await open_restore(pilot)
         screen.query_one("#mode", Select).value = "walk"
         await pilot.press("s")

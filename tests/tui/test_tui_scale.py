@@ -6,23 +6,21 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from builders import host_process, snapshot_of
+from scenes import MakeApp, RunApp, ScriptedSource, until
 from textual.pilot import Pilot
 from textual.widgets import TabbedContent
-from tui_scenes import HOST, TIMES, ScriptedSource, _process, until
 
 from timertui import demo
-from timertui.model import SIGEV_NONE, Access, ProcessTimers, Snapshot, Timer, TimerValues
-from timertui.tui.app import TimerTuiApp
+from timertui.model import SIGEV_NONE, Access, ProcessTimers, Timer, TimerValues
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.source import FrozenSource, LiveSource
 from timertui.tui.widgets.process_table import ProcessTable
 from timertui.tui.widgets.run_panels import RunTimersTable, VerifyTable
 from timertui.tui.widgets.timers_table import TimersTable
 
-SIZE = (120, 40)
 DENSE = 10_000
 MINUTE_NS = 60_000_000_000
 
@@ -30,17 +28,17 @@ MINUTE_NS = 60_000_000_000
 def dense_process(pid: int, count: int) -> ProcessTimers:
     values = TimerValues(MINUTE_NS, 0, 0)
     timers = tuple(Timer(i, 1, SIGEV_NONE, pid, 0, i, values) for i in range(count))
-    return _process(pid, "root", "dense", "dense --timers", timers)
+    return host_process(pid, "root", "dense", "dense --timers", timers)
 
 
 @pytest.mark.kernel
 async def test_native_restore_of_10000_timers_from_the_app(
-    needs_exact_ids: None, tmp_path: Path
+    needs_exact_ids: None, make_app: MakeApp, run_app: RunApp
 ) -> None:
     process = dense_process(4000, DENSE)
-    source = FrozenSource(Snapshot(HOST, TIMES, (process,)), "dense.ttsnap")
-    app = TimerTuiApp(source, snapshot_dir=tmp_path, focus_pid=process.pid)
-    async with app.run_test(size=SIZE) as pilot:
+    source = FrozenSource(snapshot_of([process]), "dense.ttsnap")
+    app = make_app(source, focus_pid=process.pid)
+    async with run_app(app) as pilot:
         await until(pilot, lambda: app.screen.query_one(ProcessTable).highlighted_pid == 4000)
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
@@ -78,11 +76,15 @@ def _title(pilot: Pilot[None]) -> str:
 
 @pytest.mark.kernel
 async def test_live_values_on_10000_timers_read_for_the_rows_in_view(
-    needs_proc_timers: None, needs_ptrace: None, dense_workload: int, tmp_path: Path
+    needs_proc_timers: None,
+    needs_ptrace: None,
+    dense_workload: int,
+    make_app: MakeApp,
+    run_app: RunApp,
 ) -> None:
     pid = dense_workload
-    app = TimerTuiApp(LiveSource(), snapshot_dir=tmp_path, focus_pid=pid)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(LiveSource(), focus_pid=pid)
+    async with run_app(app) as pilot:
         table = app.screen.query_one(ProcessTable)
         await until(pilot, lambda: table.highlighted_pid == pid)
         timers = app.screen.query_one(TimersTable)
@@ -115,15 +117,17 @@ def many_processes(count: int, generation: int) -> list[ProcessTimers]:
         timers = tuple(Timer(i, 1, SIGEV_NONE, pid, 0, i) for i in ids)
         access = Access.NO_ACCESS if n % 97 == 0 else Access.OK
         procs.append(
-            _process(pid, f"u{n % 13}", f"worker{n}", f"worker{n} --n {n}", timers, access=access)
+            host_process(
+                pid, f"u{n % 13}", f"worker{n}", f"worker{n} --n {n}", timers, access=access
+            )
         )
     return procs
 
 
-async def test_polls_of_5000_processes(tmp_path: Path) -> None:
+async def test_polls_of_5000_processes(make_app: MakeApp, run_app: RunApp) -> None:
     source = ScriptedSource([many_processes(5_000, g) for g in range(3)])
-    app = TimerTuiApp(source, snapshot_dir=tmp_path, interval=0.25)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(source, interval=0.25)
+    async with run_app(app) as pilot:
         table = app.screen.query_one(ProcessTable)
         await until(pilot, lambda: table.row_count > 0)
         # Gone: shown faded for one refresh, then removed.

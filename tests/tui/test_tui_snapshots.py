@@ -8,9 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from builders import DEMO_PID, exact_events, walk_events
+from scenes import MakeApp, ScriptedRestorer, Snap, settle, until
 from textual.pilot import Pilot
 from textual.widgets import Input
-from tui_scenes import DEMO_PID, ScriptedRestorer, exact_events, frozen_source, until, walk_events
 
 from timertui.model import ProcessTimers
 from timertui.restore import events as ev
@@ -19,9 +20,7 @@ from timertui.tui.restorer import RunRequest
 from timertui.tui.run_view import RunView
 from timertui.tui.screens.runs import REDRAW_SECONDS
 
-SIZE = (120, 40)
 SNAPSHOT_DIR = Path("/nonexistent/timertui/snapshots")  # shown in the dialog, never written
-Compare = Callable[..., bool]
 
 
 def scripted(
@@ -35,18 +34,9 @@ def scripted(
     return script
 
 
-def make_app(script: Any = None, focus: int = DEMO_PID) -> TimerTuiApp:
+def scene_app(make_app: MakeApp, script: Any = None, focus: int = DEMO_PID) -> TimerTuiApp:
     restorer = ScriptedRestorer(script or scripted(1.0, True))
-    return TimerTuiApp(
-        frozen_source(), restorer=restorer, snapshot_dir=SNAPSHOT_DIR, focus_pid=focus
-    )
-
-
-async def ready(pilot: Pilot[None]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    for box in pilot.app.screen.query(Input):
-        box.cursor_blink = False
+    return make_app(restorer=restorer, snapshot_dir=SNAPSHOT_DIR, focus_pid=focus)
 
 
 async def drawn(pilot: Pilot[None], done: Callable[[], bool]) -> None:
@@ -60,55 +50,52 @@ def view_of(pilot: Pilot[None], key: str = "") -> RunView:
     return screen.views[key] if key else screen.view
 
 
-def test_processes(snap_compare: Compare) -> None:
+def test_processes(snap: Snap, make_app: MakeApp) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
-        await ready(pilot)
+        await settle(pilot)
         await pilot.press("space")
 
-    assert snap_compare(make_app(focus=3001), terminal_size=SIZE, run_before=run_before)
+    assert snap(scene_app(make_app, focus=3001), run_before)
 
 
-def test_timers_and_gap_map(snap_compare: Compare) -> None:
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=ready)
+def test_timers_and_gap_map(snap: Snap, make_app: MakeApp) -> None:
+    assert snap(scene_app(make_app), settle)
 
 
-def test_filter(snap_compare: Compare) -> None:
+def test_filter(snap: Snap, make_app: MakeApp) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
-        await ready(pilot)
+        await settle(pilot)
         await pilot.press("slash", *"!root !nginx")
-        for box in pilot.app.screen.query(Input):
-            box.cursor_blink = False
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+    assert snap(scene_app(make_app), run_before)
 
 
-def test_snapshot_dialog(snap_compare: Compare) -> None:
+def test_snapshot_dialog(snap: Snap, make_app: MakeApp) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
-        await ready(pilot)
+        await settle(pilot)
         await pilot.press("s")
         await pilot.pause()
         box = pilot.app.screen.query_one("#snap-name", Input)
-        box.cursor_blink = False
         box.value = "demo.ttsnap"
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+    assert snap(scene_app(make_app), run_before)
 
 
-def test_restore_mid_walk(snap_compare: Compare) -> None:
+def test_restore_mid_walk(snap: Snap, make_app: MakeApp) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
-        await ready(pilot)
+        await settle(pilot)
         await pilot.press("r")
         await pilot.pause()
         await pilot.press("s")
         await drawn(pilot, lambda: view_of(pilot).creates == 800_001)
 
-    app = make_app(scripted(0.4, finish=False))
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    app = scene_app(make_app, scripted(0.4, finish=False))
+    assert snap(app, run_before)
 
 
-def test_restore_decisions(snap_compare: Compare) -> None:
+def test_restore_decisions(snap: Snap, make_app: MakeApp) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
-        await ready(pilot)
+        await settle(pilot)
         await pilot.press("r")
         await pilot.pause()
         await pilot.press("s")
@@ -117,22 +104,22 @@ def test_restore_decisions(snap_compare: Compare) -> None:
         app: Any = pilot.app
         app.clear_notifications()
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+    assert snap(scene_app(make_app), run_before)
 
 
-def test_race(snap_compare: Compare) -> None:
+def test_race(snap: Snap, make_app: MakeApp) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
-        await ready(pilot)
+        await settle(pilot)
         await pilot.press("R", "s")
         await drawn(pilot, lambda: view_of(pilot, "walk").creates == 800_001)
 
-    app = make_app(scripted(0.4, finish=False))
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    app = scene_app(make_app, scripted(0.4, finish=False))
+    assert snap(app, run_before)
 
 
-def test_help(snap_compare: Compare) -> None:
+def test_help(snap: Snap, make_app: MakeApp) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
-        await ready(pilot)
+        await settle(pilot)
         await pilot.press("question_mark")
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+    assert snap(scene_app(make_app), run_before)

@@ -7,23 +7,15 @@ import os
 from pathlib import Path
 
 import pytest
+from builders import DEMO_PID, scene_processes, snapshot_of, walk_events
 from rich.text import Text
+from scenes import MakeApp, RunApp, ScriptedRestorer, settle, until
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
-from tui_scenes import (
-    DEMO_PID,
-    ScriptedRestorer,
-    frozen_source,
-    processes,
-    snapshot,
-    until,
-    walk_events,
-)
 
 from timertui import snapshot as snapshot_file
 from timertui.errors import InputError
 from timertui.locations import snapshot_dir
-from timertui.tui.app import TimerTuiApp
 from timertui.tui.screens.confirm_dialog import ConfirmDialog
 from timertui.tui.screens.processes import ProcessesScreen
 from timertui.tui.screens.rename_dialog import RenameDialog
@@ -33,14 +25,12 @@ from timertui.tui.screens.snapshots import SnapshotsScreen, list_entries
 from timertui.tui.snapshot_files import delete_entry, rename_entry
 from timertui.tui.widgets.process_table import ProcessTable
 
-SIZE = (120, 40)
-
 
 def fill(folder: Path) -> None:
     folder.mkdir(parents=True)
-    snapshot_file.save(snapshot(), folder / "all.ttsnap")
-    demo_only = [p for p in processes() if p.pid == DEMO_PID]
-    snapshot_file.save(snapshot(demo_only), folder / "demo.ttsnap")
+    snapshot_file.save(snapshot_of(), folder / "all.ttsnap")
+    demo_only = [p for p in scene_processes() if p.pid == DEMO_PID]
+    snapshot_file.save(snapshot_of(demo_only), folder / "demo.ttsnap")
     (folder / "broken.ttsnap").write_bytes(b"\x89TTSNAP\nnot really")
     for age, name in enumerate(("broken.ttsnap", "demo.ttsnap", "all.ttsnap")):
         stamp = 1_700_000_000 - age * 60  # newest first in the list
@@ -57,12 +47,14 @@ def test_default_folder_follows_xdg(monkeypatch: object, tmp_path: Path) -> None
     assert list_entries(tmp_path / "missing") == []
 
 
-async def test_folder_listed_opened_and_restored(tmp_path: Path) -> None:
+async def test_folder_listed_opened_and_restored(
+    tmp_path: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
     folder = tmp_path / "snaps"
     fill(folder)
     restorer = ScriptedRestorer(lambda p, r: walk_events(p, 1.0, finish=True))
-    app = TimerTuiApp(frozen_source(), restorer=restorer, snapshot_dir=folder)
-    async with app.run_test(size=SIZE) as pilot:
+    app = make_app(restorer=restorer, snapshot_dir=folder)
+    async with run_app(app) as pilot:
         await pilot.press("S")
         screen = app.screen
         assert isinstance(screen, SnapshotsScreen)
@@ -99,19 +91,22 @@ async def test_folder_listed_opened_and_restored(tmp_path: Path) -> None:
         assert restore.process.pid == DEMO_PID and "demo.ttsnap" in restore.origin
 
 
-async def test_empty_folder_says_how_to_fill_it(tmp_path: Path) -> None:
-    app = TimerTuiApp(frozen_source(), snapshot_dir=tmp_path / "none")
-    async with app.run_test(size=SIZE) as pilot:
+async def test_empty_folder_says_how_to_fill_it(
+    tmp_path: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
+    app = make_app(snapshot_dir=tmp_path / "none")
+    async with run_app(app) as pilot:
         await pilot.press("S")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert any("no snapshots in" in n.message for n in app._notifications)
         assert "r" not in app.screen.active_bindings
 
 
-async def test_criu_image_directory_opens_and_restores(stress_ng_dir: Path, tmp_path: Path) -> None:
-    app = TimerTuiApp(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_criu_image_directory_opens_and_restores(
+    stress_ng_dir: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
+    app = make_app()
+    async with run_app(app) as pilot:
         app.open_path(str(stress_ng_dir), "restore")
         await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
         await pilot.pause()  # mounted
@@ -147,11 +142,13 @@ async def on_entry(
     return screen, table
 
 
-async def test_rename_keeps_the_extension_and_refuses_a_name_in_use(tmp_path: Path) -> None:
+async def test_rename_keeps_the_extension_and_refuses_a_name_in_use(
+    tmp_path: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
     folder = tmp_path / "snaps"
     fill(folder)
-    app = TimerTuiApp(frozen_source(), snapshot_dir=folder)
-    async with app.run_test(size=(80, 24)) as pilot:
+    app = make_app(snapshot_dir=folder)
+    async with run_app(app, small=True) as pilot:
         screen, table = await on_entry(pilot, folder, "demo.ttsnap")
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, RenameDialog))
@@ -173,11 +170,11 @@ async def test_rename_keeps_the_extension_and_refuses_a_name_in_use(tmp_path: Pa
         )
 
 
-async def test_delete_asks_first(tmp_path: Path) -> None:
+async def test_delete_asks_first(tmp_path: Path, make_app: MakeApp, run_app: RunApp) -> None:
     folder = tmp_path / "snaps"
     fill(folder)
-    app = TimerTuiApp(frozen_source(), snapshot_dir=folder)
-    async with app.run_test(size=(80, 24)) as pilot:
+    app = make_app(snapshot_dir=folder)
+    async with run_app(app, small=True) as pilot:
         screen, _ = await on_entry(pilot, folder, "broken.ttsnap")
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
@@ -206,9 +203,11 @@ def test_entry_files(tmp_path: Path) -> None:
     assert not (tmp_path / "dump2").exists()
 
 
-async def test_snapshot_dialog_warns_of_no_access(tmp_path: Path) -> None:
-    app = TimerTuiApp(frozen_source(), snapshot_dir=tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_snapshot_dialog_warns_of_no_access(
+    tmp_path: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
+    app = make_app()
+    async with run_app(app, small=True) as pilot:
         await app.push_screen(
             SnapshotDialog([1, 812], tmp_path, None, "pair.ttsnap", no_access=[1, 99])
         )

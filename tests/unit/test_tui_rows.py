@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from tui_scenes import DEMO_PID, processes
+from builders import DEMO_PID, scene_processes
 
 from timertui.model import SIGEV_SIGNAL, Access, ProcessTimers, Timer
 from timertui.tui.rows import COLUMN_KEYS, parse_filter, process_row, sort_key
 
 
 def rows() -> dict[int, object]:
-    return {p.pid: process_row(p) for p in processes()}
+    return {p.pid: process_row(p) for p in scene_processes()}
 
 
 def test_row_summarises_the_timers() -> None:
-    row = process_row(next(p for p in processes() if p.pid == DEMO_PID))
+    row = process_row(next(p for p in scene_processes() if p.pid == DEMO_PID))
     assert (row.timers, row.highest, row.gaps, row.walk) == (12, 2_000_000, 4, 2_000_001)
     assert row.comm == "python" and row.threads == 2
 
@@ -27,7 +27,7 @@ def test_unreadable_and_invalid_rows_have_no_timer_values() -> None:
 
 
 def test_filter_words_all_match_and_bang_negates() -> None:
-    all_rows = [process_row(p) for p in processes()]
+    all_rows = [process_row(p) for p in scene_processes()]
 
     def pids(text: str) -> list[int]:
         f = parse_filter(text)
@@ -43,7 +43,7 @@ def test_filter_words_all_match_and_bang_negates() -> None:
 
 
 def test_sort_keeps_rows_without_values_last_both_ways() -> None:
-    all_rows = [process_row(p) for p in processes()]
+    all_rows = [process_row(p) for p in scene_processes()]
     for column in COLUMN_KEYS:
         for reverse in (False, True):
             ordered = sorted(all_rows, key=sort_key(column, reverse), reverse=reverse)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_scenes import demo_process, walk_events
+from builders import demo_process, walk_events
 
 from timertui.restore import events as ev
 from timertui.tui.run_view import RunView
