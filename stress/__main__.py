@@ -28,6 +28,7 @@ FUZZ_KEYS = {
     "images": "CRIU images",
     "json": "crit JSON",
     "timers": "/proc timers parser",
+    "archives": "checkpoint archives",
 }
 KILL_KINDS = ("snapshot", "walk", "exact", "capture")
 # make stress: 100,000 cases per fuzz target, 10,000 kill points, 30 s of churn.

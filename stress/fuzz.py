@@ -868,8 +868,10 @@ def targets(
     texts: tuple[str, ...] = (),
     fixture: Path = FIXTURE,
 ) -> list[Target]:
-    """The four targets on real samples: the CRIU fixture (as images, crit JSON, /proc text and
-    imported into a snapshot), this host's processes, and whatever the caller adds."""
+    """The five targets on real samples: the CRIU fixture (as images, crit JSON, /proc text and
+    imported into a snapshot), this host's processes, the podman checkpoint archive
+    (stress/fuzz_archives.py), and whatever the caller adds."""
+    from stress.fuzz_archives import ArchiveTarget
     from timertui.capture import host, processes
 
     live = Snapshot(
@@ -886,6 +888,7 @@ def targets(
             [*fixture_timers_texts(fixture), *live_timers_texts(), *texts],
             work / "timers",
         ),
+        ArchiveTarget(work / "archives"),
     ]
 
 
