@@ -1,7 +1,7 @@
 """Container checkpoint archives for tests: podman's real export
-(../shared/fixtures/podman-checkpoint) re-packed in each compression, and the layouts CRI-O and containerd write for Kubernetes, built
-around the real CRIU images of ../shared/fixtures/criu-timerfd-itimer. Imported by test modules;
-never a test module itself."""
+(../shared/fixtures/podman-checkpoint) re-packed in each compression, and the layouts CRI-O and
+containerd write for Kubernetes, built around the real CRIU images of
+../shared/fixtures/criu-timerfd-itimer. Imported by test modules; never a test module itself."""
 
 from __future__ import annotations
 

@@ -156,9 +156,7 @@ def test_containerd_names_from_its_task_bundle(tmp_path: Path) -> None:
 def test_runc_state_leads_to_the_bundle(tmp_path: Path) -> None:
     bundle = tmp_path / "somewhere/bundle"
     _write_json(bundle / "config.json", {"annotations": {"io.kubernetes.pod.name": "p"}})
-    _write_json(
-        tmp_path / f"runc/{CID}/state.json", {"config": {"labels": [f"bundle={bundle}"]}}
-    )
+    _write_json(tmp_path / f"runc/{CID}/state.json", {"config": {"labels": [f"bundle={bundle}"]}})
     found = ContainerNames(_roots(tmp_path)).of_cgroup(V2_PODMAN_SYSTEMD.encode())
     assert found is not None and found.pod == "p"
 
