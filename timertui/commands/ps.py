@@ -2,9 +2,10 @@
 
 The same processes and column names as the app's process table: processes whose timers we may
 not read are listed too (as "no access"), and the columns say HIGHEST ID and WALK COST. The JSON
-keys are describe.process_view's, unchanged. CONTAINER is the container's name (or short id),
-with its pod in front for Kubernetes'; `--container` keeps the processes of the containers whose
-name, Kubernetes name, pod or id (or id prefix) it gives."""
+keys are describe.process_view's, unchanged. CONTAINER, there when a listed process is in a
+container, is the container's name (or short id), with its pod in front for Kubernetes';
+`--container` keeps the processes of the containers whose name, Kubernetes name, pod or id (or id
+prefix) it gives."""
 
 from __future__ import annotations
 
@@ -37,10 +38,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json([describe.process_view(p) for p in procs])
         return 0
+    # A host without containers keeps the app's columns; with one, each row says where it runs.
+    contained = any(p.container is not None for p in procs)
     rows = []
     for p in procs:
         ids = [t.id for t in p.timers]
         report = gaps.analyze(ids) if ids else None
+        container = ("" if p.container is None else p.container.label,) if contained else ()
         rows.append(
             (
                 p.pid,
@@ -50,12 +54,22 @@ def run(args: argparse.Namespace) -> int:
                 f"{max(ids):,}" if ids else "",
                 len(report.gaps) if report else "",
                 f"{report.walk.creates:,}" if report else "",
-                "" if p.container is None else p.container.label,
+                *container,
                 p.command[:80],
             )
         )
     print_table(
-        ("PID", "USER", "THR", "TIMERS", "HIGHEST ID", "GAPS", "WALK COST", "CONTAINER", "COMMAND"),
+        (
+            "PID",
+            "USER",
+            "THR",
+            "TIMERS",
+            "HIGHEST ID",
+            "GAPS",
+            "WALK COST",
+            *(("CONTAINER",) if contained else ()),
+            "COMMAND",
+        ),
         rows,
         right="PID,THR,TIMERS,HIGHEST ID,GAPS,WALK COST",
     )
