@@ -12,9 +12,13 @@ from typing import TypeVar
 
 from timertui import demo
 from timertui.choices import DEMO_IDS
+from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import (
+    INT_MAX,
     SIGEV_NONE,
     SIGEV_SIGNAL,
+    SIGEV_THREAD,
+    SIGEV_THREAD_ID,
     Access,
     CaptureTimes,
     HostFacts,
@@ -79,6 +83,43 @@ TIMES = CaptureTimes(realtime_ns=1_750_000_000_000_000_000, monotonic_ns=10**12,
 def snapshot_of(processes: Sequence[ProcessTimers] | None = None) -> Snapshot:
     """`processes` (by default the scene's) as captured on HOST at TIMES."""
     return Snapshot(HOST, TIMES, tuple(scene_processes() if processes is None else processes))
+
+
+U64_MAX = 2**64 - 1
+
+
+def rich_snapshot() -> Snapshot:
+    """Every kind of value the format carries, at the edges of their ranges."""
+    timers = (
+        Timer(0, 0, SIGEV_SIGNAL, 100, 34, 0x55C50224F728, TimerValues(9_223_027, 10**7, 0)),
+        Timer(7, 1, SIGEV_NONE, 100, 0, 0),
+        Timer(8, 7, SIGEV_THREAD, 100, 64, U64_MAX, TimerValues(0, 0, INT_MAX)),
+        Timer(1_000_000, 11, SIGEV_THREAD_ID, 101, 10, 1, TimerValues(2**63 - 1, 1, 3)),
+        Timer(INT_MAX, make_cpu_clock(101, CpuClockType.SCHED, True), SIGEV_SIGNAL, 100, 14, 5),
+        Timer(9, -6, SIGEV_SIGNAL, 100, 34, 42),
+    )
+    return Snapshot(
+        host=HostFacts("6.18.0-test", "b90c28d1-98c3", "hôst", "x86_64", True, 96365, 96365),
+        times=CaptureTimes(1_763_790_000_123_456_789, 1_234_567, 2_345_678),
+        processes=(
+            ProcessTimers(
+                pid=100,
+                ppid=1,
+                comm="stress-ng-timer",
+                cmdline=("stress-ng", "--timer", "1", "ünïcode ✓", ""),
+                uid=0,
+                user="root",
+                status="sleeping",
+                tids=(100, 101),
+                timers=timers,
+                sigpending=(U64_MAX, U64_MAX),
+            ),
+            ProcessTimers(200, 100, "sh", (), 1000, "alice", "zombie", (200,), ()),
+            ProcessTimers(300, 1, "", (), -1, "", "", (), (), Access.NO_ACCESS),
+            ProcessTimers(400, 1, "x", (), 5, "e", "gone", (), (), Access.GONE, (1, 2)),
+        ),
+        source="live",
+    )
 
 
 # -- a host's processes, the demo workload's zoo among them ---------------------------------

@@ -1,11 +1,10 @@
 """Shared fixtures, and the markers by folder: every test under tests/unit is `unit`, under
 tests/kernel `kernel`, under tests/tui `tui` (and `kernel` where it says so), so `-m "not kernel"`
 runs no timer, prctl or ptrace. Kernel-feature tests skip with the probe's reason, never pass
-vacuously."""
+vacuously (the probes are session fixtures: module fixtures may need them too)."""
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import pytest
@@ -38,40 +37,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError("tests in the wrong folder:\n" + "\n".join(misplaced))
 
 
-@functools.cache
-def _exact_ids() -> host.ProbeResult:
-    return host.probe_exact_ids()
+def _need(probe: host.ProbeResult, what: str) -> None:
+    if not probe.ok:
+        pytest.skip(f"{what}: {probe.detail}")
 
 
-@functools.cache
-def _proc_timers() -> host.ProbeResult:
-    return host.probe_proc_timers()
-
-
-@functools.cache
-def _ptrace() -> host.ProbeResult:
-    return host.probe_ptrace()
-
-
-@pytest.fixture
+@pytest.fixture(scope="session")
 def needs_proc_timers() -> None:
-    res = _proc_timers()
-    if not res.ok:
-        pytest.skip(f"/proc/PID/timers not readable here: {res.detail}")
+    _need(host.probe_proc_timers(), "/proc/PID/timers not readable here")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def needs_exact_ids(needs_proc_timers: None) -> None:
-    res = _exact_ids()
-    if not res.ok:
-        pytest.skip(f"kernel lacks PR_TIMER_CREATE_RESTORE_IDS (Linux 6.15+): {res.detail}")
+    _need(host.probe_exact_ids(), "kernel lacks PR_TIMER_CREATE_RESTORE_IDS (Linux 6.15+)")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def needs_ptrace() -> None:
-    res = _ptrace()
-    if not res.ok:
-        pytest.skip(f"ptrace not allowed here: {res.detail}")
+    _need(host.probe_ptrace(), "ptrace not allowed here")
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import armed_process, snapshot_of
 from nobody import Nobody, find_nobody, python_as_nobody
 from textual.widgets import Checkbox
 
 from stress import procs
-from stress.kills import sample_process, sample_snapshot
 from timertui import snapshot
 from timertui.capture import host
 from timertui.restore import events as ev
@@ -66,14 +66,6 @@ def stress_runs(needs_proc_timers: None) -> Iterator[dict[str, dict[str, Any]]]:
     for proc in [*kills, churn]:
         found.update(_tallies(proc))
     yield found
-
-
-@pytest.fixture(scope="module")
-def needs_proc_timers() -> None:
-    from conftest import _proc_timers
-
-    if not _proc_timers().ok:
-        pytest.skip(f"/proc/PID/timers not readable here: {_proc_timers().detail}")
 
 
 # --- SIGKILL at random points -------------------------------------------------------------------
@@ -153,7 +145,7 @@ def test_signals_other_than_sigkill_never_cut_a_capture(tmp_path: Path, needs_pt
 @pytest.fixture(scope="module")
 def held_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("hold") / "armed.ttsnap"
-    snapshot.save(sample_snapshot(sample_process(4242, [0, 5], period_ms=20)), path)
+    snapshot.save(snapshot_of([armed_process(4242, [0, 5], period_ms=20)]), path)
     return path
 
 
@@ -209,8 +201,8 @@ def test_a_held_target_is_reaped_by_the_cli_however_it_ends(
 async def test_a_held_target_is_reaped_when_the_app_quits(
     tmp_path: Path, needs_proc_timers: None
 ) -> None:
-    process = sample_process(4242, [0, 5], period_ms=20)
-    source = FrozenSource(sample_snapshot(process), "armed.ttsnap")
+    process = armed_process(4242, [0, 5], period_ms=20)
+    source = FrozenSource(snapshot_of([process]), "armed.ttsnap")
     app = TimerTuiApp(source, restorer=BackendRestorer(), snapshot_dir=tmp_path, focus_pid=4242)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
@@ -316,7 +308,7 @@ def test_sigpending_running_out_mid_restore_is_eagain_per_timer(
 def test_sigpending_short_before_starting_is_a_decision(needs_proc_timers: None) -> None:
     in_use = host.sigpending_in_use("self") or 0
     plan = build_plan(
-        sample_process(4242, list(range(50)), period_ms=1000),
+        armed_process(4242, list(range(50)), period_ms=1000),
         target=TargetSpec(sigpending_limit=in_use + 5),
         facts=TargetFacts(sigpending_soft=in_use + 5, sigpending_in_use=in_use),
     )

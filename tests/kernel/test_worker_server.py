@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from builders import armed, done, of, process, timer
-from test_restore_native import assert_gone, assert_verified, zoo
+from native_runs import assert_gone, assert_verified, zoo
 
 from timertui.restore import events as ev
 from timertui.restore import run

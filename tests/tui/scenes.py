@@ -20,6 +20,7 @@ from timertui.restore import events as ev
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.restorer import RunRequest
 from timertui.tui.source import Captured, FrozenSource
+from timertui.tui.widgets.process_table import ProcessTable
 
 
 def frozen_source() -> FrozenSource:
@@ -57,6 +58,13 @@ async def until(pilot: Pilot[Any], done: Callable[[], object], timeout: float = 
     while not done():
         assert time.monotonic() < deadline, "timed out waiting for the app"
         await pilot.pause(0.02)
+
+
+async def on_process(pilot: Pilot[Any], pid: int) -> ProcessTable:
+    """Until the processes screen's cursor is on `pid` (a live scan can take a while)."""
+    table = pilot.app.screen.query_one(ProcessTable)
+    await until(pilot, lambda: table.highlighted_pid == pid)
+    return table
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -106,6 +114,8 @@ class ScriptedRestorer:
         self.script = script
         self.sim = sim
         self.requests: list[RunRequest] = []
+        self.prepared: list[ProcessTimers] = []
+        self.closed = False
 
     def unavailable(self, backend: str) -> str | None:
         if backend == SIM and not self.sim:
@@ -118,9 +128,15 @@ class ScriptedRestorer:
     def paces(self) -> tuple[str, ...]:
         return ("instant", "real") if self.sim else ()
 
+    def prepare(self, process: ProcessTimers) -> None:
+        self.prepared.append(process)
+
     def start(self, process: ProcessTimers, request: RunRequest) -> ScriptedStream:
         self.requests.append(request)
         return ScriptedStream(self.script(process, request))  # type: ignore[operator]
+
+    def close(self) -> None:
+        self.closed = True
 
 
 # What the fixtures of tests/tui/conftest.py hand a test: the app (on the scene's frozen source,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from scenes import MakeApp, RunApp, until
+from scenes import MakeApp, RunApp, on_process, until
 from textual.widgets import Input, Switch
 
 from timertui import demo
@@ -18,7 +18,6 @@ from timertui.choices import DEMO_IDS
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.screens.snapshot_dialog import SnapshotDialog
 from timertui.tui.source import LiveSource
-from timertui.tui.widgets.process_table import ProcessTable
 from timertui.tui.widgets.timers_table import TimersTable
 
 pytestmark = pytest.mark.kernel
@@ -44,8 +43,7 @@ async def test_demo_workload_shown_read_deep_saved_and_restored(
     pid = workload
     app = make_app(LiveSource(), focus_pid=pid)
     async with run_app(app) as pilot:
-        table = app.screen.query_one(ProcessTable)
-        await until(pilot, lambda: table.highlighted_pid == pid)
+        table = await on_process(pilot, pid)
         row = [c.plain for c in table.get_row(str(pid))]
         assert row[5:] == ["12", "2,000,000", "4", "2,000,001"]
         kernel_ids = [t.id for t in proc_timers.read_timers(pid).timers]

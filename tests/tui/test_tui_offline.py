@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from builders import scene_processes, snapshot_of
 from scenes import MakeApp, RunApp, ScriptedSource, until
 from textual.command import CommandPalette
@@ -18,13 +20,6 @@ from timertui.tui.palette import BACK_TO_LIVE, TimerCommands
 from timertui.tui.screens.processes import ProcessesScreen
 from timertui.tui.screens.snapshots import SnapshotsScreen
 from timertui.tui.widgets.host_bar import host_text
-
-
-def live_app(make_app: MakeApp, folder: Path) -> TimerTuiApp:
-    """The app on a scripted live host, its snapshot folder holding one snapshot."""
-    folder.mkdir()
-    snapshot_file.save(snapshot_of(), folder / "all.ttsnap")
-    return make_app(ScriptedSource([scene_processes()]), snapshot_dir=folder)
 
 
 async def browse_offline(app: TimerTuiApp, pilot: Pilot[None]) -> ProcessesScreen:
@@ -43,37 +38,40 @@ async def browse_offline(app: TimerTuiApp, pilot: Pilot[None]) -> ProcessesScree
     return offline
 
 
-async def test_esc_goes_back_to_the_live_host(
-    tmp_path: Path, run_app: RunApp, make_app: MakeApp
+async def by_escape(app: TimerTuiApp, pilot: Pilot[None]) -> None:
+    assert app.screen.active_bindings["escape"].binding.action == "back_to_live"
+    await pilot.press("escape")
+
+
+async def by_palette(app: TimerTuiApp, pilot: Pilot[None]) -> None:
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+    await pilot.press(*"back to the live")
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+
+
+@pytest.mark.parametrize("go_back", [by_escape, by_palette], ids=["escape", "palette"])
+async def test_back_to_the_live_host(
+    go_back: Callable[[TimerTuiApp, Pilot[None]], Awaitable[None]],
+    tmp_path: Path,
+    make_app: MakeApp,
+    run_app: RunApp,
 ) -> None:
-    app = live_app(make_app, tmp_path / "snaps")
+    folder = tmp_path / "snaps"
+    folder.mkdir()
+    snapshot_file.save(snapshot_of(), folder / "all.ttsnap")
+    app = make_app(ScriptedSource([scene_processes()]), snapshot_dir=folder)
     async with run_app(app) as pilot:
         home = app.screen
         await browse_offline(app, pilot)
         assert app.can_go_live()
-        assert app.screen.active_bindings["escape"].binding.action == "back_to_live"
-        await pilot.press("escape")
+        await go_back(app, pilot)
         await until(pilot, lambda: app.screen is home)
         assert len(app.screen_stack) == 1 and not app.can_go_live()
         await pilot.press("escape")  # on the live screen esc has nothing to go back to
         await pilot.pause()
         assert app.screen is home
-
-
-async def test_palette_goes_back_to_the_live_host(
-    tmp_path: Path, run_app: RunApp, make_app: MakeApp
-) -> None:
-    app = live_app(make_app, tmp_path / "snaps")
-    async with run_app(app) as pilot:
-        home = app.screen
-        await browse_offline(app, pilot)
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await pilot.press(*"back to the live")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await until(pilot, lambda: app.screen is home)
-        assert len(app.screen_stack) == 1
 
 
 async def test_started_offline_offers_no_way_live(

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from builders import host_process, snapshot_of
-from scenes import MakeApp, RunApp, ScriptedSource, until
+from scenes import MakeApp, RunApp, ScriptedSource, on_process, until
 from textual.pilot import Pilot
 from textual.widgets import TabbedContent
 
@@ -39,7 +39,7 @@ async def test_native_restore_of_10000_timers_from_the_app(
     source = FrozenSource(snapshot_of([process]), "dense.ttsnap")
     app = make_app(source, focus_pid=process.pid)
     async with run_app(app) as pilot:
-        await until(pilot, lambda: app.screen.query_one(ProcessTable).highlighted_pid == 4000)
+        await on_process(pilot, 4000)
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
         screen = app.screen
@@ -85,8 +85,7 @@ async def test_live_values_on_10000_timers_read_for_the_rows_in_view(
     pid = dense_workload
     app = make_app(LiveSource(), focus_pid=pid)
     async with run_app(app) as pilot:
-        table = app.screen.query_one(ProcessTable)
-        await until(pilot, lambda: table.highlighted_pid == pid)
+        await on_process(pilot, pid)
         timers = app.screen.query_one(TimersTable)
         await until(pilot, lambda: timers.row_count == DENSE)
         await pilot.press("v")

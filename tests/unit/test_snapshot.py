@@ -17,11 +17,11 @@ from typing import Any
 
 import msgpack
 import pytest
+from builders import U64_MAX, rich_snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from timertui import snapshot
-from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import (
     INT_MAX,
     SIGEV_NONE,
@@ -37,42 +37,6 @@ from timertui.model import (
     TimerValues,
 )
 from timertui.snapshot import Problem, SnapshotError
-
-_U64_MAX = 2**64 - 1
-
-
-def rich_snapshot() -> Snapshot:
-    """Every kind of value the format carries, at the edges of their ranges."""
-    timers = (
-        Timer(0, 0, SIGEV_SIGNAL, 100, 34, 0x55C50224F728, TimerValues(9_223_027, 10**7, 0)),
-        Timer(7, 1, SIGEV_NONE, 100, 0, 0),
-        Timer(8, 7, SIGEV_THREAD, 100, 64, _U64_MAX, TimerValues(0, 0, INT_MAX)),
-        Timer(1_000_000, 11, SIGEV_THREAD_ID, 101, 10, 1, TimerValues(2**63 - 1, 1, 3)),
-        Timer(INT_MAX, make_cpu_clock(101, CpuClockType.SCHED, True), SIGEV_SIGNAL, 100, 14, 5),
-        Timer(9, -6, SIGEV_SIGNAL, 100, 34, 42),
-    )
-    return Snapshot(
-        host=HostFacts("6.18.0-test", "b90c28d1-98c3", "hôst", "x86_64", True, 96365, 96365),
-        times=CaptureTimes(1_763_790_000_123_456_789, 1_234_567, 2_345_678),
-        processes=(
-            ProcessTimers(
-                pid=100,
-                ppid=1,
-                comm="stress-ng-timer",
-                cmdline=("stress-ng", "--timer", "1", "ünïcode ✓", ""),
-                uid=0,
-                user="root",
-                status="sleeping",
-                tids=(100, 101),
-                timers=timers,
-                sigpending=(_U64_MAX, _U64_MAX),
-            ),
-            ProcessTimers(200, 100, "sh", (), 1000, "alice", "zombie", (200,), ()),
-            ProcessTimers(300, 1, "", (), -1, "", "", (), (), Access.NO_ACCESS),
-            ProcessTimers(400, 1, "x", (), 5, "e", "gone", (), (), Access.GONE, (1, 2)),
-        ),
-        source="live",
-    )
 
 
 def small_snapshot() -> Snapshot:
@@ -121,7 +85,7 @@ def test_layout_matches_the_documented_header() -> None:
 
 
 _ints64 = st.integers(-(2**63), 2**63 - 1)
-_u64 = st.integers(0, _U64_MAX)
+_u64 = st.integers(0, U64_MAX)
 _values = st.builds(TimerValues, st.integers(0, 2**63 - 1), st.integers(0, 2**63 - 1), _ints64)
 _timer = st.builds(Timer, _ints64, _ints64, _ints64, _ints64, _ints64, _u64, st.none() | _values)
 _process = st.builds(
@@ -366,7 +330,7 @@ def test_a_failing_fsync_keeps_the_old_file(
 _SAVE_UNDER_FSIZE_LIMIT = """
 import sys
 from timertui import snapshot
-from tests.unit.test_snapshot import rich_snapshot
+from tests.builders import rich_snapshot
 try:
     snapshot.save(rich_snapshot(), sys.argv[1])
 except snapshot.SnapshotError as exc:
