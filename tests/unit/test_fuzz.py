@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import struct
 import tracemalloc
@@ -28,6 +29,7 @@ from timertui import criu, snapshot, sources
 from timertui.capture.proc_timers import TimersParseError, parse_timers
 from timertui.errors import InputError
 from timertui.model import INT_MAX, CaptureTimes, Snapshot
+from timertui.restore.plan import PlanError, build_plan
 
 HYPOTHESIS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 GIB4 = 2**32
@@ -217,6 +219,51 @@ _CORE_JSON = st.fixed_dictionaries(
 )
 
 
+# Well-formed core entries whose values go anywhere the field's type allows: these are accepted,
+# so what comes after an import (validate, the planner) meets IDs past INT_MAX or given twice,
+# clocks and signals no kernel takes, thread targets that are not there.
+_U32 = st.one_of(st.integers(0, 40), st.integers(0, 2**32 - 1))
+_IT_ID = st.one_of(st.integers(0, 3), st.integers(INT_MAX - 1, INT_MAX + 2), _U32)  # around INT_MAX
+_SOUND_POSIX = st.fixed_dictionaries(
+    {
+        "it_id": _IT_ID,
+        "clock_id": _U32,
+        "si_signo": _U32,
+        "it_sigev_notify": st.sampled_from([0, 1, 2, 4, 5]),
+        "sival_ptr": st.integers(0, 2**64 - 1),
+        "overrun": _U32,
+        "isec": st.integers(0, 10**6),
+        "insec": st.integers(0, 10**9 - 1),
+        "vsec": st.integers(0, 10**6),
+        "vnsec": st.integers(0, 10**9 - 1),
+    },
+    optional={"notify_thread_id": st.integers(0, 2**31 - 1)},
+)
+_SOUND_CORE_JSON = st.fixed_dictionaries(
+    {
+        "magic": st.just("CORE"),
+        "entries": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "mtype": st.sampled_from(["X86_64", "AARCH64"]),
+                    "tc": st.fixed_dictionaries(
+                        {
+                            "task_state": st.just("Alive"),
+                            "comm": st.text(max_size=6),
+                            "timers": st.fixed_dictionaries(
+                                {"posix": st.lists(_SOUND_POSIX, min_size=1, max_size=4)}
+                            ),
+                        }
+                    ),
+                }
+            ),
+            min_size=1,
+            max_size=1,
+        ),
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def scratch() -> Iterator[Path]:
     with fuzz_dir() as path:
@@ -229,15 +276,45 @@ def fuzz_dir() -> Any:
     return scratch_dir(on_disk=False)
 
 
+# A CRIU import (images or crit JSON) that was accepted, as `inspect` and `restore` go on to use it.
+_PROBLEM_PATH = re.compile(r"processes\[(\d+)\]\.(?:pid|timers\[(\d+)\]\.([a-z_.]+))")
+# What the CRIU decoders range-check themselves: validate() never has to flag these.
+_DECODER_CHECKED = {"sigval", "values.remaining_ns", "values.interval_ns"}
+
+
+def _check_import(snap: Snapshot) -> None:
+    """Each problem validate() finds names a process or timer that is there, never a field the
+    decoder already checked; and the planner refuses a process exactly when validate() flags one
+    of its timer IDs (out of range or twice), which `inspect` reports and `restore` cannot do."""
+    problems = snapshot.validate(snap)
+    flagged = set()
+    for problem in problems:
+        where = _PROBLEM_PATH.fullmatch(problem.path)
+        assert where is not None and problem.message, problem
+        index = int(where[1])
+        assert index < len(snap.processes), problem
+        if where[2] is not None:
+            assert int(where[2]) < len(snap.processes[index].timers), problem
+            assert where[3] not in _DECODER_CHECKED, problem
+            if where[3] == "id":
+                flagged.add(index)
+    for index, proc in enumerate(snap.processes):
+        try:
+            build_plan(proc)
+        except PlanError as exc:
+            assert index in flagged, f"planner refused what validate() passed: {exc}"
+        else:
+            assert index not in flagged, f"planner took timer IDs validate() flags: {problems}"
+
+
 @HYPOTHESIS
-@given(_CORE_JSON)
+@given(st.one_of(_CORE_JSON, _SOUND_CORE_JSON))
 def test_crit_json_of_any_shape(scratch: Path, doc: dict[str, Any]) -> None:
     path = scratch / "core-77.crit.json"
     path.write_text(json.dumps(doc))
     snap = _refused(fuzz.CritJsonTarget.error, str(path), lambda: sources.open_source(path))
     if snap is not None:
-        snapshot.validate(snap)
-        fuzz.plan_each(snap)
+        _check_import(snap)
 
 
 _VARINT = st.integers(0, 2**64 - 1)
@@ -247,11 +324,13 @@ _VARINT = st.integers(0, 2**64 - 1)
 def _core_image(draw: st.DrawFn) -> bytes:
     """A core image built field by field; each field may be missing, repeated or mistyped."""
 
+    sound = draw(st.booleans())  # each field once, of its type: accepted, values anywhere
+
     def fields(spec: dict[int, Any]) -> list[fuzz.Field]:
         out: list[fuzz.Field] = []
         for num, value in spec.items():
-            for _ in range(draw(st.sampled_from([1, 1, 1, 0, 2]))):
-                if draw(st.integers(0, 9)) == 0:
+            for _ in range(1 if sound else draw(st.sampled_from([1, 1, 1, 0, 2]))):
+                if not sound and draw(st.integers(0, 9)) == 0:
                     out.append((num, 2, draw(st.binary(max_size=6))))  # the wrong wire type
                 elif isinstance(value, bytes):
                     out.append((num, 2, value))
@@ -259,12 +338,20 @@ def _core_image(draw: st.DrawFn) -> bytes:
                     out.append((num, 0, draw(value)))
         return out
 
+    # it_id, clock_id, si_signo, it_sigev_notify, sival_ptr, overrun, isec, insec, vsec, vnsec,
+    # notify_thread_id; a sound image keeps the nanoseconds below a second and times in range.
+    sound_timer = {2: _U32, 3: _U32, 4: st.sampled_from([0, 1, 2, 4, 5])}
+    sound_timer |= {1: _IT_ID, 5: _VARINT, 6: _U32}
+    sound_timer |= {7: st.integers(0, 10**6), 8: st.integers(0, 10**9 - 1)}
+    sound_timer |= {9: st.integers(0, 10**6), 10: st.integers(0, 10**9 - 1), 11: _U32}
+    spec = sound_timer if sound else dict.fromkeys(range(1, 12), _VARINT)
     posix = [
-        fuzz.pb_bytes(fields(dict.fromkeys(range(1, 12), _VARINT)))
-        for _ in range(draw(st.integers(0, 3)))
+        fuzz.pb_bytes(fields(dict(sorted(spec.items()))))
+        for _ in range(draw(st.integers(1 if sound else 0, 3)))
     ]
     timers = fuzz.pb_bytes([(4, 2, p) for p in posix])
-    tc = fuzz.pb_bytes(fields({1: st.integers(0, 7), 6: draw(st.binary(max_size=8)), 7: timers}))
+    comm = b"w" if sound else draw(st.binary(max_size=8))
+    tc = fuzz.pb_bytes(fields({1: st.integers(0, 7), 6: comm, 7: timers}))
     core = fuzz.pb_bytes(fields({1: st.integers(0, 9), 3: tc}))
     return struct.pack("<II", criu.IMG_COMMON_MAGIC, criu.CORE_MAGIC) + fuzz.image_bytes(
         b"", [core]
@@ -284,8 +371,7 @@ def test_core_images_of_any_fields(scratch: Path, core: bytes) -> None:
         fuzz.CriuImagesTarget.error, str(directory), lambda: sources.open_source(directory)
     )
     if snap is not None:
-        snapshot.validate(snap)
-        fuzz.plan_each(snap)
+        _check_import(snap)
 
 
 _NUMBER = st.one_of(
