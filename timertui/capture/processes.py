@@ -173,7 +173,13 @@ def _container_of(pid: int, root: str) -> tuple[Container | None, int | None]:
     """The process's container (cached per cgroup text: containers.ContainerNames) and its pid
     in its own pid namespace when that differs. Only a container's process is likely to have a
     pid namespace of its own: status is read for those alone."""
-    container = _containers.of_cgroup(_read(f"{root}/cgroup"))
+    # A kernel without cgroups has no such file; a process that vanished meanwhile is left out
+    # by the next sweep.
+    try:
+        cgroup = _read(f"{root}/cgroup")
+    except _Vanished:
+        return None, None
+    container = _containers.of_cgroup(cgroup)
     if container is None:
         return None, None
     ns_pid = parse_nspid(_read(f"{root}/status"))
