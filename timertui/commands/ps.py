@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from timertui.commands.hosts import add_host_argument
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser("ps", help="list processes with POSIX timers")
@@ -22,6 +24,7 @@ def register(sub: Any) -> None:
         help="only processes of this container (name, pod, or id prefix)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_host_argument(p)
     p.set_defaults(func=run)
 
 
@@ -30,7 +33,13 @@ def run(args: argparse.Namespace) -> int:
     from timertui.capture import describe, processes
     from timertui.commands.output import print_json, print_table
 
-    procs = processes.scan(include_all=args.all, include_unreadable=True)  # as the app lists
+    if args.host is not None:
+        from timertui.commands.hosts import remote
+
+        with remote(args) as there:
+            procs = there.scan(include_all=args.all, include_unreadable=True)
+    else:
+        procs = processes.scan(include_all=args.all, include_unreadable=True)  # as the app lists
     if args.container is not None:
         procs = [
             p for p in procs if p.container is not None and _named(p.container, args.container)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from timertui.commands.hosts import add_host_argument
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser("show", help="show one process's POSIX timers, decoded")
@@ -15,6 +17,7 @@ def register(sub: Any) -> None:
         help="also read each timer's remaining time, interval and overrun (ptrace injection)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_host_argument(p)
     p.set_defaults(func=run)
 
 
@@ -24,8 +27,18 @@ def run(args: argparse.Namespace) -> int:
     from timertui.commands import output
     from timertui.model import Access
 
-    proc = processes.read_process(args.pid)
     refused = None
+    if args.host is not None:
+        from timertui.commands.hosts import remote
+
+        with remote(args) as there:
+            proc = there.read_process(args.pid)
+        if proc.access is Access.GONE:
+            raise processes.NoSuchProcess(
+                f"{there.label}: process {args.pid} exited while it was being read"
+            )
+    else:
+        proc = processes.read_process(args.pid)
     if args.deep:
         from timertui.capture.inject import attach_values
 
@@ -36,11 +49,15 @@ def run(args: argparse.Namespace) -> int:
     unreadable = proc.access is not Access.OK
     if args.json:
         view = describe.process_view(proc)
+        if args.host is not None:
+            view["host"] = there.label
         view["gaps"] = output.gap_view(report)
         if args.deep:
             view["deep"] = {"refused": refused}
         output.print_json(view)
         return 1 if refused or unreadable else 0
+    if args.host is not None:
+        print(f"host {there.label}")
     print(output.process_header(proc))
     if proc.timers:
         print(output.timers_table(proc.timers))

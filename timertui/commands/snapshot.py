@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from timertui.commands.hosts import add_host_argument
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -26,6 +28,7 @@ def register(sub: Any) -> None:
         help="also save each timer's remaining time, interval and overrun (ptrace injection)",
     )
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
+    add_host_argument(p)
     p.set_defaults(func=run)
 
 
@@ -36,7 +39,16 @@ def run(args: argparse.Namespace) -> int:
     from timertui.model import Access, Snapshot
     from timertui.words import counted
 
-    procs = tuple(processes.read_process(pid) for pid in dict.fromkeys(args.pids))
+    if args.host is not None:
+        from timertui.commands.hosts import remote
+
+        with remote(args) as there:
+            snap = there.snapshot(args.pids)
+        procs = snap.processes
+        where = f" on {there.label}"
+    else:
+        procs = tuple(processes.read_process(pid) for pid in dict.fromkeys(args.pids))
+        where = ""
     refusals: dict[int, str] = {}
     if args.deep:
         from timertui.capture.inject import attach_values
@@ -51,9 +63,10 @@ def run(args: argparse.Namespace) -> int:
     for p in procs:
         # One that exited on the way is not saved half-read: nothing is written.
         if p.access is Access.GONE or (p.pid in refusals and processes.exited(p.pid)):
-            raise processes.exited_meanwhile(p.pid)
+            raise processes.NoSuchProcess(f"process {p.pid}{where} exited while it was being read")
     unreadable = [p for p in procs if p.access is not Access.OK]
-    snap = Snapshot(host=host.host_facts(), times=host.capture_times(), processes=procs)
+    if args.host is None:
+        snap = Snapshot(host=host.host_facts(), times=host.capture_times(), processes=procs)
     path = args.output or str(_default_path(procs))
     snapshot.save(snap, path)
     timers = sum(len(p.timers) for p in procs)
@@ -71,10 +84,11 @@ def run(args: argparse.Namespace) -> int:
                     for p in procs
                 ],
                 "timers": timers,
+                "source": snap.source,
             }
         )
     else:
-        print(f"wrote {path}: {counted(len(procs), 'process')}, {counted(timers, 'timer')}")
+        print(f"wrote {path}: {counted(len(procs), 'process')}, {counted(timers, 'timer')}{where}")
         for p in unreadable:
             print(f"  pid {p.pid}: {p.access.value} (saved without timers)")
         for pid, reason in refusals.items():

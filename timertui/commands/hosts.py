@@ -1,0 +1,34 @@
+"""`--host [USER@]HOST[:PORT]`: a command's processes read on another host over ssh
+(timertui.remote), where only python3 is needed."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from timertui.remote.reading import RemoteHost
+
+
+def add_host_argument(p: Any) -> None:
+    p.add_argument(
+        "--host",
+        metavar="[USER@]HOST[:PORT]",
+        help="read the processes on this host over ssh (the user's ssh config, keys and agent;"
+        " the remote needs python3 3.9+ only)",
+    )
+
+
+def remote(args: argparse.Namespace) -> RemoteHost:
+    """The host --host names, not yet connected (use it in a with block); one line (exit 2)
+    for a bad host string, and for --deep, which needs timertui installed there."""
+    from timertui.remote.reading import RemoteHost
+    from timertui.remote.ssh import RemoteError, parse_target
+
+    target = parse_target(args.host)
+    if getattr(args, "deep", False):
+        raise RemoteError(
+            f"{target.label}: --deep reads timer values by ptrace on the host itself: run "
+            "timertui there (pip install timertui), not through --host"
+        )
+    return RemoteHost(target)

@@ -1,0 +1,91 @@
+"""The agent's loop: one request frame in, one reply frame out, until the connection closes.
+
+Started by the bootstrap (timertui.remote.ssh) with the zipapp on sys.path. A request is a map
+with "op"; the reply is {"ok": VALUE} or {"error": LINE, "kind": WORD}. End of input (the
+connection closed, sshd gone) ends the agent; so does a write to a closed connection.
+Python 3.9, standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, BinaryIO
+
+from . import proc, wire
+
+VERSION = 1
+
+
+def _read_exact(stream: BinaryIO, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = stream.read(size)
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_request(stream: BinaryIO) -> Any:
+    (size,) = wire.HEADER.unpack(_read_exact(stream, wire.HEADER.size))
+    if size > wire.MAX_FRAME:
+        raise wire.WireError(f"a frame of {size} bytes")
+    return wire.unpackb(_read_exact(stream, size))
+
+
+def answer(request: Any) -> dict[str, Any]:
+    if not isinstance(request, dict):
+        return {"error": "a request must be a map", "kind": "bad-request"}
+    op = request.get("op")
+    if op == "hello":
+        return {
+            "ok": {
+                "agent": VERSION,
+                "python": "{}.{}.{}".format(*sys.version_info[:3]),
+                "pid": os.getpid(),
+            }
+        }
+    if op == "host":
+        return {
+            "ok": {
+                "host": proc.host_facts(bool(request.get("probe", True))),
+                "times": proc.capture_times(),
+            }
+        }
+    if op == "times":
+        return {"ok": proc.capture_times()}
+    if op == "scan":
+        return {"ok": proc.scan(bool(request.get("all")), bool(request.get("unreadable")))}
+    if op == "process":
+        pid = request.get("pid")
+        if type(pid) is not int or pid <= 0:
+            return {"error": "pid must be a positive integer", "kind": "bad-request"}
+        return {"ok": proc.read_process(pid)}
+    return {"error": f"unknown request {op!r}", "kind": "bad-request"}
+
+
+def main() -> None:
+    stdin = sys.stdin.buffer
+    stdout = sys.stdout.buffer
+    stdout.write("TTAGENT-READY {} {}.{}.{}\n".format(VERSION, *sys.version_info[:3]).encode())
+    stdout.flush()
+    while True:
+        try:
+            request = read_request(stdin)
+        except EOFError:
+            return
+        except wire.WireError as exc:
+            stdout.write(wire.frame({"error": f"bad frame: {exc}", "kind": "bad-request"}))
+            stdout.flush()
+            return
+        try:
+            reply = answer(request)
+        except Exception as exc:  # every failure is a reply, never a traceback
+            reply = {"error": f"{type(exc).__name__}: {exc}", "kind": "failed"}
+        try:
+            stdout.write(wire.frame(reply))
+            stdout.flush()
+        except BrokenPipeError:
+            return

@@ -1,0 +1,158 @@
+"""A remote host read through its agent: the same records the local capture layer gives
+(ProcessTimers, HostFacts, CaptureTimes, Snapshot), built here from the agent's rows.
+
+Timer listings arrive as the kernel's text and go through proc_timers.parse_timers, so a
+remote listing is checked as strictly as a local one. Containers are named from the cgroup path
+alone (runtime and id: their names live in the remote runtime's files, which stay there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from timertui.capture.containers import parse_cgroup
+from timertui.capture.proc_timers import parse_timers
+from timertui.capture.processes import _STATUS, NoSuchProcess
+from timertui.model import Access, CaptureTimes, HostFacts, ProcessTimers, Snapshot
+from timertui.remote.agent import proc as row_fields
+from timertui.remote.ssh import Connection, RemoteError, Target, parse_target
+
+_ACCESS = {a.value: a for a in Access}
+_ROW_TYPES: tuple[type | tuple[type, ...], ...] = (
+    int,
+    int,
+    str,
+    str,
+    int,
+    str,
+    list,
+    list,
+    str,
+    (bytes, type(None)),
+    bool,
+)
+
+
+class RemoteHost:
+    """Processes and facts of one remote host over one kept connection."""
+
+    def __init__(self, target: Target | str, **options: Any) -> None:
+        self.target = parse_target(target) if isinstance(target, str) else target
+        self.connection = Connection(self.target, **options)
+
+    def __enter__(self) -> RemoteHost:
+        self.connection.open()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.connection.close()
+
+    @property
+    def label(self) -> str:
+        return self.target.label
+
+    @property
+    def source(self) -> str:
+        """What a snapshot taken here records as its source."""
+        return f"ssh:{self.label}"
+
+    def scan(
+        self, include_all: bool = False, *, include_unreadable: bool = False
+    ) -> list[ProcessTimers]:
+        rows = self.connection.request("scan", all=include_all, unreadable=include_unreadable)
+        return [self._process(row) for row in self._list(rows)]
+
+    def read_process(self, pid: int) -> ProcessTimers:
+        """As processes.read_process, there; NoSuchProcess names the host."""
+        row = self.connection.request("process", pid=pid)
+        if row is None:
+            raise NoSuchProcess(f"{self.label}: no such process: {pid}")
+        if isinstance(row, list) and len(row) == 2 and row[0] == "thread":
+            raise NoSuchProcess(
+                f"{self.label}: no such process: {pid} (it is a thread of process {row[1]})"
+            )
+        proc = self._process(row)
+        limits: Any = row[row_fields.SIGPENDING] if len(row) > row_fields.SIGPENDING else None
+        if proc.access is Access.GONE or not _ints(limits, 2):
+            return proc
+        return _replace_sigpending(proc, (limits[0], limits[1]))
+
+    def host_facts(self, probe: bool = True) -> tuple[HostFacts, CaptureTimes]:
+        reply = self.connection.request("host", probe=probe)
+        try:
+            host, times = reply["host"], reply["times"]
+            return HostFacts(**host), CaptureTimes(**times)
+        except (KeyError, TypeError) as exc:
+            raise self._malformed(f"host facts ({exc})") from None
+
+    def capture_times(self) -> CaptureTimes:
+        try:
+            return CaptureTimes(**self.connection.request("times"))
+        except TypeError as exc:
+            raise self._malformed(f"capture times ({exc})") from None
+
+    def snapshot(self, pids: Iterable[int]) -> Snapshot:
+        """The processes read there now, with the host's facts, recording where it came from."""
+        procs = tuple(self.read_process(pid) for pid in dict.fromkeys(pids))
+        host, times = self.host_facts()
+        return Snapshot(host=host, times=times, processes=procs, source=self.source)
+
+    # -- rows ------------------------------------------------------------------------------
+
+    def _list(self, value: Any) -> Sequence[Any]:
+        if not isinstance(value, list):
+            raise self._malformed("a process list")
+        return value
+
+    def _malformed(self, what: str) -> RemoteError:
+        return RemoteError(f"{self.label}: the agent's reply is malformed: {what}")
+
+    def _process(self, row: Any) -> ProcessTimers:
+        f = row_fields
+        if not (
+            isinstance(row, list)
+            and len(row) >= len(_ROW_TYPES) + 2
+            and all(isinstance(v, t) for v, t in zip(row, _ROW_TYPES, strict=False))
+            and row[f.ACCESS] in _ACCESS
+            and all(isinstance(a, str) for a in row[f.CMDLINE])
+            and _ints(row[f.TIDS], len(row[f.TIDS]))
+        ):
+            raise self._malformed(f"a process row {str(row)[:80]}")
+        pid, access, text = row[f.PID], _ACCESS[row[f.ACCESS]], row[f.TIMERS]
+        timers: tuple[Any, ...] = ()
+        if access is Access.OK and text:
+            listed = parse_timers(
+                text.decode("latin-1"),
+                f"{self.label}:/proc/{pid}/timers",
+                skip_repeats=not row[f.WHOLE],
+            )
+            timers = tuple(sorted(listed, key=lambda t: t.id))
+        cgroup = row[f.CGROUP]
+        container = parse_cgroup(cgroup) if isinstance(cgroup, bytes) else None
+        ns_pid = row[f.NSPID] if container is not None else None
+        return ProcessTimers(
+            pid,
+            row[f.PPID],
+            row[f.COMM],
+            tuple(row[f.CMDLINE]),
+            row[f.UID],
+            row[f.USER],
+            str(_STATUS.get(row[f.STATE]) or row[f.STATE]),
+            tuple(row[f.TIDS]),
+            timers,
+            access,
+            None,
+            container,
+            ns_pid if isinstance(ns_pid, int) and ns_pid != pid else None,
+        )
+
+
+def _ints(value: Any, count: int) -> bool:
+    return isinstance(value, list) and len(value) == count and all(type(v) is int for v in value)
+
+
+def _replace_sigpending(proc: ProcessTimers, limits: tuple[int, int]) -> ProcessTimers:
+    import dataclasses
+
+    return dataclasses.replace(proc, sigpending=limits)
