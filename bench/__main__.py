@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ("sweep", "snapshot", "archive", "capture", "restore", "simulator", "app")
+BENCHES = ("sweep", "snapshot", "archive", "capture", "restore", "simulator", "app", "remote")
 
 
 def main() -> None:
