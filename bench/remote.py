@@ -8,11 +8,9 @@ goal <= 2x.
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,12 +28,7 @@ REMOTE_PYTHON = "/usr/bin/python3"
 
 
 def _median_s(fn: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return sweep.median_ms(fn, runs) / 1e3
 
 
 def _run(argv: list[str], env: dict[str, str]) -> None:
