@@ -24,6 +24,17 @@ COLUMNS: tuple[Column, ...] = (
     Column("walk", "WALK COST", 13, "right"),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+# Shown before COMMAND once a listed process is in a container (a host without any keeps the
+# columns above): the name, or the pod and name for Kubernetes'.
+CONTAINER_COLUMN = Column("container", "CONTAINER", 16)
+
+
+def columns_for(contained: bool) -> tuple[Column, ...]:
+    """The table's columns, with CONTAINER when some process is in a container."""
+    if not contained:
+        return COLUMNS
+    at = COLUMN_KEYS.index("command")
+    return (*COLUMNS[:at], CONTAINER_COLUMN, *COLUMNS[at:])
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,9 @@ class ProcessRow:
     gaps: int | None
     walk: int | None
     access: Access
+    container: str = ""  # the CONTAINER column's text
+    # What a filter word may match of the container: name, Kubernetes name, pod, id.
+    container_names: tuple[str, ...] = ()
 
     def value(self, column: str) -> Any:
         return getattr(self, column)
@@ -76,7 +90,16 @@ def process_row(process: ProcessTimers) -> ProcessRow:
         gaps=len(report.gaps) if report else None,
         walk=report.walk.creates if report else None,
         access=process.access,
+        container="" if process.container is None else process.container.label,
+        container_names=_container_names(process),
     )
+
+
+def _container_names(process: ProcessTimers) -> tuple[str, ...]:
+    c = process.container
+    if c is None:
+        return ()
+    return tuple(n.casefold() for n in (c.name, c.k8s_name, c.pod, c.id) if n)
 
 
 def sort_key(column: str, reverse: bool = False) -> Callable[[ProcessRow], tuple[Any, ...]]:
@@ -103,13 +126,15 @@ class Term:
             or self.text in row.comm.casefold()
             or self.text in row.command.casefold()
             or self.text in row.user.casefold()
+            or any(self.text in name for name in row.container_names)
         )
         return hit != self.negate
 
 
 @dataclass(frozen=True)
 class RowFilter:
-    """Words that must all match (name, pid or user); a word starting with `!` must not."""
+    """Words that must all match (name, pid, user or container); a word starting with `!` must
+    not."""
 
     terms: tuple[Term, ...] = ()
 

@@ -15,10 +15,11 @@ from textual.message import Message
 from timertui.model import Access, ProcessTimers
 from timertui.tui import look
 from timertui.tui.columns import Column
-from timertui.tui.rows import COLUMNS, ProcessRow, RowFilter, process_row, sort_key
+from timertui.tui.rows import ProcessRow, RowFilter, columns_for, process_row, sort_key
 from timertui.tui.widgets.virtual_table import VirtualTable
 
 _MARK = "mark"
+_MARK_COLUMN = Column(_MARK, " ", 1)
 _ACCESS_STYLE = {
     Access.OK: "",
     Access.NO_ACCESS: "proc--noaccess",
@@ -52,7 +53,8 @@ class ProcessTable(VirtualTable):
             self.pid = pid
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__((Column(_MARK, " ", 1), *COLUMNS), id=id)
+        super().__init__((_MARK_COLUMN, *columns_for(False)), id=id)
+        self.contained = False  # some process is in a container: the CONTAINER column is shown
         self.processes: dict[int, ProcessTimers] = {}
         self.marked: set[int] = set()
         self.row_filter = RowFilter()
@@ -82,6 +84,12 @@ class ProcessTable(VirtualTable):
                 self._rows[pid] = process_row(proc)
                 touched.add(pid)
             self.processes[pid] = proc
+        contained = any(p.container is not None for p in self.processes.values())
+        if contained != self.contained:
+            self.contained = contained
+            self.set_columns((_MARK_COLUMN, *columns_for(contained)))
+            self._label_sort()
+            self.refresh_all_rows()
         self._sync(touched)
 
     def _forget(self, pid: int) -> None:
@@ -105,7 +113,7 @@ class ProcessTable(VirtualTable):
     def step_sort(self, step: int) -> None:
         """Move the sort to the column left (-1) or right (+1) of the current one, like htop's
         `<` and `>`."""
-        keys = [c.key for c in COLUMNS]
+        keys = [c.key for c in columns_for(self.contained)]
         index = (keys.index(self.sort_column) + step) % len(keys)
         self.sort_by(keys[index], self.sort_reverse)
 
@@ -142,7 +150,7 @@ class ProcessTable(VirtualTable):
     # -- rendering --------------------------------------------------------------------------
 
     def _label_sort(self) -> None:
-        for column in COLUMNS:
+        for column in columns_for(self.contained):
             # The arrow's room is always kept, so a sort change never resizes the column.
             arrow = " "
             if column.key == self.sort_column:
@@ -161,17 +169,19 @@ class ProcessTable(VirtualTable):
         else:
             timers = look.count(row.timers)
         walk_style = base + self._style("proc--walk") if row.walk and not shown.gone else base
-        return (
-            Text(mark, style=base + self._style("proc--marked") if shown.marked else base),
-            Text(str(row.pid), style=base),
-            Text(row.user, style=base),
-            Text(row.command, style=base),
-            Text(str(row.threads), style=base),
-            Text(timers, style=base),
-            Text(look.count(row.highest), style=base),
-            Text(look.count(row.gaps), style=base),
-            Text(look.count(row.walk), style=walk_style),
-        )
+        cells = {
+            _MARK: Text(mark, style=base + self._style("proc--marked") if shown.marked else base),
+            "pid": Text(str(row.pid), style=base),
+            "user": Text(row.user, style=base),
+            "container": Text(row.container, style=base),
+            "command": Text(row.command, style=base),
+            "threads": Text(str(row.threads), style=base),
+            "timers": Text(timers, style=base),
+            "highest": Text(look.count(row.highest), style=base),
+            "gaps": Text(look.count(row.gaps), style=base),
+            "walk": Text(look.count(row.walk), style=walk_style),
+        }
+        return [cells[_MARK], *(cells[c.key] for c in columns_for(self.contained))]
 
     def _sync(self, touched: Iterable[int] | None = None, resort: bool = False) -> None:
         """Bring the shown rows up to date: those `touched` (None: every row) are checked against
