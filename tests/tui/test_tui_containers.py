@@ -17,13 +17,11 @@ POD = Container("cri-o", "9a7e" * 16, name="k8s_app", pod="shop", k8s_name="cart
 
 
 def contained_source() -> FrozenSource:
-    processes = []
-    for p in scene_processes():
-        if p.pid == DEMO_PID:
-            p = replace(p, container=WEB, ns_pid=1)
-        elif p.pid == 812:
-            p = replace(p, container=POD)
-        processes.append(p)
+    containers = {DEMO_PID: WEB, 812: POD}
+    processes = [
+        replace(p, container=containers[p.pid]) if p.pid in containers else p
+        for p in scene_processes()
+    ]
     return FrozenSource(snapshot_of(processes), "containers.ttsnap")
 
 
@@ -35,10 +33,9 @@ def cells(table: ProcessTable, pid: int) -> dict[str, str]:
 async def test_the_container_column_comes_with_a_container(
     make_app: MakeApp, run_app: RunApp
 ) -> None:
-    app = make_app(contained_source())
-    async with run_app(app) as pilot:
+    async with run_app(make_app(contained_source())) as pilot:
         await settle(pilot)
-        table = app.screen.query_one(ProcessTable)
+        table = pilot.app.screen.query_one(ProcessTable)
         labels = [c.label for c in table._columns]
         assert labels.index("CONTAINER") == labels.index("COMMAND") - 1
         assert cells(table, DEMO_PID)["container"] == "web"
@@ -59,12 +56,11 @@ async def test_a_host_without_containers_keeps_its_columns(
 async def test_filter_finds_processes_by_container_and_pod(
     make_app: MakeApp, run_app: RunApp
 ) -> None:
-    app = make_app(contained_source())
-    async with run_app(app) as pilot:
+    async with run_app(make_app(contained_source())) as pilot:
         await settle(pilot)
-        table = app.screen.query_one(ProcessTable)
         await pilot.press("slash", *"shop", "enter")
         await settle(pilot)
+        table = pilot.app.screen.query_one(ProcessTable)
         assert [int(k) for k in table.keys] == [812]
         await pilot.press("slash", *(["backspace"] * 4), *"web", "enter")
         await settle(pilot)
