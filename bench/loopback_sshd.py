@@ -124,13 +124,19 @@ class LoopbackSshd:
         wrapper = self.bin / "ssh"
         wrapper.write_text(f'#!/bin/sh\nexec {SSH} -F {self.config} "$@"\n')
         wrapper.chmod(0o755)
+        return self.restart()
+
+    def restart(self) -> LoopbackSshd:
+        """Start sshd (again, after kill(): the same port, keys and config)."""
+        r = self.root
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
-        self.process = subprocess.Popen(
-            [SSHD, "-D", "-e", "-f", str(r / "sshd_config")],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=(r / "sshd.log").open("wb"),
-        )
+        with (r / "sshd.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [SSHD, "-D", "-e", "-f", str(r / "sshd_config")],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -147,10 +153,12 @@ class LoopbackSshd:
 
     def sessions(self) -> list[psutil.Process]:
         """The per-connection sshd processes (and below them the remote commands)."""
-        if self.process is None:
-            return []
+        return [] if self.process is None else self.sessions_of(self.process.pid)
+
+    @staticmethod
+    def sessions_of(pid: int) -> list[psutil.Process]:
         try:
-            return psutil.Process(self.process.pid).children(recursive=True)
+            return list(psutil.Process(pid).children(recursive=True))
         except psutil.NoSuchProcess:
             return []
 
@@ -160,6 +168,7 @@ class LoopbackSshd:
         if self.process is not None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
+            self.process.wait()
         for proc in doomed:
             if proc.name().startswith("sshd"):
                 with contextlib.suppress(psutil.Error):
@@ -169,8 +178,9 @@ class LoopbackSshd:
         process, self.process = self.process, None
         if process is None:
             return
-        doomed = psutil.Process(process.pid).children(recursive=True)
-        process.kill()
+        doomed = self.sessions_of(process.pid)
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
         process.wait()
         for proc in doomed:
             with contextlib.suppress(psutil.Error):

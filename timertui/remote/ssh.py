@@ -218,6 +218,13 @@ class Connection:
         return [*argv, "--", t.host, command]
 
     def open(self) -> None:
+        """Connect (again, after close() or a lost connection): ssh, the agent, READY."""
+        self.close()
+        self._buffer = bytearray()
+        self._stderr = collections.deque(maxlen=40)
+        self._stderr_done = threading.Event()
+        self.remote_python = ""
+        self.sent_agent = False
         zipped = agent_zip()
         digest = hashlib.sha256(zipped).hexdigest()
         try:
@@ -230,7 +237,11 @@ class Connection:
             )
         except OSError as exc:
             raise self._error(f"cannot run {self.ssh}: {exc.strerror or exc}") from None
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        threading.Thread(
+            target=self._drain_stderr,
+            args=(self._proc, self._stderr, self._stderr_done),
+            daemon=True,
+        ).start()
         deadline = time.monotonic() + self.start_timeout
         try:
             while True:
@@ -298,18 +309,20 @@ class Connection:
 
     # -- the stream ------------------------------------------------------------------------
 
-    def _drain_stderr(self) -> None:
-        proc = self._proc
-        assert proc is not None and proc.stderr is not None
+    @staticmethod
+    def _drain_stderr(
+        proc: subprocess.Popen[bytes], lines: collections.deque[str], done: threading.Event
+    ) -> None:
+        assert proc.stderr is not None
         try:
             for raw in proc.stderr:
                 text = raw.decode("utf-8", "replace").strip()
                 if text:
-                    self._stderr.append(text)
+                    lines.append(text)
         except (OSError, ValueError):
             pass
         finally:
-            self._stderr_done.set()
+            done.set()
 
     def _write(self, data: bytes) -> None:
         proc = self._proc

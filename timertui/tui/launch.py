@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from timertui.choices import DEMO_IDS
+from timertui.errors import InputError
 
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT)
 
@@ -37,6 +38,11 @@ def add_arguments(parser: Any) -> None:
         help="where snapshots are saved and listed (default: $XDG_DATA_HOME/timertui/snapshots)",
     )
     parser.add_argument(
+        "--host",
+        metavar="[USER@]HOST[:PORT]",
+        help="the processes of another host, over ssh (it needs python3 3.9+ only)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help=f"start the demo workload (timers {', '.join(map(str, DEMO_IDS))} and a zoo) for "
@@ -53,7 +59,14 @@ def run_app(args: argparse.Namespace) -> int:
     from timertui.tui.source import FrozenSource, LiveSource, ProcessSource
 
     source: ProcessSource
-    if args.snapshot:
+    remote = None
+    if args.host is not None:
+        from timertui.tui.remote_source import connect
+
+        if args.snapshot or args.demo:
+            raise InputError("--host reads another host: not with --snapshot or --demo")
+        source = remote = connect(args.host)  # cannot connect: one line, exit 2, no app
+    elif args.snapshot:
         snap = sources.open_source(args.snapshot)  # bad input: one line, exit 2, no app
         source = FrozenSource(snap, Path(args.snapshot).name)
     else:
@@ -69,6 +82,8 @@ def run_app(args: argparse.Namespace) -> int:
             app = on_signal.app = TimerTuiApp(
                 source, snapshot_dir=args.snapshot_dir, focus_pid=focus
             )
+            if remote is not None:
+                remote.attach(app)
             # The restore threads wait on pipes and answer in microseconds; at the default 5 ms
             # a busy event loop keeps them from the interpreter for milliseconds at each turn,
             # which the timing panel would show as the worker's start.
@@ -79,6 +94,8 @@ def run_app(args: argparse.Namespace) -> int:
                 app.close_restorer()  # its worker server, at once rather than at exit
             if workload is not None:
                 demo.stop_workload(workload)
+            if remote is not None:
+                remote.close()
             _end_new_descendants(before)
     return app.return_code or 0
 

@@ -1,0 +1,98 @@
+"""The app on another host (RemoteSource, `timertui --host`) against a throwaway sshd on
+127.0.0.1: the header names the host, the demo workload is listed with its timers, a killed
+sshd is a notification (the last listing stays, the app answers), and the app connects again
+once sshd is back."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from command_line import timertui
+from textual.pilot import Pilot
+
+from bench import loopback_sshd
+from bench.loopback_sshd import LoopbackSshd
+from timertui.demo import read_ready_pid, spawn_workload, stop_workload
+from timertui.tui.app import TimerTuiApp
+from timertui.tui.remote_source import connect
+from timertui.tui.widgets.host_bar import HostBar
+from timertui.tui.widgets.process_table import ProcessTable
+
+pytestmark = [
+    pytest.mark.usefixtures("needs_proc_timers"),
+    pytest.mark.skipif(
+        loopback_sshd.available() is not None, reason=str(loopback_sshd.available())
+    ),
+]
+
+
+async def until(pilot: Pilot[None], done: Callable[[], object], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out waiting for the app"
+        await pilot.pause(0.02)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LoopbackSshd]:
+    with loopback_sshd.running(tmp_path / "sshd") as running:
+        saved = os.environ["PATH"]
+        os.environ["PATH"] = running.env()["PATH"]
+        try:
+            yield running
+        finally:
+            os.environ["PATH"] = saved
+
+
+async def test_app_on_a_remote_host_loses_and_regains_it(
+    server: LoopbackSshd, tmp_path: Path
+) -> None:
+    workload = spawn_workload((0, 1000000), zoo=False)
+    source = connect(server.host)
+    source.retry_s = 0.3
+    try:
+        pid = read_ready_pid(workload)
+        app = TimerTuiApp(source, snapshot_dir=tmp_path, focus_pid=pid, interval=0.2)
+        source.attach(app)
+        async with app.run_test(size=(160, 50)) as pilot:
+            table = app.screen.query_one(ProcessTable)
+            await until(pilot, lambda: table.highlighted_pid == pid)
+            assert [t.id for t in table.processes[pid].timers] == [0, 1000000]
+            bar = app.screen.query_one(HostBar)
+            await until(pilot, lambda: bar.host is not None)
+            assert bar.host is not None and f"ssh {server.host}" in bar.host.hostname
+            server.kill()
+            await until(pilot, lambda: source.lost is not None, timeout=20)
+            await until(
+                pilot, lambda: any("connection lost" in n.message for n in app._notifications)
+            )
+            assert table.highlighted_pid == pid  # the last listing stays
+            await pilot.press("a")  # the keys still answer
+            server.restart()
+            await until(pilot, lambda: source.lost is None, timeout=20)
+            await until(
+                pilot, lambda: any("connected again" in n.message for n in app._notifications)
+            )
+            await until(pilot, lambda: table.row_count > 10)  # `a`: every process, read afresh
+    finally:
+        source.close()
+        stop_workload(workload)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--host", "bad host"], "bad host"),
+        (["--host", f"root@127.0.0.1:{loopback_sshd.free_port()}"], "unreachable"),
+        (["--host", "somewhere", "--demo"], "not with --snapshot or --demo"),
+    ],
+)
+def test_app_refuses_a_host_it_cannot_use_before_starting(args: list[str], words: str) -> None:
+    result = timertui(*args, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], result.stderr
