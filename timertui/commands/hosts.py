@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,7 +18,7 @@ def add_host_argument(p: Any) -> None:
     )
 
 
-def remote(args: argparse.Namespace) -> RemoteHost:
+def remote(args: Any) -> RemoteHost:
     """The host --host names, not yet connected (use it in a with block); one line (exit 2)
     for a bad host string, and for --deep, which needs timertui installed there."""
     from timertui.remote.reading import RemoteHost

@@ -96,6 +96,17 @@ def _options() -> tuple[tuple[str, dict[str, Any]], ...]:
         ),
         ("--pace", {"help": "simulator: instant (default), real or xN (x10, x0.1)"}),
         ("--json", {"action": "store_true", "help": "stream the events as JSON lines"}),
+        (
+            "--host",
+            {
+                "metavar": "[USER@]HOST[:PORT]",
+                "help": "restore natively on this host over ssh, by the timertui installed there",
+            },
+        ),
+        (
+            "--remote-timertui",
+            {"metavar": "PATH", "help": "with --host: timertui there (default: on its PATH)"},
+        ),
     )
 
 
@@ -161,6 +172,13 @@ def run(args: Arguments) -> int:
     from timertui.restore.native import runner as native_backend
 
     try:
+        if args.host is not None:
+            native_backend.discard_prestarted()
+            return _run_remote(args)
+        if args.remote_timertui is not None:
+            from timertui.errors import InputError
+
+            raise InputError("--remote-timertui goes with --host")
         if args.backend == "native" and args.start != "spawn":
             native_backend.prestart()  # if start_early did not: it still overlaps load and plan
         return _run(args, native_backend)
@@ -195,6 +213,61 @@ def _run(args: Arguments, native_backend: ModuleType) -> int:
         plan = build_plan(process, target=target, facts=facts, dead_threads=args.dead_threads)
         ok = _restore(plan, args, extra) and ok
     return 0 if ok else 1
+
+
+def _run_remote(args: Arguments) -> int:
+    """The restore run by timertui on --host, its output shown here as it comes and its exit
+    status ours. The file is checked here first (bad input never travels); a connection lost
+    meanwhile ends the restore there, worker and all, and is one line here (exit 2)."""
+    from pathlib import Path
+
+    from timertui.commands.hosts import remote
+    from timertui.remote.ssh import RemoteError
+    from timertui.sources import open_source
+
+    source = Path(args.source)
+    open_source(args.source)
+    if not source.is_file():
+        raise RemoteError(
+            f"{args.source}: --host sends a snapshot file or checkpoint archive, not a directory"
+            " (take a snapshot of it with inspect, or copy it there)"
+        )
+    argv = []
+    for flag, spec in _options():
+        name = flag[2:].replace("-", "_")
+        value = getattr(args, name)
+        if name in ("host", "remote_timertui") or value is None or value is False:
+            continue
+        if value is True:
+            argv.append(flag)
+        elif value != spec.get("default"):
+            argv += [flag, str(value)]
+    status, started = 0, False
+    with remote(args) as there:
+        try:
+            frames = there.connection.stream(
+                "restore",
+                data=source.read_bytes(),
+                name=source.name,
+                argv=argv,
+                timertui=args.remote_timertui,
+            )
+            for frame in frames:
+                started = True
+                for key, stream in (("out", sys.stdout), ("err", sys.stderr)):
+                    chunk = frame.get(key)
+                    if isinstance(chunk, bytes):
+                        stream.buffer.write(chunk)
+                        stream.flush()
+                result = frame.get("ok")
+                if isinstance(result, dict):
+                    status = int(result.get("status", 1))
+        except RemoteError as exc:
+            if not started:
+                raise
+            raise RemoteError(f"{exc}: the restore there was ended with it") from None
+    # A restore there ended by a signal gives a negative status: a failed restore here.
+    return status if 0 <= status <= 2 else 1
 
 
 def _select(

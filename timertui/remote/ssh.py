@@ -16,6 +16,7 @@ import base64
 import collections
 import hashlib
 import io
+import math
 import os
 import re
 import select
@@ -24,6 +25,7 @@ import subprocess
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -271,21 +273,39 @@ class Connection:
 
     def request(self, op: str, **args: Any) -> Any:
         """The reply's value; RemoteError when the connection fails or the agent refuses."""
+        *_, last = self._exchange(op, args, self.reply_timeout)
+        return last.get("ok")
+
+    def stream(self, op: str, **args: Any) -> Iterator[dict[str, Any]]:
+        """The frames of a request answered by many (a restore's output), the last one (its
+        "ok") included; no deadline between frames (a restore may hold for as long as it is
+        asked to): a dead connection is found by ssh's keep-alives. RemoteError as request()."""
+        return self._exchange(op, args, None)
+
+    def _exchange(
+        self, op: str, args: dict[str, Any], timeout: float | None
+    ) -> Iterator[dict[str, Any]]:
+        """Send the request, yield its frames up to the last (the one with "ok"); a frame with
+        "error" is a RemoteError, and a failed connection is closed."""
         with self._lock:
             if self._proc is None:
                 raise self._error("not connected")
             body = msgpack.packb({"op": op, **args})
             try:
                 self._write(len(body).to_bytes(_HEADER_SIZE, "big") + body)
-                reply = self._frame(time.monotonic() + self.reply_timeout)
+                while True:
+                    frame = self._frame(math.inf if timeout is None else time.monotonic() + timeout)
+                    if not isinstance(frame, dict):
+                        raise self._error("the agent's reply is not a map")
+                    if "error" in frame:
+                        failed = "the agent failed: " if frame.get("kind") == "failed" else ""
+                        raise self._error(f"{failed}{frame['error']}")
+                    yield frame
+                    if "ok" in frame:
+                        return
             except RemoteError:
                 self.close()
                 raise
-        if not isinstance(reply, dict):
-            raise self._error("the agent's reply is not a map")
-        if "error" in reply:
-            raise self._error(f"the agent: {reply['error']}")
-        return reply.get("ok")
 
     def close(self) -> None:
         """Close our end (the agent sees end of input and exits, and so does ssh); ssh is
@@ -338,8 +358,8 @@ class Connection:
         proc = self._proc
         assert proc is not None and proc.stdout is not None
         fd = proc.stdout.fileno()
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
+        left = None if deadline == math.inf else deadline - time.monotonic()
+        if (left is not None and left <= 0) or not select.select([fd], [], [], left)[0]:
             proc.send_signal(signal.SIGKILL)
             waited = self.reply_timeout if self.remote_python else self.start_timeout
             raise self._error(f"no answer within {waited:g} s")

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any, BinaryIO
 
-from . import proc, wire
+from . import proc, run, wire
 
 VERSION = 1
 
@@ -66,6 +66,11 @@ def answer(request: Any) -> dict[str, Any]:
     return {"error": f"unknown request {op!r}", "kind": "bad-request"}
 
 
+def _send(stdout: BinaryIO, value: Any) -> None:
+    stdout.write(wire.frame(value))
+    stdout.flush()
+
+
 def main() -> None:
     stdin = sys.stdin.buffer
     stdout = sys.stdout.buffer
@@ -81,7 +86,12 @@ def main() -> None:
             stdout.flush()
             return
         try:
-            reply = answer(request)
+            if isinstance(request, dict) and request.get("op") == "restore":
+                reply = run.restore(request, lambda value: _send(stdout, value), stdin)
+                if reply is None:  # the connection closed during the restore
+                    return
+            else:
+                reply = answer(request)
         except Exception as exc:  # every failure is a reply, never a traceback
             reply = {"error": f"{type(exc).__name__}: {exc}", "kind": "failed"}
         try:
