@@ -88,9 +88,7 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
 
     def close_restorer(self) -> None:
         """End what the restorer keeps running between restores (the worker server)."""
-        close = getattr(self.restorer, "close", None)
-        if close is not None:
-            close()
+        self.restorer.close()
 
     def deep_unavailable(self) -> str | None:
         """Why the snapshot dialog cannot offer deep capture, or None when it can."""

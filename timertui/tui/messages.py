@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -11,6 +11,9 @@ from textual.worker import get_current_worker
 from timertui.model import HostFacts, ProcessTimers
 from timertui.restore.events import Error, Event, Progress
 from timertui.tui.widgets.timers_table import LiveValues
+
+if TYPE_CHECKING:
+    from timertui.tui.restorer import RunStream
 
 
 class HostRead(Message):
@@ -58,7 +61,7 @@ class RestoreEvent(Message):
         )
 
 
-def pump(node: MessagePump, run: str, stream: Iterator[Event]) -> None:
+def pump(node: MessagePump, run: str, stream: RunStream) -> None:
     """Post every event of `stream` to `node`; runs in a thread worker. When the worker is
     cancelled the stream is closed (which stops the restore), and if the backend did not say so
     itself the run ends with an Error `cancelled`."""
@@ -70,9 +73,11 @@ def pump(node: MessagePump, run: str, stream: Iterator[Event]) -> None:
             if worker.is_cancelled:
                 break
     finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
+        stream.close()
     if worker.is_cancelled and not isinstance(last, Error):
-        t_ns = last.t_ns if last is not None else 0
-        node.post_message(RestoreEvent(run, Error(t_ns, "cancelled", "restore cancelled")))
+        cancelled(node, run, last.t_ns if last is not None else 0)
+
+
+def cancelled(node: MessagePump, run: str, t_ns: int = 0) -> None:
+    """Tell `node` that run `run` ended, cancelled (the backend did not say so itself)."""
+    node.post_message(RestoreEvent(run, Error(t_ns, "cancelled", "restore cancelled")))

@@ -1,16 +1,21 @@
 """How the app starts restores: a `Restorer` turns a process and the user's choices into the
-restore's event stream. The app is given one (tests give it one whose events are known), and the
-default runs the real backends of timertui.restore."""
+restore's event stream, a `RunStream`. The app is given one (tests give it one whose events are
+known), and the default runs the real backends of timertui.restore."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from timertui.choices import NATIVE, SIM, Mode
 from timertui.model import ProcessTimers
 from timertui.restore.events import Event
+
+if TYPE_CHECKING:
+    from timertui.restore.native.server import WorkerServer
+    from timertui.restore.plan import RestorePlan
 
 # The simulator's defaults in the app: a kernel before exact IDs, where a restore has to walk,
 # played back in real time so the walk is seen taking its time.
@@ -29,6 +34,20 @@ class RunRequest:
     pace: str = ""
 
 
+class RunStream(Protocol):
+    """One restore's events, in order. `cancel()` is safe from any thread: the restore stops
+    and the stream ends with an Error `cancelled`. `close()` stops the restore and leaves nothing
+    running, the stream ending without more events."""
+
+    def __iter__(self) -> Iterator[Event]: ...
+
+    def __next__(self) -> Event: ...
+
+    def cancel(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Restorer(Protocol):
     def unavailable(self, backend: str) -> str | None:
         """Why `backend` cannot run here, or None when it can."""
@@ -42,9 +61,17 @@ class Restorer(Protocol):
         """The simulator's playback pacings (empty without a simulator)."""
         ...
 
-    def start(self, process: ProcessTimers, request: RunRequest) -> Iterator[Event]:
-        """The restore's events. The stream may have a thread-safe `cancel()` and a `close()`;
-        closing it stops the restore and leaves nothing running."""
+    def prepare(self, process: ProcessTimers) -> None:
+        """Do ahead, in a thread worker, what a start of `process` needs (its plans): called
+        when a screen that restores it opens, so that the start's key stays quick."""
+        ...
+
+    def start(self, process: ProcessTimers, request: RunRequest) -> RunStream:
+        """The restore's events (the worker starts at the first)."""
+        ...
+
+    def close(self) -> None:
+        """End what the restorer keeps running between restores."""
         ...
 
 
@@ -61,6 +88,9 @@ class BackendRestorer:
         from timertui.restore.native.server import WorkerServer
 
         self.server: WorkerServer | None = WorkerServer.start()
+        # The last process's plans by backend, as `prepare` or a start made them.
+        self._plans: dict[str, tuple[ProcessTimers, RestorePlan]] = {}
+        self._planning = threading.Lock()
 
     def close(self) -> None:
         if self.server is not None:
@@ -80,17 +110,38 @@ class BackendRestorer:
 
         return tuple(simulator.PACES)
 
-    def start(self, process: ProcessTimers, request: RunRequest) -> Iterator[Event]:
-        from timertui import restore
-        from timertui.clocks import uses_alarm_clocks
+    def prepare(self, process: ProcessTimers) -> None:
+        # 10,000 timers plan in ~60 ms: in the start's thread, beside the screen drawing the
+        # run, that is a key held up that long.
+        for backend in (NATIVE, SIM):
+            self._plan(process, backend)
+
+    def _plan(self, process: ProcessTimers, backend: str) -> RestorePlan:
+        """The plan for `process` on `backend`: the one made ahead, unless the host's facts it
+        was made with have changed (a native plan checks RLIMIT_SIGPENDING headroom)."""
         from timertui.restore.native import runner as native
         from timertui.restore.plan import build_plan
 
+        facts = native.local_facts() if backend == NATIVE else None
+        with self._planning:  # a start waits for the same plan being made ahead
+            made = self._plans.get(backend)
+            if made is not None and made[0] is process and made[1].facts == facts:
+                return made[1]
+            plan = build_plan(process, facts=facts)
+            self._plans[backend] = (process, plan)
+            return plan
+
+    def start(self, process: ProcessTimers, request: RunRequest) -> RunStream:
+        from timertui import restore
+        from timertui.clocks import uses_alarm_clocks
+        from timertui.restore.native import runner as native
+        from timertui.restore.stream import EventStream
+
+        plan = self._plan(process, request.backend)
         if request.backend == SIM:
-            plan = build_plan(process)
             # The modelled target runs on this host where the kernel profile says nothing.
             host = native.local_facts(probe_alarm=uses_alarm_clocks(process.timers))
-            return restore.run(
+            events = restore.run(
                 plan,
                 SIM,
                 request.mode,
@@ -99,9 +150,12 @@ class BackendRestorer:
                 pace=request.pace,
                 host=host,
             )
-        # The app is threaded: the worker is forked by the server, or spawned, never forked
-        # from the app.
-        plan = build_plan(process, facts=native.local_facts())
-        return restore.run(
-            plan, NATIVE, request.mode, request.hold, start="spawn", server=self.server
-        )
+        else:
+            # The app is threaded: the worker is forked by the server, or spawned, never forked
+            # from the app.
+            events = restore.run(
+                plan, NATIVE, request.mode, request.hold, start="spawn", server=self.server
+            )
+        if not isinstance(events, EventStream):  # what every backend returns (restore.stream)
+            raise TypeError(f"restore backend {request.backend!r} returned no EventStream")
+        return events

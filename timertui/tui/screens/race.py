@@ -108,6 +108,7 @@ class RaceScreen(RunsScreen):
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        self.prepare_runs()
         for lane in self.query(RaceLane):
             lane.ready()
 

@@ -153,6 +153,7 @@ class RestoreScreen(RunsScreen):
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        self.prepare_runs()
         self._sim_controls()
         self.query_one(RunTimersTable).load(self.process.timers, self.view)
         self._draw()

@@ -98,14 +98,19 @@ class RunTimersTable(VirtualTable):
             ),
             id=id,
         )
+        self._loaded: tuple[Timer, ...] = ()
         self._by_id: dict[int, Timer] = {}
         self._view: RunView | None = None
 
     def load(self, timers: tuple[Timer, ...], view: RunView) -> None:
-        self._by_id = {t.id: t for t in timers}
+        """The rows of `timers`, in the states of `view` (the same timers again, for a new run:
+        only the states are new)."""
         self._view = view
         self.refresh_all_rows()
-        self.set_rows(str(tid) for tid in sorted(self._by_id))
+        if timers is not self._loaded:
+            self._loaded = timers
+            self._by_id = {t.id: t for t in timers}
+            self.set_rows(str(tid) for tid in sorted(self._by_id))
 
     def update_states(self, view: RunView, ids: set[int]) -> None:
         self._view = view
