@@ -6,10 +6,13 @@ from __future__ import annotations
 import sys
 
 from bench.scripted import ScriptedSource
-from timertui.tui.app import TimerTuiApp
+from timertui.tui.launch import textual_environment
 
 
 def main() -> None:
+    textual_environment()  # as `timertui` does, before Textual loads
+    from timertui.tui.app import TimerTuiApp
+
     count, with_timers = (int(arg) for arg in sys.argv[1:3])
     TimerTuiApp(ScriptedSource(count, with_timers)).run()
 

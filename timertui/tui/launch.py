@@ -51,9 +51,21 @@ def add_arguments(parser: Any) -> None:
 
 
 _SWITCH_INTERVAL_S = 0.0005
+# Textual draws at most TEXTUAL_FPS frames a second, and after a pause it re-aligns to that grid
+# one period late: a refresh right after a frame waits one to two periods (17-33 ms at its
+# default 60). A key pressed just after the countdown's or a restore's redraw (ten a second)
+# waited that long. Frames are still drawn only when something changed.
+_FPS = "120"
+
+
+def textual_environment() -> None:
+    """What Textual reads from the environment when it is imported (a user's own settings
+    stay): call before the app's modules load."""
+    os.environ.setdefault("TEXTUAL_FPS", _FPS)
 
 
 def run_app(args: argparse.Namespace) -> int:
+    textual_environment()
     from timertui import demo, sources
     from timertui.tui.app import TimerTuiApp
     from timertui.tui.source import FrozenSource, LiveSource, ProcessSource
