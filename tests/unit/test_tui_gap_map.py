@@ -20,7 +20,11 @@ def test_updates_agree_with_a_full_count() -> None:
     rng = random.Random(7)
     ids = sorted(rng.sample(range(100_000), 3_000))
     states: dict[int, str] = dict.fromkeys(ids, "pending")
-    worst = _WorstStates(ids, states, 997)
+    worst = _WorstStates(ids, states)
+    totals = [0] * (max(ids) // 997 + 1)
+    for tid in ids:
+        totals[tid // 997] += 1
+    worst.rebin(997, totals, states)
     for _ in range(200):
         changed = set(rng.sample(ids, rng.randint(1, 50)))
         for tid in changed:
