@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -98,14 +99,15 @@ def test_zero_install_agent_on_python39_is_cached_by_hash(
         check=False,
     )
     assert remote_path.stdout.strip() == str(sshd.remote_bin), remote_path
-    for cache in sshd.cache.glob("timertui/agent-*.pyz"):
-        cache.unlink()
+    for cache in sshd.cache.glob("timertui/agent-*"):
+        shutil.rmtree(cache)
     with RemoteHost(sshd.host) as first:
         assert first.connection.sent_agent
         assert first.connection.remote_python == "3.9.18"
         hello = first.connection.request("hello")
-    cached = list(sshd.cache.glob("timertui/agent-*.pyz"))
+    cached = list(sshd.cache.glob("timertui/agent-*"))
     assert len(cached) == 1 and cached[0].stat().st_mode & 0o077 == 0
+    assert (cached[0] / "ttagent" / "serve.py").exists()
     with RemoteHost(sshd.host) as second:
         assert not second.connection.sent_agent
         assert second.connection.request("hello")["python"] == hello["python"] == "3.9.18"

@@ -19,10 +19,10 @@ def add_host_argument(p: Any) -> None:
 
 
 def remote(args: Any) -> RemoteHost:
-    """The host --host names, not yet connected (use it in a with block); one line (exit 2)
-    for a bad host string, and for --deep, which needs timertui installed there."""
-    from timertui.remote.reading import RemoteHost
-    from timertui.remote.ssh import RemoteError, parse_target
+    """The host --host names, its ssh started (it connects while the command loads the rest):
+    use it in a with block, which waits for the agent and closes. One line (exit 2) for a bad
+    host string, and for --deep, which needs timertui installed there."""
+    from timertui.remote.ssh import Connection, RemoteError, parse_target
 
     target = parse_target(args.host)
     if getattr(args, "deep", False):
@@ -30,4 +30,12 @@ def remote(args: Any) -> RemoteHost:
             f"{target.label}: --deep reads timer values by ptrace on the host itself: run "
             "timertui there (pip install timertui), not through --host"
         )
-    return RemoteHost(target)
+    connection = Connection(target)
+    connection.start()
+    try:
+        from timertui.remote.reading import RemoteHost
+
+        return RemoteHost(target, connection=connection)
+    except BaseException:
+        connection.close()
+        raise

@@ -29,17 +29,23 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from timertui import gaps
-    from timertui.capture import describe, processes
-    from timertui.commands.output import print_json, print_table
-
     if args.host is not None:
         from timertui.commands.hosts import remote
 
-        with remote(args) as there:
+        with remote(args) as there:  # ssh connects while the rest loads
             procs = there.scan(include_all=args.all, include_unreadable=True)
-    else:
-        procs = processes.scan(include_all=args.all, include_unreadable=True)  # as the app lists
+        return _list(args, procs)
+    from timertui.capture import processes
+
+    # As the app lists them.
+    return _list(args, processes.scan(include_all=args.all, include_unreadable=True))
+
+
+def _list(args: argparse.Namespace, procs: list[Any]) -> int:
+    from timertui import gaps
+    from timertui.capture import describe
+    from timertui.commands.output import print_json, print_table
+
     if args.container is not None:
         procs = [
             p for p in procs if p.container is not None and _named(p.container, args.container)

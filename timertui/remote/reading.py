@@ -37,9 +37,11 @@ _ROW_TYPES: tuple[type | tuple[type, ...], ...] = (
 class RemoteHost:
     """Processes and facts of one remote host over one kept connection."""
 
-    def __init__(self, target: Target | str, **options: Any) -> None:
+    def __init__(
+        self, target: Target | str, *, connection: Connection | None = None, **options: Any
+    ) -> None:
         self.target = parse_target(target) if isinstance(target, str) else target
-        self.connection = Connection(self.target, **options)
+        self.connection = connection or Connection(self.target, **options)
 
     def __enter__(self) -> RemoteHost:
         self.connection.open()

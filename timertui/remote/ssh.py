@@ -95,9 +95,12 @@ def agent_zip() -> bytes:
 
 
 # Runs on the remote python3 before anything else: old syntax only, so a 3.5 says it is too old
-# rather than failing to compile. HASH is the zipapp's SHA-256.
+# rather than failing to compile. HASH is the zipapp's SHA-256: the cache holds it unpacked in
+# agent-HASH/ (so python keeps its compiled modules beside them), made only from bytes whose hash
+# was checked, renamed into place whole. Where the cache cannot be written, the agent is loaded
+# from a temporary copy, removed once imported.
 _BOOTSTRAP = """\
-import sys, os, hashlib
+import sys, os
 out = sys.stdout.buffer
 if sys.version_info < (3, 9):
     out.write(("TTAGENT-OLD %d.%d.%d\\n" % tuple(sys.version_info[:3])).encode())
@@ -106,15 +109,10 @@ if sys.version_info < (3, 9):
 h = "HASH"
 d = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
     ".cache"), "timertui")
-p = os.path.join(d, "agent-" + h + ".pyz")
-def same(path):
-    try:
-        with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest() == h
-    except OSError:
-        return False
+p = os.path.join(d, "agent-" + h)
 temp = None
-if not same(p):
+if not os.path.isdir(p):
+    import hashlib, io, shutil, zipfile
     out.write(b"TTAGENT-SEND\\n")
     out.flush()
     inp = sys.stdin.buffer
@@ -127,9 +125,14 @@ if not same(p):
     try:
         os.makedirs(d, 0o700, exist_ok=True)
         part = "%s.%d" % (p, os.getpid())
-        with open(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-            f.write(data)
-        os.replace(part, p)
+        zipfile.ZipFile(io.BytesIO(data)).extractall(part)
+        os.chmod(part, 0o700)
+        try:
+            os.rename(part, p)
+        except OSError:
+            shutil.rmtree(part, ignore_errors=True)
+            if not os.path.isdir(p):
+                raise
     except OSError:
         import tempfile
         fd, p = tempfile.mkstemp(suffix=".pyz")
@@ -137,9 +140,10 @@ if not same(p):
         os.close(fd)
         temp = p
 sys.path.insert(0, p)
-from ttagent.serve import main
 if temp:
+    import ttagent.run
     os.unlink(temp)
+from ttagent.serve import main
 main()
 """
 
@@ -147,7 +151,9 @@ main()
 def remote_command(digest: str, python: str = "python3") -> str:
     """The command ssh runs on the remote (through the user's login shell)."""
     code = base64.b64encode(_BOOTSTRAP.replace("HASH", digest).encode()).decode()
-    return f'exec {python} -c \'exec(__import__("base64").b64decode("{code}"))\''
+    # -I -S: none of the remote's PYTHON* settings, user site or site-packages (the agent needs
+    # the standard library only), and a quicker start.
+    return f'exec {python} -I -S -c \'exec(__import__("base64").b64decode("{code}"))\''
 
 
 # ssh's own failures (its exit status 255), by what its stderr says: (pattern, the why).
@@ -189,6 +195,7 @@ class Connection:
         self.sent_agent = False  # whether this connect had to send the agent (not cached)
         self.remote_python = ""
         self._proc: subprocess.Popen[bytes] | None = None
+        self._zipped = b""
         self._buffer = bytearray()
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._stderr_done = threading.Event()
@@ -219,16 +226,18 @@ class Connection:
         argv += ["-l", t.user] if t.user else []
         return [*argv, "--", t.host, command]
 
-    def open(self) -> None:
-        """Connect (again, after close() or a lost connection): ssh, the agent, READY."""
-        self.close()
+    def start(self) -> None:
+        """Run ssh, which connects and logs in while the caller does other things; open()
+        then waits for the agent. Nothing when started already."""
+        if self._proc is not None:
+            return
         self._buffer = bytearray()
         self._stderr = collections.deque(maxlen=40)
         self._stderr_done = threading.Event()
         self.remote_python = ""
         self.sent_agent = False
-        zipped = agent_zip()
-        digest = hashlib.sha256(zipped).hexdigest()
+        self._zipped = agent_zip()
+        digest = hashlib.sha256(self._zipped).hexdigest()
         try:
             self._proc = subprocess.Popen(
                 self.argv(remote_command(digest, self.python)),
@@ -244,6 +253,14 @@ class Connection:
             args=(self._proc, self._stderr, self._stderr_done),
             daemon=True,
         ).start()
+
+    def open(self) -> None:
+        """Connect (again, after close() or a lost connection): ssh, the agent, READY.
+        Nothing when open already."""
+        if self._proc is not None and self.remote_python:
+            return
+        self.start()
+        zipped = self._zipped
         deadline = time.monotonic() + self.start_timeout
         try:
             while True:

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any, BinaryIO
 
-from . import proc, run, wire
+from . import proc, wire
 
 VERSION = 1
 
@@ -87,6 +87,8 @@ def main() -> None:
             return
         try:
             if isinstance(request, dict) and request.get("op") == "restore":
+                from . import run  # subprocess and the rest load only for a restore
+
                 reply = run.restore(request, lambda value: _send(stdout, value), stdin)
                 if reply is None:  # the connection closed during the restore
                     return
