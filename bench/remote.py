@@ -8,9 +8,11 @@ goal <= 2x.
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,8 +29,16 @@ POLL_GOAL = 2.0
 REMOTE_PYTHON = "/usr/bin/python3"
 
 
-def _median_s(fn: Callable[[], object], runs: int) -> float:
-    return sweep.median_ms(fn, runs) / 1e3
+def _interleaved_s(runs: int, *fns: Callable[[], object]) -> list[float]:
+    """The median time of each of `fns`, run in turn `runs` times: the machine's load changes
+    during a run, and each figure then sees the same share of it."""
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(runs):
+        for fn, spent in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
 def _run(argv: list[str], env: dict[str, str]) -> None:
@@ -63,11 +73,14 @@ def _bench_cli(server: loopback_sshd.LoopbackSshd, env: dict[str, str]) -> None:
     ps = [sys.executable, "-m", "timertui", "ps"]
     ssh = ["ssh", "-p", str(server.port), "-o", "BatchMode=yes", "root@127.0.0.1", "true"]
     _run([*ps, "--host", server.host], env)  # the agent sent and cached once
-    setup = _median_s(lambda: _run(ssh, env), CLI_RUNS)
-    local = _median_s(lambda: _run(ps, env), CLI_RUNS)
-    remote = _median_s(lambda: _run([*ps, "--host", server.host], env), CLI_RUNS)
+    setup, local, remote = _interleaved_s(
+        CLI_RUNS,
+        lambda: _run(ssh, env),
+        lambda: _run(ps, env),
+        lambda: _run([*ps, "--host", server.host], env),
+    )
     budget = PS_GOAL * local + setup
-    print(f"remote python3: {server.python}; median of {CLI_RUNS} runs")
+    print(f"remote python3: {server.python}; median of {CLI_RUNS} runs, taken in turn")
     print(f"ssh connection set-up (ssh HOST true): {setup * 1e3:.1f} ms")
     print(f"timertui ps: {local * 1e3:.1f} ms")
     print(
@@ -82,15 +95,14 @@ def _bench_poll(server: loopback_sshd.LoopbackSshd) -> None:
     pids, hold_w = sweep.spawn(spawn_count)
     try:
         total = len(psutil.pids())
-        print(f"{total} processes ({spawn_count} spawned); median of {POLL_RUNS} polls")
+        print(f"{total} processes ({spawn_count} spawned); median of {POLL_RUNS} polls, in turn")
         with RemoteHost(server.host) as there:
             for include_all in (False, True):
                 listed = len(there.scan(include_all, include_unreadable=True))
-                local = _median_s(
-                    lambda a=include_all: processes.scan(a, include_unreadable=True), POLL_RUNS
-                )
-                remote = _median_s(
-                    lambda a=include_all: there.scan(a, include_unreadable=True), POLL_RUNS
+                local, remote = _interleaved_s(
+                    POLL_RUNS,
+                    lambda a=include_all: processes.scan(a, include_unreadable=True),
+                    lambda a=include_all: there.scan(a, include_unreadable=True),
                 )
                 what = "every process" if include_all else "processes with timers"
                 ratio = remote / local
