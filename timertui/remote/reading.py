@@ -14,11 +14,13 @@ from typing import Any
 from timertui.capture.containers import parse_cgroup
 from timertui.capture.proc_timers import parse_timers
 from timertui.capture.processes import _STATUS, NoSuchProcess
-from timertui.model import Access, CaptureTimes, HostFacts, ProcessTimers, Snapshot
+from timertui.model import Access, CaptureTimes, HostFacts, ProcessTimers, Snapshot, Timer
 from timertui.remote.agent import proc as row_fields
 from timertui.remote.ssh import Connection, RemoteError, Target, parse_target
 
 _ACCESS = {a.value: a for a in Access}
+_LONG_TEXT = 4096  # a listing longer than this is kept parsed, by pid
+_KEEP_LONG = 64
 _ROW_TYPES: tuple[type | tuple[type, ...], ...] = (
     int,
     int,
@@ -42,6 +44,7 @@ class RemoteHost:
     ) -> None:
         self.target = parse_target(target) if isinstance(target, str) else target
         self.connection = connection or Connection(self.target, **options)
+        self._long: dict[int, tuple[bytes, tuple[Timer, ...]]] = {}
 
     def __enter__(self) -> RemoteHost:
         self.connection.open()
@@ -122,14 +125,9 @@ class RemoteHost:
         ):
             raise self._malformed(f"a process row {str(row)[:80]}")
         pid, access, text = row[f.PID], _ACCESS[row[f.ACCESS]], row[f.TIMERS]
-        timers: tuple[Any, ...] = ()
+        timers: tuple[Timer, ...] = ()
         if access is Access.OK and text:
-            listed = parse_timers(
-                text.decode("latin-1"),
-                f"{self.label}:/proc/{pid}/timers",
-                skip_repeats=not row[f.WHOLE],
-            )
-            timers = tuple(sorted(listed, key=lambda t: t.id))
+            timers = self._timers(pid, text, row[f.WHOLE])
         cgroup = row[f.CGROUP]
         container = parse_cgroup(cgroup) if isinstance(cgroup, bytes) else None
         ns_pid = row[f.NSPID] if container is not None else None
@@ -148,6 +146,23 @@ class RemoteHost:
             container,
             ns_pid if isinstance(ns_pid, int) and ns_pid != pid else None,
         )
+
+    def _timers(self, pid: int, text: bytes, whole: bool) -> tuple[Timer, ...]:
+        """The listing parsed, sorted by ID; a long one the same as at the last poll is not
+        parsed again (10,000 timers take ~100 ms), as the local sweep keeps it."""
+        cached = self._long.get(pid)
+        if cached is not None and cached[0] == text:
+            return cached[1]
+        listed = parse_timers(
+            text.decode("latin-1"), f"{self.label}:/proc/{pid}/timers", skip_repeats=not whole
+        )
+        timers = tuple(sorted(listed, key=lambda t: t.id))
+        if len(text) > _LONG_TEXT:
+            self._long.pop(pid, None)
+            self._long[pid] = (text, timers)
+            while len(self._long) > _KEEP_LONG:
+                del self._long[next(iter(self._long))]
+        return timers
 
 
 def _ints(value: Any, count: int) -> bool:

@@ -42,6 +42,9 @@ PID, PPID, COMM, STATE, UID, USER, CMDLINE, TIDS, ACCESS, TIMERS, WHOLE, CGROUP,
 SIGPENDING = 13
 
 _users: dict[int, str] = {}
+# Multi-page listings by pid as last read, the newest last (as capture.proc_timers keeps them).
+_last_long: dict[int, bytes] = {}
+_KEEP_LONG = 64
 
 
 class Vanished(Exception):
@@ -84,7 +87,7 @@ def read_timers(pid: int) -> tuple[str, bytes | None, bool]:
     than a page is read until two readings agree (the kernel lists it over several reads, and a
     timer created meanwhile shifts the list), at most five times."""
     path = f"{PROC}/{pid}/timers"
-    previous = None
+    previous = _last_long.get(pid)  # the last poll's reading: the same again is consistent
     data = b""
     for _ in range(_READ_ATTEMPTS):
         try:
@@ -107,6 +110,10 @@ def read_timers(pid: int) -> tuple[str, bytes | None, bool]:
         if data == previous:
             break
         previous = data
+    _last_long.pop(pid, None)
+    _last_long[pid] = data
+    while len(_last_long) > _KEEP_LONG:
+        del _last_long[next(iter(_last_long))]
     return "ok", data, False
 
 
