@@ -18,7 +18,17 @@ from typing import Any, NoReturn
 
 from timertui.errors import InputError
 
-COMMANDS = ("ps", "show", "snapshot", "inspect", "check", "restore", "calibrate", "demo_workload")
+COMMANDS = (
+    "ps",
+    "show",
+    "snapshot",
+    "inspect",
+    "check",
+    "restore",
+    "calibrate",
+    "demo_workload",
+    "serve",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -88,6 +88,12 @@ CASES: list[tuple[str, str]] = [
     ("demo-workload --ids 2147483648", "--ids: 2147483648 is outside 0..2147483647"),
     ("demo-workload --ids ,", "is not an integer"),
     ("demo-workload extra", "unrecognized arguments: extra"),
+    ("serve --port 65536", "not a port number: '65536'"),
+    ("serve --port http", "not a port number: 'http'"),
+    ("serve --host 0.0.0.0 --port 0", "is reachable from other hosts: serving there needs"),
+    ("serve --allow-native --port 0", "--allow-native goes with --public"),
+    ("serve --port 0 --snapshot {missing}", "no such file or directory"),
+    ("serve --port 0 --snapshot {damaged}", "fails its SHA-256 check"),
 ]
 
 

@@ -48,6 +48,12 @@ def add_arguments(parser: Any) -> None:
         help=f"start the demo workload (timers {', '.join(map(str, DEMO_IDS))} and a zoo) for "
         "this session",
     )
+    parser.add_argument(
+        "--no-native",
+        action="store_true",
+        help="no native restores and no deep capture (ptrace): the simulator and snapshots only"
+        " (what `timertui serve --public` runs)",
+    )
 
 
 _SWITCH_INTERVAL_S = 0.0005
@@ -91,9 +97,10 @@ def run_app(args: argparse.Namespace) -> int:
             if args.demo:
                 workload = demo.spawn_workload(DEMO_IDS, zoo=True)
             focus = demo.read_ready_pid(workload) if workload is not None else None
-            app = on_signal.app = TimerTuiApp(
-                source, snapshot_dir=args.snapshot_dir, focus_pid=focus
-            )
+            app_class = TimerTuiApp
+            if args.no_native:
+                from timertui.tui.lockdown import NoNativeApp as app_class
+            app = on_signal.app = app_class(source, snapshot_dir=args.snapshot_dir, focus_pid=focus)
             if remote is not None:
                 remote.attach(app)
             # The restore threads wait on pipes and answer in microseconds; at the default 5 ms
