@@ -22,6 +22,20 @@ PR_TIMER_CREATE_RESTORE_IDS = 77
 RESTORE_IDS_OFF, RESTORE_IDS_ON, RESTORE_IDS_GET = 0, 1, 2
 
 
+# timerfd_settime flags, as fdinfo's "settime flags" (octal) shows them.
+TFD_TIMER_ABSTIME = 1
+TFD_TIMER_CANCEL_ON_SET = 2
+# The fd flags fdinfo's "flags:" shows (octal) that a timerfd keeps: TFD_NONBLOCK and
+# TFD_CLOEXEC are these.
+O_NONBLOCK = 0o4000
+O_CLOEXEC = 0o2000000
+# The interval timers of setitimer(2), by `which`, and the signal each sends.
+ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF = 0, 1, 2
+ITIMER_NAMES = ("ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF")
+ITIMER_SIGNALS = (14, 26, 27)  # SIGALRM, SIGVTALRM, SIGPROF
+USEC_PER_SEC = 1_000_000
+
+
 class Notify(enum.Enum):
     """How a timer notifies, as /proc/PID/timers names it before the slash."""
 
@@ -80,6 +94,76 @@ class Timer:
 
 
 @record
+class TimerFd:
+    """One timerfd of a process, as /proc/PID/fdinfo/FD shows it (or CRIU's TIMERFD entry).
+
+    `remaining_ns` is it_value: the time to the next expiry, relative even for a
+    TFD_TIMER_ABSTIME timer (0: disarmed, or a periodic timer that fired and was not read since:
+    then `ticks` > 0). `flags` are the fd's open flags (O_NONBLOCK, O_CLOEXEC).
+    `deadline_ns`: for a TFD_TIMER_ABSTIME timer, its absolute expiry on its clock as the
+    capture computed it (the clock read beside fdinfo); 0 when unknown (CRIU's images)."""
+
+    fd: int
+    clock: int
+    ticks: int
+    settime_flags: int
+    remaining_ns: int
+    interval_ns: int
+    flags: int
+    deadline_ns: int = 0
+
+    @property
+    def absolute(self) -> bool:
+        return bool(self.settime_flags & TFD_TIMER_ABSTIME)
+
+    @property
+    def cancel_on_set(self) -> bool:
+        return bool(self.settime_flags & TFD_TIMER_CANCEL_ON_SET)
+
+    @property
+    def nonblock(self) -> bool:
+        return bool(self.flags & O_NONBLOCK)
+
+    @property
+    def cloexec(self) -> bool:
+        return bool(self.flags & O_CLOEXEC)
+
+    @property
+    def stalled_periodic(self) -> bool:
+        """Periodic, fired and not read since: fdinfo shows it_value 0 and ticks > 0, and the
+        kernel re-arms it only when the process reads it (CRIU restores it disarmed: #3162)."""
+        return self.interval_ns > 0 and self.remaining_ns == 0 and self.ticks > 0
+
+
+@record
+class IntervalTimer:
+    """One interval timer (getitimer, or CRIU's itimer_entry), kept as the kernel's timeval
+    fields so a value out of range (CRIU's "Invalid timer value") stays visible."""
+
+    which: int  # ITIMER_REAL, ITIMER_VIRTUAL or ITIMER_PROF
+    value_s: int
+    value_us: int
+    interval_s: int
+    interval_us: int
+
+    @property
+    def name(self) -> str:
+        return ITIMER_NAMES[self.which] if 0 <= self.which < 3 else f"itimer {self.which}"
+
+    @property
+    def value_total_us(self) -> int:
+        return self.value_s * USEC_PER_SEC + self.value_us
+
+    @property
+    def interval_total_us(self) -> int:
+        return self.interval_s * USEC_PER_SEC + self.interval_us
+
+    @property
+    def armed(self) -> bool:
+        return self.value_total_us != 0 or self.interval_total_us != 0
+
+
+@record
 class Container:
     """The container a process runs in (from its cgroup, or a checkpoint archive's metadata).
 
@@ -129,6 +213,12 @@ class ProcessTimers:
     container: Container | None = None
     # The pid inside the process's own pid namespace (NSpid's last), when it differs from pid.
     ns_pid: int | None = None
+    # The process's timerfds by fd number, and its interval timers (REAL, VIRTUAL, PROF; None:
+    # not read, which takes a deep capture).
+    timerfds: tuple[TimerFd, ...] = ()
+    itimers: tuple[IntervalTimer, ...] | None = None
+    # What could not be read of them, each "field path: fault" (an fdinfo of an unknown shape).
+    problems: tuple[str, ...] = ()
 
     @property
     def command(self) -> str:

@@ -1,5 +1,5 @@
-"""Fuzzing of the three decoders of outside input: the snapshot file, CRIU images / crit JSON, and
-/proc/PID/timers text.
+"""Fuzzing of the decoders of outside input: the snapshot file, CRIU images / crit JSON (timerfd
+and fdinfo entries among them), /proc/PID/timers text and timerfd fdinfo text.
 
 - The fuzz runner (stress/fuzz.py) catches what it is there to catch; its 10,000 mutated real
   samples per target, live processes among them: tests/kernel/test_fuzz_samples.py.
@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from stress import fuzz
 from timertui import criu, snapshot, sources
 from timertui.capture.proc_timers import TimersParseError, parse_timers
+from timertui.capture.timerfds import parse_timerfd
 from timertui.errors import InputError
 from timertui.model import INT_MAX, CaptureTimes, Snapshot
 from timertui.restore.plan import PlanError, build_plan
@@ -397,6 +398,27 @@ def test_timers_text_of_any_lines(lines: list[str], ending: str) -> None:
         ids = [t.id for t in timers]
         assert len(set(ids)) == len(ids) and all(0 <= i <= INT_MAX for i in ids)
         assert len(timers) * 4 == len(text.split("\n")) - (text.endswith("\n") or text == "")
+
+
+_FDINFO_KEYS = ["flags:\t", "clockid: ", "ticks: ", "settime flags: ", "it_value: ",
+                "it_interval: "]  # fmt: skip
+_FDINFO_LINE = st.one_of(
+    st.tuples(st.sampled_from(_FDINFO_KEYS), _NUMBER).map("".join),
+    st.tuples(st.sampled_from(_FDINFO_KEYS[4:]), _NUMBER, _NUMBER)
+    .map(lambda p: f"{p[0]}({p[1]}, {p[2]})"),
+    st.text(st.characters(max_codepoint=255), max_size=16),
+)  # fmt: skip
+
+
+@HYPOTHESIS
+@given(st.lists(_FDINFO_LINE, max_size=10), st.integers(0, 2**20))
+def test_timerfd_fdinfo_of_any_lines(lines: list[str], fd: int) -> None:
+    """A timerfd, or one problem naming fdinfo/FD and the field, never an exception."""
+    got = parse_timerfd("\n".join(lines), fd)
+    if isinstance(got, str):
+        assert got.startswith(f"fdinfo/{fd}.") and "\n" not in got
+    else:
+        assert got.fd == fd and got.remaining_ns >= 0 and got.interval_ns >= 0 and got.ticks >= 0
 
 
 # --- lengths that claim 4 GiB, files that never end ----------------------------------------------

@@ -379,6 +379,29 @@ static int read_timer(struct ctx *c, struct tti_timer *t)
     return TTI_OK;
 }
 
+/* getitimer of the three interval timers, into res->itimers (struct itimerval each). */
+static int read_itimers(struct ctx *c)
+{
+    for (int which = 0; which < 3; which++) {
+        long ret;
+        int st = inject(c, SYS_getitimer, (unsigned long)which, c->scratch, &ret, NULL);
+        if (st)
+            return st;
+        c->scratch_dirty = 1;
+        c->res->itimer_err[which] = ret < 0 ? (int)-ret : 0;
+        if (ret < 0)
+            continue;
+        int err = mem_rw(c->tid, c->scratch, c->res->itimers[which],
+                         sizeof(c->res->itimers[which]), 0);
+        if (err) {
+            c->res->err = -err;
+            return TTI_PTRACE_FAILED;
+        }
+    }
+    c->res->itimers_read = 1;
+    return TTI_OK;
+}
+
 static int run(struct ctx *c, unsigned int flags, struct tti_timer *timers, int n)
 {
     int st = reach_interrupt(c);
@@ -400,6 +423,8 @@ static int run(struct ctx *c, unsigned int flags, struct tti_timer *timers, int 
                     return TTI_NOT_DUMPABLE;
             }
         }
+        if (st == TTI_OK && (flags & TTI_ITIMERS) && !c->res->itimers_read)
+            st = read_itimers(c);
         while (st == TTI_OK && next < n) {
             st = read_timer(c, &timers[next]);
             if (st == TTI_OK)

@@ -1,4 +1,4 @@
-/* Deep capture: timer_gettime + timer_getoverrun run inside a live thread by ptrace syscall
+/* Deep capture: timer_gettime + timer_getoverrun (and getitimer) run inside a live thread by ptrace syscall
  * injection (x86_64). The whole attached window is this one call, run by a tracer task of its
  * own that shares our memory and outlives us, every signal blocked (see inject.c).
  * timertui/capture/inject.py holds the method and the policy around it. */
@@ -7,6 +7,7 @@
 #define TTI_CHECK_DUMPABLE 2  /* read PR_GET_DUMPABLE in the target first; stop unless it is 1 */
 #define TTI_SAME_CPU 4        /* trace from a SCHED_IDLE thread on `cpu` (see inject.c) */
 #define TTI_RUNNING 8         /* with TTI_SAME_CPU: the thread is running on `cpu` */
+#define TTI_ITIMERS 16        /* also getitimer(ITIMER_REAL, VIRTUAL, PROF) in the window */
 
 enum tti_status {
     TTI_OK = 0,
@@ -43,6 +44,9 @@ struct tti_result {
     long long syscall_ret;           /* rax at the first stop (-EINTR, -ERESTART*, ...) */
     long long stopped_ns;            /* PTRACE_INTERRUPT sent .. PTRACE_DETACH done */
     unsigned long long syscall_addr; /* the borrowed `syscall` instruction */
+    int itimers_read;                /* TTI_ITIMERS: 1 once the three were read */
+    int itimer_err[3];               /* per `which`: 0, or the errno getitimer returned */
+    long long itimers[3][4];         /* per `which`: struct itimerval (interval s, us; value s, us) */
 };
 
 /* Offset of a `syscall` instruction inside this process's vDSO, -1 when there is none. The

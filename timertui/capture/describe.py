@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from timertui.clocks import decode_clock
-from timertui.model import Container, Notify, ProcessTimers, Timer
+from timertui.model import Container, IntervalTimer, Notify, ProcessTimers, Timer, TimerFd
 from timertui.signals import signal_name
 
 
@@ -67,7 +67,62 @@ def process_view(p: ProcessTimers) -> dict[str, Any]:
         "timers": [timer_view(t) for t in p.timers],
         "container": None if p.container is None else container_view(p.container),
         "ns_pid": p.ns_pid,
+        "timerfds": [timerfd_view(t) for t in p.timerfds],
+        "itimers": None if p.itimers is None else [itimer_view(t) for t in p.itimers],
+        "problems": list(p.problems),
     }
+
+
+def timerfd_view(t: TimerFd) -> dict[str, Any]:
+    return {
+        "fd": t.fd,
+        "clock": {"raw": t.clock, "name": decode_clock(t.clock).name},
+        "ticks": t.ticks,
+        "settime_flags": {
+            "raw": t.settime_flags,
+            "abstime": t.absolute,
+            "cancel_on_set": t.cancel_on_set,
+        },
+        "remaining_ns": t.remaining_ns,
+        "interval_ns": t.interval_ns,
+        "deadline_ns": t.deadline_ns,
+        "flags": {"raw": t.flags, "nonblock": t.nonblock, "cloexec": t.cloexec},
+        "stalled_periodic": t.stalled_periodic,
+    }
+
+
+def itimer_view(t: IntervalTimer) -> dict[str, Any]:
+    return {
+        "which": t.which,
+        "name": t.name,
+        "value": {"sec": t.value_s, "usec": t.value_us},
+        "interval": {"sec": t.interval_s, "usec": t.interval_us},
+        "armed": t.armed,
+    }
+
+
+def timerfd_flags_text(t: TimerFd) -> str:
+    """'ABSTIME|CANCEL_ON_SET', 'NONBLOCK|CLOEXEC': the settime flags then the fd's, or '-'."""
+    names = [
+        name
+        for name, on in (
+            ("ABSTIME", t.absolute),
+            ("CANCEL_ON_SET", t.cancel_on_set),
+            ("NONBLOCK", t.nonblock),
+            ("CLOEXEC", t.cloexec),
+        )
+        if on
+    ]
+    return "|".join(names) or "-"
+
+
+def seconds_text(ns: int) -> str:
+    """A duration for people: '0', '100 ms', '3595.970 s'."""
+    if ns == 0:
+        return "0"
+    if ns < 1_000_000_000 and ns % 1_000_000 == 0:
+        return f"{ns // 1_000_000} ms"
+    return f"{ns / 1e9:.3f} s"
 
 
 def container_view(c: Container) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Deep capture: each timer's remaining time, interval and overrun, read inside a live process by
-ptrace syscall injection (x86_64), without harming it.
+"""Deep capture: each timer's remaining time, interval and overrun, and the process's interval
+timers (getitimer), read inside a live process by ptrace syscall injection (x86_64), without
+harming it.
 
 /proc/PID/timers names a process's timers but not their armed state; timer_gettime and
 timer_getoverrun only work from inside the process. So the target's own thread runs them: seize
@@ -32,7 +33,7 @@ from typing import Any
 from timertui._native._inject import ffi, lib
 from timertui.capture import proc_timers
 from timertui.errors import InputError
-from timertui.model import INT_MAX, Access, ProcessTimers, TimerValues
+from timertui.model import INT_MAX, Access, IntervalTimer, ProcessTimers, TimerValues
 
 _PROC = proc_timers.PROC_ROOT
 _AT_SYSINFO_EHDR = 33
@@ -109,6 +110,10 @@ class DeepCapture:
     refused: CaptureRefused | None = None
     detail: str = ""
     note: str = ""
+    # With `itimers`: ITIMER_REAL, VIRTUAL and PROF as getitimer gave them (one that failed is
+    # left out, its errno in itimer_errors by `which`); None when not asked.
+    itimers: tuple[IntervalTimer, ...] | None = None
+    itimer_errors: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def reason(self) -> str | None:
@@ -132,9 +137,11 @@ def capture_values(
     *,
     tid: int | None = None,
     allow_seccomp: bool = False,
+    itimers: bool = False,
 ) -> DeepCapture:
     """Read the armed state of `timer_ids` (default: every timer /proc/PID/timers lists) from
-    inside process `pid`, through thread `tid` (default: one whose stop the process cannot see).
+    inside process `pid`, through thread `tid` (default: one whose stop the process cannot see);
+    with `itimers`, its three interval timers too (in the first stop).
     """
     if pid <= 0:
         raise DeepCaptureError(f"deep capture: bad PID {pid}")
@@ -149,28 +156,31 @@ def capture_values(
         if reading.access is not Access.OK:
             return _refuse(pid, *_READING_REFUSAL[reading.access])
         ids = tuple(t.id for t in reading.timers)
-    if not ids:
+    if not ids and not itimers:
         return DeepCapture(pid)  # nothing to read: the process is not touched
     thread = _pick_thread(pid, tid)
     if isinstance(thread, DeepCapture):
         return thread
-    return _capture(pid, thread, ids, allow_seccomp)
+    return _capture(pid, thread, ids, allow_seccomp, itimers)
 
 
 def attach_values(proc: ProcessTimers) -> tuple[ProcessTimers, str | None]:
-    """`proc` with Timer.values filled by a deep capture, and the refusal reason when there was
-    one (then `proc` comes back as it was). A timer deleted since `proc` was read keeps None."""
+    """`proc` with Timer.values and its interval timers filled by a deep capture, and the
+    refusal reason when there was one (then `proc` comes back as it was). A timer deleted since
+    `proc` was read keeps None."""
     if proc.access is not Access.OK:
         # The timers are unknown, but the capture's own checks name why we may not look.
         refusal = capture_values(proc.pid)
         return proc, refusal.reason if refusal.refused is not None else proc.access.value
-    if not proc.timers:
-        return proc, None
-    capture = capture_values(proc.pid, [t.id for t in proc.timers])
+    capture = capture_values(proc.pid, [t.id for t in proc.timers], itimers=True)
     if capture.refused is not None:
         return proc, capture.reason
     timers = tuple(replace(t, values=capture.values.get(t.id)) for t in proc.timers)
-    return replace(proc, timers=timers), None
+    problems = proc.problems + tuple(
+        f"itimers[{which}]: getitimer: {os.strerror(err)}"
+        for which, err in sorted(capture.itimer_errors.items())
+    )
+    return replace(proc, timers=timers, itimers=capture.itimers, problems=problems), None
 
 
 def _refuse(pid: int, why: CaptureRefused, detail: str = "", tid: int | None = None) -> DeepCapture:
@@ -333,11 +343,16 @@ def _machine_idle(target_running: bool) -> bool:
         return False
 
 
-def _capture(pid: int, thread: _Thread, ids: tuple[int, ...], allow_seccomp: bool) -> DeepCapture:
-    """One stop per CHUNK timers, so no single stop grows with the number of timers."""
+def _capture(
+    pid: int, thread: _Thread, ids: tuple[int, ...], allow_seccomp: bool, itimers: bool = False
+) -> DeepCapture:
+    """One stop per CHUNK timers, so no single stop grows with the number of timers; the
+    interval timers in the first."""
     flags = lib.TTI_CHECK_DUMPABLE
     if allow_seccomp:
         flags |= lib.TTI_SUSPEND_SECCOMP
+    if itimers:
+        flags |= lib.TTI_ITIMERS
     # Trace from the thread's own CPU when nothing else wants it (see inject.c).
     running = thread.state == "R"
     if thread.state in "SR" and _machine_idle(running):
@@ -347,7 +362,9 @@ def _capture(pid: int, thread: _Thread, ids: tuple[int, ...], allow_seccomp: boo
     values, errors, read_ns = {}, {}, {}
     longest = signals = stops = 0
     note = ""
-    for start in range(0, len(ids), CHUNK):
+    got_itimers: tuple[IntervalTimer, ...] | None = None
+    itimer_errors: dict[int, int] = {}
+    for start in range(0, max(len(ids), 1), CHUNK):
         part = ids[start : start + CHUNK]
         timers = ffi.new("struct tti_timer[]", len(part))
         for slot, timer_id in zip(timers, part, strict=True):
@@ -361,6 +378,9 @@ def _capture(pid: int, thread: _Thread, ids: tuple[int, ...], allow_seccomp: boo
                 refused=why, detail=detail,
             )  # fmt: skip
         note = note or _eintr_note(thread.tid, res.syscall_nr, res.syscall_ret)
+        if itimers and got_itimers is None and res.itimers_read:
+            got_itimers, itimer_errors = _itimers(res)
+            flags &= ~lib.TTI_ITIMERS
         for t in timers:
             if t.err:
                 errors[t.id] = t.err
@@ -377,7 +397,21 @@ def _capture(pid: int, thread: _Thread, ids: tuple[int, ...], allow_seccomp: boo
         stops=stops,
         signals=signals,
         note=note,
+        itimers=got_itimers,
+        itimer_errors=MappingProxyType(itimer_errors),
     )
+
+
+def _itimers(res: Any) -> tuple[tuple[IntervalTimer, ...], dict[int, int]]:
+    """The interval timers the window read (struct itimerval: interval s, us; value s, us)."""
+    found, errors = [], {}
+    for which in range(3):
+        if res.itimer_err[which]:
+            errors[which] = int(res.itimer_err[which])
+            continue
+        isec, iusec, vsec, vusec = (int(x) for x in res.itimers[which])
+        found.append(IntervalTimer(which, vsec, vusec, isec, iusec))
+    return tuple(found), errors
 
 
 def _eintr_note(tid: int, nr: int, ret: int) -> str:

@@ -14,7 +14,7 @@ import pwd
 
 import psutil
 
-from timertui.capture import proc_timers
+from timertui.capture import proc_timers, timerfds
 from timertui.capture.containers import ContainerNames, parse_nspid
 from timertui.capture.proc_timers import DENIED_ERRNOS, GONE_ERRNOS, TimersReading
 from timertui.errors import InputError
@@ -72,12 +72,13 @@ def scan(
         reading = proc_timers.read_timers(pid, duty=duty)
         if reading.access is Access.GONE:
             continue
+        fds = timerfds.read_timerfds(pid)
         if reading.access is Access.OK:
-            if not (reading.timers or include_all):
+            if not (reading.timers or fds.timerfds or fds.problems or include_all):
                 continue
-        elif not (include_all or include_unreadable):
+        elif not (include_all or include_unreadable or fds.timerfds):
             continue
-        record = _read_record(pid, reading)
+        record = _read_record(pid, reading, fds)
         if record.access is not Access.GONE:
             found.append(record)
     return found
@@ -94,7 +95,7 @@ def read_process(pid: int) -> ProcessTimers:
         raise NoSuchProcess(f"no such process: {pid}")
     if tgid != pid:
         raise NoSuchProcess(f"no such process: {pid} (it is a thread of process {tgid})")
-    record = _read_record(pid, proc_timers.read_timers(pid))
+    record = _read_record(pid, proc_timers.read_timers(pid), timerfds.read_timerfds(pid))
     if record.access is Access.GONE:
         return record
     return dataclasses.replace(record, sigpending=_sigpending_limits(pid))
@@ -127,7 +128,9 @@ def user_name(uid: int) -> str:
     return name
 
 
-def _read_record(pid: int, reading: TimersReading) -> ProcessTimers:
+def _read_record(
+    pid: int, reading: TimersReading, fds: timerfds.TimerFdReading | None = None
+) -> ProcessTimers:
     """`reading` with the rest of the process added; GONE with the fields read so far when the
     process vanishes meanwhile, NO_ACCESS when /proc hides even its stat."""
     root = f"{proc_timers.PROC_ROOT}/{pid}"
@@ -166,6 +169,9 @@ def _read_record(pid: int, reading: TimersReading) -> ProcessTimers:
         None,
         container,
         ns_pid,
+        fds.timerfds if fds is not None else (),
+        None,
+        fds.problems if fds is not None else (),
     )
 
 

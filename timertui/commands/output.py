@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from timertui.gaps import GapReport
-    from timertui.model import Container, ProcessTimers, Timer
+    from timertui.model import Container, IntervalTimer, ProcessTimers, Timer, TimerFd
 
 
 def print_json(obj: Any) -> None:
@@ -62,6 +62,36 @@ def timers_table(timers: Sequence[Timer]) -> str:
             )
         rows.append(row)
     return format_table(headers, rows, right="ID,REMAINING,INTERVAL,OVERRUN")
+
+
+def timerfds_table(timerfds: Sequence[TimerFd]) -> str:
+    """One row per timerfd: its fd, clock, pending ticks, flags and times."""
+    from timertui.capture.describe import timerfd_flags_text
+    from timertui.clocks import decode_clock
+
+    rows = [
+        [
+            t.fd,
+            decode_clock(t.clock).name,
+            t.ticks,
+            timerfd_flags_text(t),
+            _ns(t.remaining_ns),
+            _ns(t.interval_ns),
+            "stalled: fired, not read (CRIU #3162)" if t.stalled_periodic else "",
+        ]
+        for t in timerfds
+    ]
+    headers = ("FD", "CLOCK", "TICKS", "FLAGS", "REMAINING", "INTERVAL", "NOTE")
+    return format_table(headers, rows, right="FD,TICKS,REMAINING,INTERVAL")
+
+
+def itimers_table(itimers: Sequence[IntervalTimer]) -> str:
+    """One row per interval timer, its timeval fields as the kernel keeps them."""
+    rows = [
+        [t.name, f"{t.value_s}.{t.value_us:06d}s", f"{t.interval_s}.{t.interval_us:06d}s"]
+        for t in itimers
+    ]
+    return format_table(("ITIMER", "VALUE", "INTERVAL"), rows, right="VALUE,INTERVAL")
 
 
 def gap_view(report: GapReport) -> dict[str, Any]:

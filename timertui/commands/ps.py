@@ -55,6 +55,9 @@ def _list(args: argparse.Namespace, procs: list[Any]) -> int:
         return 0
     # A host without containers keeps the app's columns; with one, each row says where it runs.
     contained = any(p.container is not None for p in procs)
+    # Timerfds the same way: a column once a listed process has one (interval timers take a
+    # deep capture, which ps does not do: `show --deep`).
+    with_fds = any(p.timerfds for p in procs)
     rows = []
     for p in procs:
         ids = [t.id for t in p.timers]
@@ -66,6 +69,7 @@ def _list(args: argparse.Namespace, procs: list[Any]) -> int:
                 p.user,
                 len(p.tids),
                 len(ids) if p.access.value == "ok" else p.access.value,
+                *((len(p.timerfds),) if with_fds else ()),
                 f"{max(ids):,}" if ids else "",
                 len(report.gaps) if report else "",
                 f"{report.walk.creates:,}" if report else "",
@@ -79,6 +83,7 @@ def _list(args: argparse.Namespace, procs: list[Any]) -> int:
             "USER",
             "THR",
             "TIMERS",
+            *(("TIMERFDS",) if with_fds else ()),
             "HIGHEST ID",
             "GAPS",
             "WALK COST",
@@ -86,7 +91,7 @@ def _list(args: argparse.Namespace, procs: list[Any]) -> int:
             "COMMAND",
         ),
         rows,
-        right="PID,THR,TIMERS,HIGHEST ID,GAPS,WALK COST",
+        right="PID,THR,TIMERS,TIMERFDS,HIGHEST ID,GAPS,WALK COST",
     )
     return 0
 

@@ -9,12 +9,13 @@ from timertui.commands.hosts import add_host_argument
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("show", help="show one process's POSIX timers, decoded")
+    p = sub.add_parser("show", help="show one process's timers (POSIX, timerfd, interval), decoded")
     p.add_argument("pid", type=int, help="process ID")
     p.add_argument(
         "--deep",
         action="store_true",
-        help="also read each timer's remaining time, interval and overrun (ptrace injection)",
+        help="also read each timer's remaining time, interval and overrun, and the interval "
+        "timers (ptrace injection)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     add_host_argument(p)
@@ -61,6 +62,16 @@ def run(args: argparse.Namespace) -> int:
     print(output.process_header(proc))
     if proc.timers:
         print(output.timers_table(proc.timers))
+    if proc.timerfds:
+        print(f"timerfds: {len(proc.timerfds)}")
+        print(output.timerfds_table(proc.timerfds))
+    if proc.itimers is not None:
+        armed = [t for t in proc.itimers if t.armed]
+        print(f"interval timers: {len(armed)} armed")
+        if armed:
+            print(output.itimers_table(armed))
+    for problem in proc.problems:
+        print(f"unreadable: {problem}")
     for line in (
         [f"timers unreadable: {proc.access.value}"] if unreadable else output.gap_lines(report)
     ):
