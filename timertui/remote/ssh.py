@@ -305,7 +305,7 @@ class Connection:
         """Send the request, yield its frames up to the last (the one with "ok"); a frame with
         "error" is a RemoteError, and a failed connection is closed."""
         with self._lock:
-            if self._proc is None:
+            if self._proc is None or not self.remote_python:
                 raise self._error("not connected")
             body = msgpack.packb({"op": op, **args})
             try:
