@@ -20,7 +20,9 @@ keys they do not know, so a newer minor (which only adds keys) still loads; a ne
 refused.
 
 Minor versions: 1.1 adds each process's `container` (a map of Container's fields, or nil) and
-`ns_pid`; a 1.0 file has neither and loads with both unset.
+`ns_pid`; a 1.0 file has neither and loads with both unset. 1.2 adds each process's `timerfds`
+(columns, as timers), `itimers` (nil when not read, else [which, value s, value us, interval s,
+interval us] each) and `problems` (strings); an older file loads with none, itimers unknown.
 
 Timers are stored per process as columns (one array per field), which keeps files small and
 decoding 10,000 timers to a few milliseconds.
@@ -52,9 +54,11 @@ from timertui.model import (
     CaptureTimes,
     Container,
     HostFacts,
+    IntervalTimer,
     ProcessTimers,
     Snapshot,
     Timer,
+    TimerFd,
     TimerValues,
 )
 from timertui.records import build_records, record
@@ -68,7 +72,7 @@ if TYPE_CHECKING:
 
 MAGIC = b"\x89TTSNAP\n"
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 1
+FORMAT_MINOR = 2
 
 _PREAMBLE = struct.Struct(">8sHHI")
 _HEADER = struct.Struct(">Q32s")
@@ -86,6 +90,10 @@ _OPENSSL_BYTES = 1 << 20
 _NONE = type(None)
 _TIMER_COLUMNS = ("id", "clock", "notify", "target", "signo", "sigval")
 _VALUE_COLUMNS = ("remaining_ns", "interval_ns", "overrun")
+_TIMERFD_COLUMNS: tuple[str, ...] = TimerFd.__record__.names  # type: ignore[attr-defined]
+_INT64 = (-(2**63), 2**63 - 1)
+# The clocks timerfd_create takes (REALTIME, MONOTONIC, BOOTTIME and the two alarm clocks).
+TIMERFD_CLOCKS = frozenset({0, 1, 7, 8, 9})
 
 
 class SnapshotError(InputError):
@@ -187,6 +195,11 @@ def _pack_process(proc: ProcessTimers) -> dict[str, Any]:
         "timers": columns,
         "container": None if proc.container is None else vars(proc.container),
         "ns_pid": proc.ns_pid,
+        "timerfds": {key: [getattr(t, key) for t in proc.timerfds] for key in _TIMERFD_COLUMNS},
+        "itimers": None
+        if proc.itimers is None
+        else [[t.which, t.value_s, t.value_us, t.interval_s, t.interval_us] for t in proc.itimers],
+        "problems": list(proc.problems),
     }
 
 
@@ -411,7 +424,44 @@ def _unpack_process(proc: Any, path: str) -> ProcessTimers:
         sigpending=sigpending,
         container=_unpack_container(proc.get("container"), f"{path}.container"),
         ns_pid=_int_or_nil(proc, "ns_pid", path) if "ns_pid" in proc else None,
+        timerfds=_unpack_timerfds(proc, path),
+        itimers=_unpack_itimers(proc, path),
+        problems=tuple(_items(_list(proc, "problems", path), str, f"{path}.problems"))
+        if "problems" in proc
+        else (),
     )
+
+
+def _unpack_timerfds(proc: dict[str, Any], path: str) -> tuple[TimerFd, ...]:
+    """A process's timerfds (format 1.2): columns of integers, one per TimerFd field."""
+    if "timerfds" not in proc:
+        return ()
+    columns, where = _map(proc, "timerfds", path), f"{path}.timerfds"
+    count = len(_list(columns, "fd", where))
+    values = []
+    for key in _TIMERFD_COLUMNS:
+        column: list[Any] = _list(columns, key, where)
+        if len(column) != count:
+            raise _Bad(f"{where}.{key}", f"{len(column)} values for {count} timerfds")
+        values.append(_items(column, int, where, f".{key}"))
+    return tuple(build_records(TimerFd, *values))
+
+
+def _unpack_itimers(proc: dict[str, Any], path: str) -> tuple[IntervalTimer, ...] | None:
+    """A process's interval timers (format 1.2): nil (not read), or 5 integers each."""
+    if proc.get("itimers") is None:
+        return None
+    found = []
+    for index, item in enumerate(_list(proc, "itimers", path)):
+        where = f"{path}.itimers[{index}]"
+        if type(item) is not list or len(item) != 5:
+            raise _Bad(
+                where,
+                f"expected [which, value s, value us, interval s, interval us], "
+                f"got {_describe(item)}",
+            )
+        found.append(IntervalTimer(*_items(item, int, where)))
+    return tuple(found)
 
 
 _CONTAINER_FIELDS = Container.__record__.names  # type: ignore[attr-defined]
@@ -500,6 +550,51 @@ def _process_problems(proc: ProcessTimers, path: str) -> Iterator[Problem]:
             first_index[timer.id] = index
         for field, message in found:
             yield Problem(f"{path}.timers[{index}].{field}", message)
+    yield from _timerfd_problems(proc, path)
+    yield from _itimer_problems(proc, path)
+
+
+def _timerfd_problems(proc: ProcessTimers, path: str) -> Iterator[Problem]:
+    seen: dict[int, int] = {}
+    for index, t in enumerate(proc.timerfds):
+        where = f"{path}.timerfds[{index}]"
+        if not 0 <= t.fd <= INT_MAX:
+            yield Problem(f"{where}.fd", f"fd {t.fd} outside 0..{INT_MAX}")
+        elif t.fd in seen:
+            yield Problem(f"{where}.fd", f"duplicate fd {t.fd} (also timerfds[{seen[t.fd]}])")
+        seen.setdefault(t.fd, index)
+        if t.clock not in TIMERFD_CLOCKS:
+            yield Problem(f"{where}.clock", f"clock {t.clock} is not one timerfd_create takes")
+        for key, high in (
+            ("ticks", _U64_MAX),
+            ("remaining_ns", KTIME_MAX),
+            ("interval_ns", KTIME_MAX),
+            ("deadline_ns", KTIME_MAX),
+        ):
+            value = getattr(t, key)
+            if not 0 <= value <= high:
+                yield Problem(f"{where}.{key}", f"{key} {value} outside 0..{high}")
+        if not 0 <= t.settime_flags <= 3:
+            yield Problem(
+                f"{where}.settime_flags", f"settime flags {t.settime_flags} not within 0..3"
+            )
+        if not 0 <= t.flags <= INT_MAX:
+            yield Problem(f"{where}.flags", f"flags {t.flags} outside 0..{INT_MAX}")
+
+
+def _itimer_problems(proc: ProcessTimers, path: str) -> Iterator[Problem]:
+    """Which timer each is, once; values only within 64 bits (a value out of the kernel's
+    range is kept, for the restore to decide on: CRIU's "Invalid timer value")."""
+    seen: set[int] = set()
+    for index, t in enumerate(proc.itimers or ()):
+        where = f"{path}.itimers[{index}]"
+        if t.which not in (0, 1, 2) or t.which in seen:
+            yield Problem(f"{where}.which", f"which {t.which} is not a new one of 0, 1, 2")
+        seen.add(t.which)
+        for key in ("value_s", "value_us", "interval_s", "interval_us"):
+            value = getattr(t, key)
+            if not _INT64[0] <= value <= _INT64[1]:
+                yield Problem(f"{where}.{key}", f"{key} {value} outside the signed 64-bit range")
 
 
 @functools.lru_cache(maxsize=256)
