@@ -170,8 +170,8 @@ class LoopbackSshd:
                 self.process.kill()
             self.process.wait()
         for proc in doomed:
-            if proc.name().startswith("sshd"):
-                with contextlib.suppress(psutil.Error):
+            with contextlib.suppress(psutil.Error):
+                if proc.name().startswith("sshd"):
                     proc.kill()
 
     def stop(self) -> None:

@@ -94,10 +94,11 @@ def test_sshd_killed_mid_restore_ends_it_there(tmp_path: Path, saved: Path) -> N
             for line in command.stdout:  # until the restore there verified and holds
                 if json.loads(line)["kind"] == "done":
                     break
-            remote = [p for p in server.sessions() if "timertui-restore-" in " ".join(p.cmdline())]
-            assert remote, [p.cmdline() for p in server.sessions()]
-            held = [p for r in remote for p in r.children(recursive=True)] + remote
-            folder = Path(next(a for a in remote[0].cmdline() if "timertui-restore-" in a)).parent
+            remote = [p for p in server.sessions() if "timertui-restore-" in _cmdline(p)]
+            assert remote, [_cmdline(p) for p in server.sessions()]
+            held = [p for r in remote for p in _children(r)] + remote
+            file = next(a for a in _cmdline(remote[0]).split() if "timertui-restore-" in a)
+            folder = Path(file).parent
             assert folder.exists()
             server.kill()
             _, err = command.communicate(timeout=30)
@@ -121,3 +122,18 @@ def _alive(proc: psutil.Process) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def _cmdline(proc: psutil.Process) -> str:
+    """Its command line, "" once gone (processes come and go under an sshd)."""
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return ""
+
+
+def _children(proc: psutil.Process) -> list[psutil.Process]:
+    try:
+        return list(proc.children(recursive=True))
+    except psutil.Error:
+        return []
