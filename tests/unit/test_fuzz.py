@@ -278,7 +278,9 @@ def fuzz_dir() -> Any:
 
 
 # A CRIU import (images or crit JSON) that was accepted, as `inspect` and `restore` go on to use it.
-_PROBLEM_PATH = re.compile(r"processes\[(\d+)\]\.(?:pid|timers\[(\d+)\]\.([a-z_.]+))")
+_PROBLEM_PATH = re.compile(
+    r"processes\[(\d+)\]\.(?:pid|timers\[(\d+)\]\.([a-z_.]+)|(?:timerfds|itimers)\[\d+\]\.[a-z_]+)"
+)
 # What the CRIU decoders range-check themselves: validate() never has to flag these.
 _DECODER_CHECKED = {"sigval", "values.remaining_ns", "values.interval_ns"}
 
@@ -316,6 +318,50 @@ def test_crit_json_of_any_shape(scratch: Path, doc: dict[str, Any]) -> None:
     snap = _refused(fuzz.CritJsonTarget.error, str(path), lambda: sources.open_source(path))
     if snap is not None:
         _check_import(snap)
+
+
+_TFD_VALUE = st.one_of(st.integers(-1, 2**65), st.sampled_from(["0x2", "x", "", None]))
+_TFD_KEYS = ("id", "flags", "clockid", "ticks", "settime_flags", "vsec", "vnsec", "isec", "insec")
+_FILE_ENTRY = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["TIMERFD", "REG", 17, "NOPE", -1]),
+        "id": _TFD_VALUE,
+        "tfd": st.one_of(st.dictionaries(st.sampled_from(_TFD_KEYS), _TFD_VALUE), st.integers()),
+    }
+)
+_FDINFO_ENTRY = st.fixed_dictionaries(
+    {
+        "id": _TFD_VALUE,
+        "flags": _TFD_VALUE,
+        "type": st.sampled_from(["TIMERFD", "REG", 17]),
+        "fd": _TFD_VALUE,
+    }
+)
+
+
+@HYPOTHESIS
+@given(st.lists(_FILE_ENTRY, max_size=4), st.lists(_FDINFO_ENTRY, max_size=4))
+def test_timerfd_entries_of_any_shape(
+    scratch: Path, files: list[dict[str, Any]], fdinfo: list[dict[str, Any]]
+) -> None:
+    """files.json and fdinfo-2.json beside a sound core: a snapshot with problems, or one line."""
+    d = scratch / "timerfds"
+    d.mkdir(exist_ok=True)
+    real = {"isec": 0, "iusec": 0, "vsec": 0, "vusec": 0}
+    tc = {"task_state": 1, "comm": "x", "timers": {"real": real}}
+    core = {"magic": "CORE", "entries": [{"mtype": "X86_64", "tc": tc}]}
+    for name, doc in (
+        ("core-77.json", core),
+        ("files.json", {"magic": "FILES", "entries": files}),
+        ("fdinfo-2.json", {"magic": "FDINFO", "entries": fdinfo}),
+    ):
+        (d / name).write_text(json.dumps(doc))
+    snap = _refused(fuzz.CritJsonTarget.error, str(d), lambda: sources.open_source(d))
+    if snap is not None:
+        _check_import(snap)
+        for proc in snap.processes:
+            assert all(p and "\n" not in p for p in proc.problems)
+            assert len({t.fd for t in proc.timerfds}) <= len(fdinfo)
 
 
 _VARINT = st.integers(0, 2**64 - 1)

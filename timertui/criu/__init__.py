@@ -1,5 +1,6 @@
-"""CRIU image import without a CRIU install: pstree.img, core-PID.img and inventory.img decoded
-field by field, or crit's JSON of them (`crit decode --pretty`), into a normal Snapshot.
+"""CRIU image import without a CRIU install: pstree.img, core-PID.img and inventory.img (and for
+timerfds files.img, ids-PID.img and fdinfo-N.img) decoded field by field, or crit's JSON of them
+(`crit decode --pretty`), into a normal Snapshot.
 
 Image framing (criu/image.c, lib/pycriu/images/images.py): a little-endian u32 IMG_COMMON_MAGIC
 (IMG_SERVICE_MAGIC for service files), then the u32 magic of the image type; inventory.img and
@@ -45,7 +46,8 @@ def import_criu(path: str | Path) -> Snapshot:
     if src.is_dir():
         if (src / "pstree.img").exists():
             return import_images(src)
-        files = sorted(src.glob("*.crit.json"))
+        # crit's own names (NAME.crit.json), else plain NAME.json as `crit decode -o` writes.
+        files = sorted(src.glob("*.crit.json")) or sorted(src.glob("*.json"))
         if files:
             from timertui.criu.crit import import_json
 

@@ -8,12 +8,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from timertui.criu.entries import Task, build_snapshot, check_tree, task_of
+from timertui.criu.entries import FdImages, Task, build_snapshot, check_tree, task_of
 from timertui.criu.fields import CriuError, Fields, Malformed, child, in_bits
 from timertui.criu.images import is_image_header, read_image_file
+from timertui.criu.timerfds import files_files_id
 from timertui.model import Snapshot
 
 _CORE_JSON = re.compile(r"core-([0-9]{1,10})\..*json")
+_NUMBERED_JSON = re.compile(r"(?:fdinfo|ids)-([0-9]{1,10})\..*json")
 
 
 class JsonMessage:
@@ -118,10 +120,21 @@ def import_json(files: list[Path], source: str, single: bool) -> Snapshot:
     tasks: list[Task] | None = None
     cores: dict[int, tuple[str, JsonMessage]] = {}
     uptime = None
+    file_entries: tuple[str, list[JsonMessage]] | None = None
+    fdinfo: dict[int, tuple[str, list[JsonMessage]]] = {}  # by files_id
+    files_ids: dict[int, int] = {}  # pid -> files_id
     for path in files:
         magic, entries = _json_image(path)
         try:
-            if magic == "PSTREE":
+            if magic == "FILES":
+                file_entries = (str(path), entries)
+            elif magic == "FDINFO":
+                fdinfo[_json_number(path)] = (str(path), entries)
+            elif magic == "IDS":
+                files_id = files_files_id(entries[0]) if entries else None
+                if files_id is not None:
+                    files_ids[_json_number(path)] = files_id
+            elif magic == "PSTREE":
                 tasks = [task_of(entry) for entry in entries]
             elif magic == "INVENTORY":
                 uptime = entries[0].opt_uint(8, "dump_uptime") if entries else None
@@ -145,7 +158,26 @@ def import_json(files: list[Path], source: str, single: bool) -> Snapshot:
             raise CriuError(f"{source}: no crit JSON of a process's core image")
     else:
         check_tree(source, tasks, {tid: name for tid, (name, _) in cores.items()})
-    return build_snapshot(source, tasks, cores, uptime)
+    fds = None
+    if file_entries is not None:
+        placed: dict[int, tuple[str, list[JsonMessage]]] = {}
+        for task in tasks:
+            files_id = files_ids.get(task.pid)
+            if files_id is None and len(tasks) == 1 and len(fdinfo) == 1:
+                files_id = next(iter(fdinfo))
+            if files_id in fdinfo:
+                placed[task.pid] = fdinfo[files_id]
+        fds = FdImages(file_entries[1], file_entries[0], placed)
+    return build_snapshot(source, tasks, cores, uptime, fds)
+
+
+def _json_number(path: Path) -> int:
+    match = _NUMBERED_JSON.fullmatch(path.name)
+    if match is None:
+        raise CriuError(
+            f"{path}: cannot tell its number: name the file fdinfo-N.json or ids-PID.json"
+        )
+    return int(match[1])
 
 
 def _json_core_pid(path: Path) -> int:

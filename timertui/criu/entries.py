@@ -3,11 +3,13 @@ POSIX timers, values and RLIMIT_SIGPENDING, from either source's messages."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from timertui.clocks import to_int32
 from timertui.criu.fields import CriuError, Fields, Malformed, child, uint
+from timertui.criu.timerfds import itimers_of, join_timerfds, placed_ids, timerfd_entries
 from timertui.model import (
     SIGEV_THREAD_ID,
     CaptureTimes,
@@ -83,6 +85,7 @@ def _process(core: Fields, task: Task) -> tuple[ProcessTimers, str]:
         tids=task.threads,
         timers=tuple(timers),
         sigpending=sigpending,
+        itimers=itimers_of(timers_msg),
     )
     return proc, _MARCH[march].lower() if 0 < march < len(_MARCH) else ""
 
@@ -120,8 +123,10 @@ def build_snapshot(
     tasks: list[Task],
     cores: Mapping[int, tuple[str, Fields]],
     uptime_us: int | None,
+    fds: FdImages | None = None,
 ) -> Snapshot:
-    """Put processes together; `cores` maps a tid to (file name, core entry)."""
+    """Put processes together; `cores` maps a tid to (file name, core entry); `fds` places
+    each process's timerfds."""
     processes = []
     machine = ""
     for task in tasks:
@@ -132,6 +137,8 @@ def build_snapshot(
             proc, arch = _process(core, task)
         except Malformed as exc:
             raise CriuError(f"{name}: {exc}") from None
+        if fds is not None:
+            proc = fds.place(proc)
         processes.append(proc)
         machine = machine or arch
     host = HostFacts(
@@ -143,9 +150,49 @@ def build_snapshot(
         sigpending_soft=0,
         sigpending_hard=0,
     )
+    if fds is not None and processes:
+        # Timerfd entries no process's fds name: said once, on the first process.
+        first = processes[0]
+        processes[0] = dataclasses.replace(first, problems=first.problems + fds.unplaced())
     # inventory's dump_uptime (only with --track-mem) is /proc/uptime at dump: boot time, in µs.
     boottime = uptime_us * 1000 if uptime_us is not None else 0
     return Snapshot(host, CaptureTimes(0, 0, boottime), tuple(processes), source=f"criu:{source}")
+
+
+class FdImages:
+    """files.img's timerfd entries, and the fdinfo image of each process (by pid, from its
+    ids-PID.img files_id, or the one fdinfo image of a single process), as decoded messages."""
+
+    def __init__(
+        self,
+        files: Sequence[Fields],
+        files_where: str,
+        fdinfo: Mapping[int, tuple[str, Sequence[Fields]]],
+    ) -> None:
+        self.tfds, self.problems = timerfd_entries(files, files_where)
+        self.files_where = files_where
+        self.fdinfo = fdinfo
+        self.placed: set[int] = set()
+
+    def place(self, proc: ProcessTimers) -> ProcessTimers:
+        got = self.fdinfo.get(proc.pid)
+        if got is None:
+            return proc
+        where, entries = got
+        timerfds, problems = join_timerfds(self.tfds, self.files_where, entries, where)
+        self.placed |= placed_ids(entries)
+        return dataclasses.replace(
+            proc, timerfds=timerfds, problems=proc.problems + tuple(problems)
+        )
+
+    def unplaced(self) -> tuple[str, ...]:
+        lost = tuple(
+            f"{self.files_where} {tfd.path}: timerfd {file_id} is not at any fd of the "
+            "processes' fdinfo images"
+            for file_id, tfd in sorted(self.tfds.items())
+            if file_id not in self.placed
+        )
+        return tuple(self.problems) + lost
 
 
 def check_tree(source: str, tasks: list[Task], core_tids: dict[int, str]) -> None:

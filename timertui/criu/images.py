@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from timertui.criu.entries import build_snapshot, check_tree, task_of
+from timertui.criu.entries import FdImages, Task, build_snapshot, check_tree, task_of
 from timertui.criu.fields import CriuError, Fields, Malformed
 from timertui.criu.protobuf import PbMessage
+from timertui.criu.timerfds import FDINFO_MAGIC, FILES_MAGIC, IDS_MAGIC, files_files_id
 from timertui.model import Snapshot
 
 IMG_COMMON_MAGIC = 0x54564319
@@ -26,6 +27,7 @@ CORE_MAGIC = 0x55053847
 # crit JSON about 25 MB): anything larger is not one of them.
 MAX_FILE_BYTES = 64 << 20
 _CORE_FILE = re.compile(r"core-([0-9]{1,10})\.img")
+_FDINFO_FILE = re.compile(r"fdinfo-([0-9]{1,10})\.img")
 
 
 def is_image_header(head: bytes) -> bool:
@@ -161,4 +163,35 @@ def import_image_files(files: ImageFiles) -> Snapshot:
             uptime = found[0].opt_uint(8, "dump_uptime") if found else None
         except Malformed as exc:
             raise CriuError(f"{inventory}: {exc}") from None
-    return build_snapshot(files.source, tasks, cores, uptime)
+    return build_snapshot(files.source, tasks, cores, uptime, _fd_images(files, names, tasks))
+
+
+def _fd_images(files: ImageFiles, names: set[str], tasks: list[Task]) -> FdImages | None:
+    """files.img's timerfds and each process's fdinfo image (ids-PID.img's files_id names it;
+    without ids images, the one fdinfo image of a single process)."""
+    if "files.img" not in names:
+        return None
+    where = files.where("files.img")
+    entries = image_entries(files.read("files.img"), where, FILES_MAGIC, "files")
+    fdinfo_names = sorted(n for n in names if _FDINFO_FILE.fullmatch(n))
+    fdinfo: dict[int, tuple[str, list[Fields]]] = {}
+    for task in tasks:
+        name = None
+        ids_name = f"ids-{task.pid}.img"
+        if ids_name in names:
+            ids_where = files.where(ids_name)
+            found = image_entries(files.read(ids_name), ids_where, IDS_MAGIC, "ids")
+            try:
+                files_id = files_files_id(found[0]) if found else None
+            except Malformed as exc:
+                raise CriuError(f"{ids_where}: {exc}") from None
+            name = f"fdinfo-{files_id}.img" if files_id is not None else None
+        elif len(tasks) == 1 and len(fdinfo_names) == 1:
+            name = fdinfo_names[0]
+        if name is not None and name in names:
+            fd_where = files.where(name)
+            fdinfo[task.pid] = (
+                fd_where,
+                image_entries(files.read(name), fd_where, FDINFO_MAGIC, "fdinfo"),
+            )
+    return FdImages(entries, where, fdinfo)
