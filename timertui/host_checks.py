@@ -10,7 +10,7 @@ from __future__ import annotations
 import resource
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from timertui.capture import host
 
@@ -25,6 +25,19 @@ _SCOPES = {
     2: "admin only: CAP_SYS_PTRACE needed",
     3: "no attach at all",
 }
+
+
+class Probes(Protocol):
+    """Where the checks' facts come from: capture.host itself (this host), or another host's
+    answers (timertui.remote)."""
+
+    def probe_proc_timers(self) -> host.ProbeResult: ...
+    def probe_exact_ids(self) -> host.ProbeResult: ...
+    def probe_ptrace(self) -> host.ProbeResult: ...
+    def probe_alarm_timers(self) -> host.ProbeResult: ...
+    def ptrace_scope(self) -> int | None: ...
+    def sigpending_limits(self) -> tuple[int, int]: ...
+    def sigpending_in_use(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -57,8 +70,8 @@ def _from_probe(
     return CheckResult(name, False, fail_detail, hint, required)
 
 
-def check_proc_timers() -> CheckResult:
-    res = host.probe_proc_timers()
+def check_proc_timers(probes: Probes = host) -> CheckResult:
+    res = probes.probe_proc_timers()
     return _from_probe(
         "proc-timers",
         res,
@@ -68,8 +81,8 @@ def check_proc_timers() -> CheckResult:
     )
 
 
-def check_exact_ids() -> CheckResult:
-    res = host.probe_exact_ids()
+def check_exact_ids(probes: Probes = host) -> CheckResult:
+    res = probes.probe_exact_ids()
     return _from_probe(
         "exact-ids",
         res,
@@ -86,9 +99,9 @@ def _scope_text(scope: int | None) -> str:
     return f"kernel.yama.ptrace_scope={scope} ({_SCOPES.get(scope, 'unknown value')})"
 
 
-def check_ptrace() -> CheckResult:
-    res = host.probe_ptrace()
-    scope = _scope_text(host.ptrace_scope())
+def check_ptrace(probes: Probes = host) -> CheckResult:
+    res = probes.probe_ptrace()
+    scope = _scope_text(probes.ptrace_scope())
     return _from_probe(
         "ptrace",
         res,
@@ -99,9 +112,9 @@ def check_ptrace() -> CheckResult:
     )
 
 
-def check_sigpending() -> CheckResult:
-    soft, _hard = host.sigpending_limits()
-    used = host.sigpending_in_use()
+def check_sigpending(probes: Probes = host) -> CheckResult:
+    soft, _hard = probes.sigpending_limits()
+    used = probes.sigpending_in_use()
     used_text = "?" if used is None else str(used)
     if soft == resource.RLIM_INFINITY:
         return CheckResult(
@@ -121,8 +134,8 @@ def check_sigpending() -> CheckResult:
     )
 
 
-def check_alarm_clocks() -> CheckResult:
-    res = host.probe_alarm_timers()
+def check_alarm_clocks(probes: Probes = host) -> CheckResult:
+    res = probes.probe_alarm_timers()
     return _from_probe(
         "alarm-clocks",
         res,
@@ -134,7 +147,7 @@ def check_alarm_clocks() -> CheckResult:
     )
 
 
-CHECKS: tuple[Callable[[], CheckResult], ...] = (
+CHECKS: tuple[Callable[[Probes], CheckResult], ...] = (
     check_proc_timers,
     check_exact_ids,
     check_ptrace,
@@ -143,8 +156,8 @@ CHECKS: tuple[Callable[[], CheckResult], ...] = (
 )
 
 
-def run_checks() -> list[CheckResult]:
-    return [check() for check in CHECKS]
+def run_checks(probes: Probes = host) -> list[CheckResult]:
+    return [check(probes) for check in CHECKS]
 
 
 def passed(results: Sequence[CheckResult]) -> bool:

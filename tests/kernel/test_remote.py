@@ -299,3 +299,18 @@ def test_sshd_killed_mid_snapshot_writes_nothing(
     assert len(err) == 1 and server.host in err[0] and "lost" in err[0], err
     assert not out.exists() and not list(tmp_path.glob("never*"))
     assert _agent_gone(agents[0])
+
+
+def test_check_host_probes_there_as_check_does_here(sshd: LoopbackSshd) -> None:
+    """The agent's probes (ctypes, forked children) on Python 3.9 give this host's check."""
+    there = cli(sshd, "check", "--json", "--host", sshd.host)
+    here = cli(sshd, "check", "--json")
+    assert there.returncode == here.returncode, there.stderr
+    remote, local = json.loads(there.stdout), json.loads(here.stdout)
+    for checks in (remote["checks"], local["checks"]):
+        for c in checks:
+            if c["name"] == "sigpending":  # slots in use differ by the probing process's own
+                c["detail"] = c["detail"].split(",")[0]
+    assert remote == local
+    text = cli(sshd, "check", "--host", sshd.host)
+    assert text.stdout.startswith(f"host {sshd.host}\n")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from timertui.commands.hosts import add_host_argument
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -15,6 +17,7 @@ def register(sub: Any) -> None:
         " (exit 1); a warning (alarm clocks) does not fail.",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_host_argument(p)
     p.set_defaults(func=run)
 
 
@@ -22,7 +25,15 @@ def run(args: argparse.Namespace) -> int:
     from timertui import host_checks as check
     from timertui.commands.output import print_json
 
-    results = check.run_checks()
+    if getattr(args, "host", None) is not None:
+        from timertui.commands.hosts import remote
+
+        with remote(args) as there:  # the same checks, probed there by the agent
+            results = check.run_checks(there.probes())
+        if not args.json:
+            print(f"host {there.label}")
+    else:
+        results = check.run_checks()
     if args.json:
         print_json(check.to_json(results))
     else:

@@ -8,12 +8,14 @@ alone (runtime and id: their names live in the remote runtime's files, which sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from timertui.capture.containers import parse_cgroup
+from timertui.capture.host import ProbeResult
 from timertui.capture.proc_timers import parse_timers
 from timertui.capture.processes import _STATUS, NoSuchProcess
+from timertui.errors import errno_text
 from timertui.model import Access, CaptureTimes, HostFacts, ProcessTimers, Snapshot, Timer
 from timertui.remote.agent import proc as row_fields
 from timertui.remote.ssh import Connection, RemoteError, Target, parse_target
@@ -97,6 +99,13 @@ class RemoteHost:
         except TypeError as exc:
             raise self._malformed(f"capture times ({exc})") from None
 
+    def probes(self) -> RemoteProbes:
+        """What `timertui check` asks, answered there (one request)."""
+        answers = self.connection.request("probe")
+        if not isinstance(answers, dict):
+            raise self._malformed("the probes")
+        return RemoteProbes(answers, self._malformed)
+
     def snapshot(self, pids: Iterable[int]) -> Snapshot:
         """The processes read there now, with the host's facts, recording where it came from."""
         procs = tuple(self.read_process(pid) for pid in dict.fromkeys(pids))
@@ -173,3 +182,55 @@ def _replace_sigpending(proc: ProcessTimers, limits: tuple[int, int]) -> Process
     import dataclasses
 
     return dataclasses.replace(proc, sigpending=limits)
+
+
+class RemoteProbes:
+    """host_checks.Probes from another host's answers (agent/probes.py): the check functions
+    word them as they word this host's."""
+
+    def __init__(self, answers: dict[str, Any], malformed: Callable[[str], RemoteError]) -> None:
+        self._answers = answers
+        self._malformed = malformed
+
+    def _result(self, name: str) -> ProbeResult:
+        value = self._answers.get(name)
+        if not (
+            isinstance(value, list)
+            and len(value) == 3
+            and isinstance(value[0], bool)
+            and type(value[1]) is int
+            and isinstance(value[2], str)
+        ):
+            raise self._malformed(f"probe {name}")
+        ok, err, text = value
+        return ProbeResult(ok, err, f"{text}{errno_text(err)}" if err else text)
+
+    def _number(self, name: str) -> int | None:
+        value = self._answers.get(name)
+        if value is not None and type(value) is not int:
+            raise self._malformed(f"probe {name}")
+        return value
+
+    def probe_proc_timers(self) -> ProbeResult:
+        return self._result("probe_proc_timers")
+
+    def probe_exact_ids(self) -> ProbeResult:
+        return self._result("probe_exact_ids")
+
+    def probe_ptrace(self) -> ProbeResult:
+        return self._result("probe_ptrace")
+
+    def probe_alarm_timers(self) -> ProbeResult:
+        return self._result("probe_alarm_timers")
+
+    def ptrace_scope(self) -> int | None:
+        return self._number("ptrace_scope")
+
+    def sigpending_in_use(self) -> int | None:
+        return self._number("sigpending_in_use")
+
+    def sigpending_limits(self) -> tuple[int, int]:
+        value: Any = self._answers.get("sigpending_limits")
+        if not _ints(value, 2):
+            raise self._malformed("probe sigpending_limits")
+        return value[0], value[1]

@@ -54,6 +54,10 @@ def answer(request: Any) -> dict[str, Any]:
                 "times": proc.capture_times(),
             }
         }
+    if op == "probe":
+        from . import probes  # ctypes loads only for `check`
+
+        return {"ok": probes.all_probes()}
     if op == "times":
         return {"ok": proc.capture_times()}
     if op == "scan":
