@@ -23,6 +23,7 @@ COMMANDS = (
     "show",
     "snapshot",
     "inspect",
+    "log",
     "check",
     "restore",
     "calibrate",
