@@ -5,7 +5,17 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ("sweep", "snapshot", "archive", "capture", "restore", "simulator", "app", "remote")
+BENCHES = (
+    "sweep",
+    "snapshot",
+    "archive",
+    "log",
+    "capture",
+    "restore",
+    "simulator",
+    "app",
+    "remote",
+)
 
 
 def main() -> None:

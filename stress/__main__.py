@@ -29,6 +29,7 @@ FUZZ_KEYS = {
     "json": "crit JSON",
     "timers": "/proc timers parser",
     "archives": "checkpoint archives",
+    "logs": "CRIU logs",
 }
 KILL_KINDS = ("snapshot", "walk", "exact", "capture")
 # make stress: 100,000 cases per fuzz target, 10,000 kill points, 30 s of churn.

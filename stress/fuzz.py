@@ -868,10 +868,12 @@ def targets(
     texts: tuple[str, ...] = (),
     fixture: Path = FIXTURE,
 ) -> list[Target]:
-    """The five targets on real samples: the CRIU fixture (as images, crit JSON, /proc text and
+    """The six targets on real samples: the CRIU fixture (as images, crit JSON, /proc text and
     imported into a snapshot), this host's processes, the podman checkpoint archive
-    (stress/fuzz_archives.py), and whatever the caller adds."""
+    (stress/fuzz_archives.py), CRIU's logs (stress/fuzz_logs.py), and whatever the caller
+    adds."""
     from stress.fuzz_archives import ArchiveTarget
+    from stress.fuzz_logs import LogTarget
     from timertui.capture import host, processes
 
     live = Snapshot(
@@ -889,6 +891,7 @@ def targets(
             work / "timers",
         ),
         ArchiveTarget(work / "archives"),
+        LogTarget(work / "logs"),
     ]
 
 
