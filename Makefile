@@ -38,6 +38,8 @@ stress: setup
 
 screenshots: setup
 	$(PY) -m timertui.tui.screenshots screenshots
+	@# the app served to a real headless Chromium (timertui serve)
+	$(PY) -m bench.served_screenshots screenshots
 
 clean:
 	rm -rf $(VENV) build *.egg-info timertui/_native/*.so
