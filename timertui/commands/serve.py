@@ -238,17 +238,13 @@ def _serve(
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}"
     if args.json:
-        print(
-            json.dumps({"url": url, "public": args.public, "native": native, "command": command}),
-            flush=True,
-        )
+        said = json.dumps({"url": url, "public": args.public, "native": native, "command": command})
     elif args.public:
-        print("\n".join(exposure(args, url, native)), flush=True)
+        said = "\n".join(exposure(args, url, native))
     else:
-        print(
+        said = (
             f"timertui serve: {url} (loopback only): each tab runs `{shlex.join(command[1:])}`;"
-            " Ctrl+C stops",
-            flush=True,
+            " Ctrl+C stops"
         )
 
     async def main() -> None:
@@ -262,6 +258,7 @@ def _serve(
             loop = asyncio.get_running_loop()
             for signo in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 loop.add_signal_handler(signo, stop.set)
+            print(said, flush=True)  # serving now, and a signal ends it cleanly
             await stop.wait()
         finally:
             await server.end_sessions()
