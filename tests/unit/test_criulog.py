@@ -205,3 +205,19 @@ def test_the_command_text_json_and_exit_status(tmp_path: Path) -> None:
     for bad in (tmp_path / "missing", tmp_path / "no-logs", Path("/dev/null")):
         out = timertui("log", str(bad))
         assert out.returncode == 2 and len(out.stderr.splitlines()) == 1 and not out.stdout
+
+
+def test_a_real_failed_restore_gives_the_line_time_pid_and_cause() -> None:
+    """tests/data/criu-logs/fork-pid-taken: CRIU 4.2 restoring a process that still runs."""
+    here = Path(__file__).resolve().parents[1] / "data" / "criu-logs" / "fork-pid-taken"
+    dump, restore = criulog.open_logs(str(here))
+    assert (dump.outcome, restore.outcome) == ("succeeded", "failed")
+    first = restore.first_error
+    assert first is not None and first.explanation is not None
+    assert (first.line, first.time, first.where) == (111, 0.030226, "criu/cr-restore.c:1230")
+    assert first.text == "Can't fork for 7407: File exists"
+    assert first.explanation.key == "fork-pid-taken" and "ps -p 7407" in first.explanation.check
+    assert restore.outcome_line is not None and restore.outcome_line.line == 112
+    out = timertui("log", str(here / "restore.log"))
+    assert out.returncode == 1
+    assert "pid 7407 is taken" in out.stdout
