@@ -235,7 +235,10 @@ class Tab:
                 return text
             if time.monotonic() > deadline:
                 missing = [word for word in words if word not in text]
-                raise TimeoutError(f"the page did not show {missing} in {timeout} s")
+                raise TimeoutError(
+                    f"the page did not show {missing} in {timeout} s (page shown: {shown}; "
+                    f"last text: {text[-300:]!r})"
+                )
             await asyncio.sleep(0.1)
 
     async def wait_for_closed(self, timeout: float = 30.0) -> None:

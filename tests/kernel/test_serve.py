@@ -111,7 +111,8 @@ async def test_chromium_renders_the_served_app(tmp_path: Path) -> None:
             tab = await browser.open(served.url)
             await tab.wait_for_text("timers of", "ID gap map", "2,000,000", timeout=60)
             await tab.focus()
-            await tab.wait_for_text("Quit", "Race")  # the footer's keys: the app has focus
+            # The footer's keys: the app has focus.
+            await tab.wait_for_text("Quit", "Race", timeout=60)
             await tab.settle()
             png = await tab.screenshot()
             (tmp_path / "served.png").write_bytes(png)
