@@ -114,3 +114,80 @@ def test_show_and_ps_list_every_kind(kinds_pid: int, needs_ptrace: None) -> None
     row = next(r.split() for r in rows if r.split()[0] == str(kinds_pid))
     assert row[3:5] == ["1", "3"]
     assert any(p.pid == kinds_pid and len(p.timerfds) == 3 for p in scan())
+
+
+# --- restore: the one driver, native ------------------------------------------------------------
+
+FIXTURE = Path("/work/shared/fixtures/criu-timerfd-itimer")
+
+
+def _events(out: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def test_a_deep_snapshot_restores_natively_and_verifies_every_kind(
+    kinds_pid: int, needs_ptrace: None, tmp_path: Path
+) -> None:
+    time.sleep(0.15)  # fd 17 stalled: its restore re-arms it
+    path = tmp_path / "kinds.ttsnap"
+    made = timertui("snapshot", str(kinds_pid), "--deep", "-o", str(path))
+    assert made.returncode == 0, made.stderr
+    out = timertui("restore", str(path), "--json")
+    events = _events(out.stdout)
+    done = events[-1]
+    assert done["kind"] == "done" and done["ok"], out.stdout
+    verify = next(e for e in events if e["kind"] == "verify")
+    kinds = sorted((c["timer_kind"], c["timer_id"]) for c in verify["checks"])  # type: ignore[attr-defined,index]
+    assert kinds == [*(("itimer", w) for w in (0, 1, 2)), ("posix", 0),
+                     *(("timerfd", fd) for fd in (17, 42, 43))]  # fmt: skip
+    codes = {e["code"] for e in events if e["kind"] == "decision"}
+    assert "timerfd-rearmed" in codes
+    assert done["verified"] == 7
+
+
+def _fdinfo(pid: int, fd: int) -> dict[str, str]:
+    text = Path(f"/proc/{pid}/fdinfo/{fd}").read_text()
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
+
+
+@pytest.mark.skipif(not FIXTURE.is_dir(), reason="the CRIU fixture is not here")
+def test_a_held_restore_of_the_fixture_keeps_the_stalled_timerfd_periodic(
+    needs_proc_timers: None,
+) -> None:
+    """CRIU restores fd 3 with it_value 0: disarmed, its ticks stay at 1 (criu #3162). Ours is
+    armed at its period and goes on expiring in the held process."""
+    import subprocess
+    import sys
+
+    from command_line import ROOT
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "timertui", "restore", str(FIXTURE / "images"), "--hold", "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        start = done = None
+        for line in proc.stdout:
+            event = json.loads(line)
+            start = event if event["kind"] == "start" else start
+            if event["kind"] == "done":
+                done = event
+                break
+        assert start is not None and done is not None and done["ok"] and done["holding"]
+        target = int(start["pid"])
+        first = _fdinfo(target, 3)
+        assert first["it_interval"] == "(0, 100000000)" and first["clockid"] == "1"
+        assert first["flags"].startswith("02")  # O_CLOEXEC kept
+        time.sleep(0.35)
+        later = _fdinfo(target, 3)
+        assert int(later["ticks"]) >= 2, later  # it fired again after the restore
+        assert later["it_interval"] == "(0, 100000000)"
+        real = _fdinfo(target, 4)
+        assert real["settime flags"] == "01" and real["flags"].endswith("4002")
+        assert 3500 < int(real["it_value"].strip("()").split(",")[0]) <= 3600
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -71,7 +71,8 @@ def test_dataclasses_functions_work_on_records() -> None:
     decision = ev.Decision(0, "walk-mode", "why", "info")
     assert dataclasses.is_dataclass(decision) and dataclasses.is_dataclass(ev.Decision)
     names = [f.name for f in dataclasses.fields(ev.Decision)]
-    assert names == ["t_ns", "code", "reason", "severity", "timer_id"]  # kind is a ClassVar
+    # kind is a ClassVar
+    assert names == ["t_ns", "code", "reason", "severity", "timer_id", "timer_kind"]
     assert dataclasses.replace(decision, t_ns=9) == ev.Decision(9, "walk-mode", "why", "info")
     t = Timer(1, 2, 3, 4, 5, 6, TimerValues(7, 8, 9))
     assert dataclasses.asdict(t)["values"] == {"remaining_ns": 7, "interval_ns": 8, "overrun": 9}

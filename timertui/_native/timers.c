@@ -9,7 +9,10 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +23,10 @@
 #endif
 
 #define NSEC 1000000000LL
+
+#ifndef TFD_IOC_SET_TICKS
+#define TFD_IOC_SET_TICKS _IOW('T', 0, unsigned long long)
+#endif
 
 /* glibc's timer_create() hides the kernel ID and passes an uninitialised slot, so exact-ID
  * mode needs the raw syscall. */
@@ -377,4 +384,100 @@ int tt_threads_start(int n, unsigned long long mask, int out_fd, int *tids)
     pthread_attr_destroy(&attr);
     sem_destroy(&ready);
     return err ? -err : started;
+}
+
+static struct timespec ts_of(long long ns)
+{
+    struct timespec ts = {ns / NSEC, ns % NSEC};
+    return ts;
+}
+
+int tt_restore_timerfds(const struct tt_tfd *t, int n, int *errs, int *stage)
+{
+    int good = 0;
+    for (int i = 0; i < n; i++) {
+        const struct tt_tfd *x = &t[i];
+        errs[i] = 0;
+        stage[i] = TT_TFD_OK;
+        if (fcntl(x->fd, F_GETFD) >= 0) {
+            errs[i] = -EBUSY;
+            stage[i] = TT_TFD_BUSY;
+            continue;
+        }
+        int tmp = timerfd_create(x->clock, x->create_flags);
+        if (tmp < 0) {
+            errs[i] = -errno;
+            stage[i] = TT_TFD_CREATE;
+            continue;
+        }
+        if (tmp != x->fd) {
+            int got = dup3(tmp, x->fd, x->create_flags & TFD_CLOEXEC ? O_CLOEXEC : 0);
+            int err = errno;
+            close(tmp);
+            if (got < 0) {
+                errs[i] = -err;
+                stage[i] = TT_TFD_DUP;
+                continue;
+            }
+        }
+        if (x->value_ns || x->interval_ns) {
+            struct itimerspec its;
+            long long value = x->value_ns;
+            if ((x->settime_flags & TFD_TIMER_ABSTIME) && x->deadline_ns) {
+                value = x->deadline_ns;
+            } else if (x->settime_flags & TFD_TIMER_ABSTIME) {
+                struct timespec now;
+                clock_gettime(x->clock, &now);
+                value += now.tv_sec * NSEC + now.tv_nsec;
+            }
+            its.it_value = ts_of(value);
+            its.it_interval = ts_of(x->interval_ns);
+            if (timerfd_settime(x->fd, x->settime_flags, &its, NULL) < 0) {
+                errs[i] = -errno;
+                stage[i] = TT_TFD_SETTIME;
+                continue;
+            }
+        }
+        if (x->ticks && ioctl(x->fd, TFD_IOC_SET_TICKS, &x->ticks) < 0) {
+            errs[i] = -errno;
+            stage[i] = TT_TFD_TICKS;
+            continue;
+        }
+        good++;
+    }
+    return good;
+}
+
+int tt_timerfd_gettime(int fd, long long *value_ns, long long *interval_ns)
+{
+    struct itimerspec its;
+    if (timerfd_gettime(fd, &its) < 0)
+        return -errno;
+    *value_ns = its.it_value.tv_sec * NSEC + its.it_value.tv_nsec;
+    *interval_ns = its.it_interval.tv_sec * NSEC + its.it_interval.tv_nsec;
+    return 0;
+}
+
+int tt_setitimer(int which, long long value_s, long long value_us, long long interval_s,
+                 long long interval_us)
+{
+    struct itimerval v;
+    v.it_value.tv_sec = value_s;
+    v.it_value.tv_usec = value_us;
+    v.it_interval.tv_sec = interval_s;
+    v.it_interval.tv_usec = interval_us;
+    return syscall(SYS_setitimer, which, &v, NULL) < 0 ? -errno : 0;
+}
+
+int tt_getitimer(int which, long long *value_s, long long *value_us, long long *interval_s,
+                 long long *interval_us)
+{
+    struct itimerval v;
+    if (syscall(SYS_getitimer, which, &v) < 0)
+        return -errno;
+    *value_s = v.it_value.tv_sec;
+    *value_us = v.it_value.tv_usec;
+    *interval_s = v.it_interval.tv_sec;
+    *interval_us = v.it_interval.tv_usec;
+    return 0;
 }

@@ -96,3 +96,40 @@ int tt_read_expiries(int sfd, struct tt_expiry *out, int max);
  * records to out_fd (a non-blocking pipe; records are dropped when it is full) for the life of
  * the process. Returns n or -errno. */
 int tt_threads_start(int n, unsigned long long mask, int out_fd, int *tids);
+
+/* One timerfd to restore: created on `clock` with `create_flags` (TFD_NONBLOCK, TFD_CLOEXEC),
+ * moved to `fd` by dup3, armed with `settime_flags`. An absolute timer (TFD_TIMER_ABSTIME)
+ * expires at `deadline_ns` on its clock, or, with deadline_ns 0, at the clock now plus
+ * value_ns (what CRIU does); a relative one after value_ns. `ticks` > 0 are put back with
+ * TFD_IOC_SET_TICKS. */
+struct tt_tfd {
+    int fd;
+    int clock;
+    int create_flags;
+    int settime_flags;
+    long long value_ns;      /* 0 and interval 0: left disarmed */
+    long long interval_ns;
+    long long deadline_ns;
+    unsigned long long ticks;
+};
+
+/* Where a timerfd's restore stopped (tt_restore_timerfds' stage[i]). */
+#define TT_TFD_OK 0
+#define TT_TFD_BUSY 1     /* the fd is open already: nothing done */
+#define TT_TFD_CREATE 2   /* timerfd_create failed */
+#define TT_TFD_DUP 3      /* dup3 to the fd failed */
+#define TT_TFD_SETTIME 4  /* timerfd_settime failed (the timerfd stays, disarmed) */
+#define TT_TFD_TICKS 5    /* TFD_IOC_SET_TICKS failed (the timerfd stays, armed) */
+
+/* Restore t[0..n): errs[i] gets 0 or -errno, stage[i] where it stopped. Returns how many were
+ * restored without any error. */
+int tt_restore_timerfds(const struct tt_tfd *t, int n, int *errs, int *stage);
+
+/* timerfd_gettime of fd: the time to the next expiry and the interval, in ns. 0 or -errno. */
+int tt_timerfd_gettime(int fd, long long *value_ns, long long *interval_ns);
+
+/* setitimer / getitimer of `which`, as struct itimerval's four fields. 0 or -errno. */
+int tt_setitimer(int which, long long value_s, long long value_us, long long interval_s,
+                 long long interval_us);
+int tt_getitimer(int which, long long *value_s, long long *value_us, long long *interval_s,
+                 long long *interval_us);

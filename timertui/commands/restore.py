@@ -279,13 +279,18 @@ def _select(
         chosen = [p for p in processes if p.pid == pid]
         if not chosen:
             raise PlanError(f"{source}: no process {pid} in it")
-        if not chosen[0].timers:
+        if not _has_timers(chosen[0]):
             raise PlanError(f"{source}: process {pid} has no timers to restore")
         return chosen
-    chosen = [p for p in processes if p.timers]
+    chosen = [p for p in processes if _has_timers(p)]
     if not chosen:
         raise PlanError(f"{source}: no process with timers in it")
     return chosen
+
+
+def _has_timers(p: ProcessTimers) -> bool:
+    """Any kind: POSIX timers, timerfds, interval timers that are armed."""
+    return bool(p.timers or p.timerfds or any(t.armed for t in p.itimers or ()))
 
 
 def _restore(plan: RestorePlan, args: Arguments, backend_options: dict[str, Any]) -> bool:
@@ -396,8 +401,8 @@ class _Text:
         target = f"target pid {start.pid}" if start else "target"
         w(
             f"restore of pid {plan.source_pid} ({plan.comm}): "
-            f"{counted(len(plan.timers), 'timer')}, max ID {plan.max_id:,} -> {target}, "
-            f"{done.mode or 'no'} mode\n"
+            f"{counted(len(plan.timers), 'timer')}, max ID {plan.max_id:,}"
+            f"{_other_kinds(plan)} -> {target}, {done.mode or 'no'} mode\n"
         )
         decisions = [e for e in self.events if isinstance(e, ev.Decision)]
         if decisions:
@@ -414,7 +419,8 @@ class _Text:
         if verify is not None:
             w("\nverification:\n" + _indent(self.verification(verify.checks)))
         verdict = "verified" if done.ok else "FAILED"
-        w(f"\nresult: {verdict}, {done.verified} of {len(plan.timers)} timers equal\n")
+        total = len(plan.timers) + len(plan.timerfds) + len(plan.itimers)
+        w(f"\nresult: {verdict}, {done.verified} of {total} timers equal\n")
         if done.holding:
             w(f"\nholding pid {start.pid if start else '?'}; expirations below (Ctrl-C ends)\n")
         self.out.flush()
@@ -426,7 +432,10 @@ class _Text:
 
         by_id = {t.id: t.source for t in self.plan.timers}
         rows = []
+        others = [c for c in checks if c.timer_kind != "posix"]
         for check in checks:
+            if check.timer_kind != "posix":
+                continue
             t = by_id[check.timer_id]
             values = t.values
             rows.append(
@@ -444,11 +453,36 @@ class _Text:
                 )
             )
         headers = ("ID", "CLOCK", "NOTIFY", "SIGNAL", "SIGVAL", "VALUE", "INTERVAL", "RESULT")
-        return format_table(headers, rows, right="ID,VALUE,INTERVAL")
+        text = format_table(headers, rows, right="ID,VALUE,INTERVAL") if rows else ""
+        if others:
+            from timertui.model import ITIMER_NAMES
+
+            kinds = [
+                (
+                    f"fd {c.timer_id}" if c.timer_kind == "timerfd" else ITIMER_NAMES[c.timer_id],
+                    c.timer_kind,
+                    "equal" if c.equal else "differs: " + ", ".join(d.text() for d in c.diffs),
+                )
+                for c in others
+            ]
+            table = format_table(("TIMER", "KIND", "RESULT"), kinds)
+            text = f"{text}\n{table}" if text else table
+        return text
 
     def finish(self) -> None:
         self.clear_progress()
         self.err.flush()
+
+
+def _other_kinds(plan: RestorePlan) -> str:
+    from timertui.words import counted
+
+    parts = []
+    if plan.timerfds:
+        parts.append(counted(len(plan.timerfds), "timerfd"))
+    if plan.itimers:
+        parts.append(counted(sum(t.arm for t in plan.itimers), "interval timer"))
+    return "".join(f", {p}" for p in parts)
 
 
 def _indent(text: str) -> str:

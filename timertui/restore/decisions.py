@@ -200,3 +200,101 @@ def target_prepared(taken_ids: tuple[int, ...], start_counter: int) -> Decision:
 
 def target_failed(detail: str) -> Decision:
     return Decision(0, "target-failed", f"preparing the target: {detail}", "fatal")
+
+
+# -- timerfds and interval timers ---------------------------------------------------------------
+
+# CRIU's messages for interval timers, as criu/cr-restore.c prints them.
+CRIU_ITIMER_VALUE = "Invalid timer value"
+CRIU_ITIMER_INTERVAL = "Invalid timer interval"
+
+
+def timerfd_rearmed(fd: int, interval_ns: int, ticks: int) -> Decision:
+    """A periodic timerfd that fired and was not read: fdinfo (and CRIU's dump) shows it_value
+    0, and the kernel re-arms it only on read() or timerfd_gettime() in the process."""
+    return Decision(
+        0,
+        "timerfd-rearmed",
+        f"fd {fd}: a periodic timerfd (every {interval_ns} ns) dumped with {ticks} pending "
+        "tick(s) and it_value 0: the kernel re-arms it only when the process reads it, and CRIU "
+        "restores it disarmed, so the periodic timer stops (criu #3162); re-armed at its period",
+        "warning",
+        fd,
+        "timerfd",
+    )
+
+
+def timerfd_failed(fd: int, stage: str, err: int) -> Decision:
+    if stage == "busy":
+        return Decision(
+            0,
+            "timerfd-fd-busy",
+            f"fd {fd}: already open in the target: the timerfd cannot be put at its number",
+            "error",
+            fd,
+            "timerfd",
+        )
+    return Decision(
+        0, "timerfd-failed", f"fd {fd}: {stage}: {errno_text(err)}", "error", fd, "timerfd"
+    )
+
+
+def ticks_not_restored(fd: int, ticks: int, err: int) -> Decision:
+    """TFD_IOC_SET_TICKS failed: ENOTTY on a kernel built without CONFIG_CHECKPOINT_RESTORE."""
+    why = (
+        "this kernel has no TFD_IOC_SET_TICKS (it needs CONFIG_CHECKPOINT_RESTORE)"
+        if err == errno.ENOTTY
+        else f"TFD_IOC_SET_TICKS: {errno_text(err)}"
+    )
+    return Decision(
+        0,
+        "ticks-not-restored",
+        f"fd {fd}: {ticks} pending tick(s) not put back: {why}; the timerfd is armed without them",
+        "warning",
+        fd,
+        "timerfd",
+    )
+
+
+def itimer_invalid(which: int, name: str, field: str, seconds: int, micros: int) -> Decision:
+    """A timeval CRIU's restorer refuses (criu/cr-restore.c decode_itimer; criu #3001)."""
+    criu = CRIU_ITIMER_VALUE if field == "value" else CRIU_ITIMER_INTERVAL
+    return Decision(
+        0,
+        "itimer-invalid",
+        f"{criu} ({name} {field} {seconds} s {micros} us: microseconds must be 0..999999 and "
+        "seconds not negative; criu #3001): not restored",
+        "error",
+        which,
+        "itimer",
+    )
+
+
+def itimer_one_shot(which: int, name: str, value_us: int) -> Decision:
+    return Decision(
+        0,
+        "itimer-one-shot",
+        f"{name}: a one-shot interval timer ({value_us} us left, no interval): restored; CRIU "
+        "skips an interval timer without an interval, so it never fires there (criu #2559)",
+        "info",
+        which,
+        "itimer",
+    )
+
+
+def itimer_value_from_interval(which: int, name: str, interval_us: int) -> Decision:
+    return Decision(
+        0,
+        "value-from-interval",
+        f"{name}: remaining time was 0 at capture: armed with its interval ({interval_us} us) "
+        "so it keeps running, as CRIU does",
+        "info",
+        which,
+        "itimer",
+    )
+
+
+def itimer_failed(which: int, name: str, err: int) -> Decision:
+    return Decision(
+        0, "itimer-failed", f"{name}: setitimer: {errno_text(err)}", "error", which, "itimer"
+    )

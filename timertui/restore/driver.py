@@ -1,12 +1,13 @@
 """The one restore sequence, for every backend: what CRIU's restorer does with a process's POSIX
-timers, as events.
+timers, timerfds and interval timers, as events.
 
 spawn -> setup -> probe -> create (exact IDs, or the create/delete walk) -> arm -> prctl-off ->
-verify -> done -> hold. The driver decides — the mode, every decision with its reason, each
-timer's state, when the restore stops — and a `Target` acts: the native one (restore/worker.py),
-the restore target itself running the compiled loops, or the model (restore/simulator.py), the
-allocator of a chosen kernel with a cost model for the time. So both backends say the same
-things in the same order, built here once, and differ only in what the target answers.
+timerfds -> itimers -> verify -> done -> hold. The driver decides — the mode, every decision
+with its reason, each timer's state, when the restore stops — and a `Target` acts: the native
+one (restore/worker.py), the restore target itself running the compiled loops, or the model
+(restore/simulator.py), the allocator of a chosen kernel with a cost model for the time. So
+both backends say the same things in the same order, built here once, and differ only in what
+the target answers.
 
 `Driver.events()` is a generator of events; FLUSH between them marks where a backend that
 batches its output (the worker's pipe) should write what it has: at each phase's start, so a
@@ -76,6 +77,10 @@ class Armed:
 
 
 Holder = Literal["target", "other"]
+
+
+# Where a timerfd's restore stopped, as Target.restore_timerfds says it ("" when it did not).
+TimerFdStage = Literal["", "busy", "timerfd_create", "dup3", "timerfd_settime", "ticks"]
 
 
 @record
@@ -156,6 +161,23 @@ class Target(ABC):
     def verify(self, state: bytearray) -> list[ev.TimerCheck]:
         """The timers that differ from the plan, from what the target holds."""
 
+    @abstractmethod
+    def restore_timerfds(self) -> Sequence[tuple[int, TimerFdStage]]:
+        """Recreate the plan's timerfds at their fds, armed, ticks put back: for each, 0 or
+        -errno and the step that failed."""
+
+    @abstractmethod
+    def set_itimers(self) -> Sequence[int]:
+        """setitimer of the plan's interval timers to arm: for each, 0 or -errno."""
+
+    @abstractmethod
+    def verify_timerfds(self, restored: Sequence[bool]) -> list[ev.TimerCheck]:
+        """Every planned timerfd (`restored`: which were) against the target's own fdinfo."""
+
+    @abstractmethod
+    def verify_itimers(self) -> list[ev.TimerCheck]:
+        """Every planned interval timer against the target's getitimer."""
+
     def hold_refused(self) -> ev.Decision | None:
         """Why --hold holds nothing here, if it does not."""
         return None
@@ -180,6 +202,9 @@ class Driver:
         self.exact_on = False
         self.creates = self.deletes = self.syscalls = 0
         self.current = "spawn"  # the phase under way
+        # Timerfds and interval timers: which were restored, and how many failed.
+        self.fds_restored = [False] * len(plan.timerfds)
+        self.kinds_failed = sum(t.invalid for t in plan.itimers)
 
     # -- what every step reports -------------------------------------------------------------
 
@@ -188,7 +213,9 @@ class Driver:
         self.codes.add(decision.code)
         self.fatal = self.fatal or decision.severity == "fatal"
         d = decision
-        return ev.Decision(self.target.now(), d.code, d.reason, d.severity, d.timer_id)
+        return ev.Decision(
+            self.target.now(), d.code, d.reason, d.severity, d.timer_id, d.timer_kind
+        )
 
     def reached(
         self, state: int, lo: int, hi: int, err: int = 0, detail: str = ""
@@ -260,11 +287,15 @@ class Driver:
             yield from self.phase("arm", self.arm())
         if self.exact_on:
             yield from self.phase("prctl-off", self.exact_off())
+        if plan.timerfds and not self.fatal:
+            yield from self.phase("timerfds", self.restore_timerfds())
+        if any(t.arm for t in plan.itimers) and not self.fatal:
+            yield from self.phase("itimers", self.set_itimers())
         checks: list[ev.TimerCheck] = []
         yield from self.phase("verify", self.verify(checks))
-        failed = len(checks)
+        failed = sum(not c.equal for c in checks)
         ok = not self.fatal and FAILED not in self.state and not failed
-        ok = ok and "prctl-off-failed" not in self.codes
+        ok = ok and "prctl-off-failed" not in self.codes and not self.kinds_failed
         refused = k.hold_refused() if self.options.hold else None
         if refused is not None:
             yield self.decide(refused)
@@ -279,7 +310,7 @@ class Driver:
             syscalls=self.syscalls,
             phases=dict(self.phases),
             wall_ns=k.now(),
-            verified=len(plan.timers) - failed,
+            verified=len(plan.timers) + len(plan.timerfds) + len(plan.itimers) - failed,
             failed=failed,
             holding=holding,
         )
@@ -460,21 +491,74 @@ class Driver:
         if ret:
             yield self.decide(decisions.prctl_off_failed(ret))
 
+    # -- timerfds and interval timers ------------------------------------------------------
+
+    def restore_timerfds(self) -> Iterator[ev.Event | Flush]:
+        planned = self.plan.timerfds
+        results = self.target.restore_timerfds()
+        self.syscalls += sum(4 + bool(t.ticks) for t in planned)
+        done: list[int] = []
+        for i, (t, (err, stage)) in enumerate(zip(planned, results, strict=True)):
+            if stage == "ticks":
+                yield self.decide(decisions.ticks_not_restored(t.fd, t.ticks, -err))
+            elif err:
+                yield self.decide(decisions.timerfd_failed(t.fd, stage, -err))
+                yield ev.TimerState(
+                    self.target.now(), "failed", (t.fd,), -err, stage, timer_kind="timerfd"
+                )
+                self.kinds_failed += 1
+                continue
+            self.fds_restored[i] = True
+            done.append(t.fd)
+        if done:
+            yield ev.TimerState(self.target.now(), "armed", tuple(done), timer_kind="timerfd")
+
+    def set_itimers(self) -> Iterator[ev.Event | Flush]:
+        planned = self.plan.itimers
+        errs = self.target.set_itimers()
+        done: list[int] = []
+        for t, err in zip(planned, errs, strict=True):
+            if not t.arm:
+                continue
+            self.syscalls += 1
+            if err:
+                yield self.decide(decisions.itimer_failed(t.which, t.name, -err))
+                yield ev.TimerState(
+                    self.target.now(), "failed", (t.which,), -err, "setitimer", timer_kind="itimer"
+                )
+                self.kinds_failed += 1
+            else:
+                done.append(t.which)
+        if done:
+            yield ev.TimerState(self.target.now(), "armed", tuple(done), timer_kind="itimer")
+
     def verify(self, checks: list[ev.TimerCheck]) -> Iterator[ev.Event | Flush]:
-        """Verify lists the timers that differ only (all_checks puts the equal ones back)."""
-        self.syscalls += sum(t.source.values is not None for t in self.plan.timers)
+        """Verify lists the POSIX timers that differ only (all_checks puts the equal ones back),
+        and every timerfd and interval timer."""
+        plan = self.plan
+        self.syscalls += sum(t.source.values is not None for t in plan.timers)
         checks += self.target.verify(self.state)
+        if plan.timerfds:
+            self.syscalls += len(plan.timerfds)
+            checks += self.target.verify_timerfds(self.fds_restored)
+        if plan.itimers:
+            self.syscalls += len(plan.itimers)
+            checks += self.target.verify_itimers()
         yield ev.Verify(self.target.now(), tuple(checks))
 
 
 def all_checks(verify: ev.Verify, ids: Sequence[int]) -> ev.Verify:
-    """A Verify of the differing timers only (as the driver emits it) as one of every timer of
-    the plan (`ids`), in its order; 10,000 equal checks are made in C loops."""
-    differing = {c.timer_id: c for c in verify.checks}
-    checks: Iterable[ev.TimerCheck] = build_records(ev.TimerCheck, ids, repeat((), len(ids)))
+    """A Verify of the differing POSIX timers only (as the driver emits it) as one of every
+    timer of the plan (`ids`), in its order, then the other kinds' checks as they came; 10,000
+    equal checks are made in C loops."""
+    differing = {c.timer_id: c for c in verify.checks if c.timer_kind == "posix"}
+    others = tuple(c for c in verify.checks if c.timer_kind != "posix")
+    checks: Iterable[ev.TimerCheck] = build_records(
+        ev.TimerCheck, ids, repeat((), len(ids)), repeat("posix", len(ids))
+    )
     if differing:
         checks = (differing.get(c.timer_id, c) for c in checks)
-    return ev.Verify(verify.t_ns, tuple(checks))
+    return ev.Verify(verify.t_ns, (*checks, *others))
 
 
 def _probe_text(ret: int) -> str:

@@ -51,7 +51,21 @@ DECISION_CODES: dict[str, str] = {
     "no-values": "the snapshot has no timer values: timers are created disarmed",
     "target-prepared": "the target was given taken IDs / a start counter before the restore",
     "target-failed": "the target could not be prepared as asked",
+    "timerfd-rearmed": "a periodic timerfd dumped with ticks > 0 and it_value 0 is re-armed "
+    "at its period (CRIU restores it disarmed: #3162)",
+    "timerfd-fd-busy": "a timerfd's fd number is taken in the target",
+    "timerfd-failed": "timerfd_create, dup3 or timerfd_settime failed for a timerfd",
+    "ticks-not-restored": "TFD_IOC_SET_TICKS is not there: a timerfd's pending ticks are lost",
+    "itimer-invalid": "an interval timer's value is out of range (CRIU: Invalid timer value, "
+    "#3001): not restored",
+    "itimer-one-shot": "a one-shot interval timer, which CRIU does not restore (#2559)",
+    "itimer-failed": "setitimer failed for an interval timer",
 }
+
+# What a timer event's `timer_kind` names, and what its IDs are: POSIX timer IDs, timerfd fd
+# numbers, interval timers' `which` (0 ITIMER_REAL, 1 ITIMER_VIRTUAL, 2 ITIMER_PROF).
+TimerKind = Literal["posix", "timerfd", "itimer"]
+TIMER_KINDS: tuple[TimerKind, ...] = ("posix", "timerfd", "itimer")
 
 
 @record
@@ -100,6 +114,7 @@ class Decision(Event):
     reason: str
     severity: Severity
     timer_id: int | None = None
+    timer_kind: TimerKind = "posix"  # what timer_id names
 
 
 @record
@@ -121,18 +136,21 @@ class Progress(Event):
 
 @record
 class TimerState(Event):
-    """Timers (`ids`, batched) reached a state; `failed` carries the errno."""
+    """Timers (`ids`, batched) reached a state; `failed` carries the errno. `timer_kind`
+    says what the ids are (TIMER_KINDS)."""
 
     kind: ClassVar[str] = "timer"
     state: TimerStateName
     ids: tuple[int, ...]
     errno: int = 0
     detail: str = ""
+    timer_kind: TimerKind = "posix"
 
 
 # The phases of a restore in order; a Phase event comes when one ends. prctl-off only in exact
-# mode, create/arm only when there is something to create/arm.
-PHASES = ("spawn", "setup", "probe", "create", "arm", "prctl-off", "verify")
+# mode, create/arm only when there is something to create/arm, timerfds and itimers only when
+# the plan has some.
+PHASES = ("spawn", "setup", "probe", "create", "arm", "prctl-off", "timerfds", "itimers", "verify")
 
 
 @record
@@ -148,7 +166,9 @@ class Phase(Event):
 class FieldDiff:
     """One field of a restored timer that differs from the plan (after remapping)."""
 
-    field: str  # id, clock, notify, target, signo, sigval, present, remaining_ns, interval_ns
+    # id, clock, notify, target, signo, sigval, present, remaining_ns, interval_ns; timerfds
+    # also settime_flags, flags, ticks; interval timers value_us, interval_us
+    field: str
     expected: int
     actual: int
 
@@ -165,6 +185,7 @@ class TimerCheck:
 
     timer_id: int
     diffs: tuple[FieldDiff, ...] = ()
+    timer_kind: TimerKind = "posix"
 
     @property
     def equal(self) -> bool:
@@ -206,6 +227,7 @@ class Expiration(Event):
     count: int
     total: int
     overrun: int
+    timer_kind: TimerKind = "posix"
 
 
 @record

@@ -22,6 +22,13 @@ from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, ProcessTimers, 
 from timertui.records import build_records, record, records_from_rows
 from timertui.restore import decisions
 from timertui.restore.events import Decision, Severity
+from timertui.restore.kinds import (
+    PlannedITimer,
+    PlannedTimerFd,
+    itimer_signals,
+    plan_itimers,
+    plan_timerfds,
+)
 from timertui.signals import signal_name
 
 UNBLOCKABLE: frozenset[int] = frozenset({SIGKILL, SIGSTOP})
@@ -101,6 +108,9 @@ class RestorePlan:
     decisions: tuple[Decision, ...]
     target: TargetSpec = TargetSpec()
     facts: TargetFacts | None = None
+    # The process's timerfds by fd, and its interval timers by `which` (kinds.py).
+    timerfds: tuple[PlannedTimerFd, ...] = ()
+    itimers: tuple[PlannedITimer, ...] = ()
 
     @functools.cached_property
     def ids(self) -> tuple[int, ...]:
@@ -119,6 +129,8 @@ class RestorePlan:
         for t in self.timers:
             if t.notify & ~SIGEV_THREAD_ID != SIGEV_NONE and 1 <= t.signo <= 64:
                 mask |= 1 << (t.signo - 1)
+        for signo in itimer_signals(self.itimers):
+            mask |= 1 << (signo - 1)
         for sig in UNBLOCKABLE:
             mask &= ~(1 << (sig - 1))
         return mask
@@ -160,14 +172,18 @@ def build_plan(
         )
     if facts is not None:
         builder.check_headroom(len(timers), target)
+    timerfds, fd_notes = plan_timerfds(process.timerfds)
+    itimers, itimer_notes = plan_itimers(process.itimers or ())
     return RestorePlan(
         source_pid=process.pid,
         comm=process.comm,
         timers=timers,
         threads=tuple(builder.threads),
-        decisions=tuple(builder.decisions),
+        decisions=(*builder.decisions, *fd_notes, *itimer_notes),
         target=target,
         facts=facts,
+        timerfds=timerfds,
+        itimers=itimers,
     )
 
 

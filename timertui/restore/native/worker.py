@@ -25,6 +25,7 @@ back: handover.DIFFERING_ONLY_KEY), so 10,000 equal timers cost nothing to repor
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import os
 import resource
@@ -33,7 +34,7 @@ import struct
 import sys
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -56,9 +57,11 @@ from timertui.restore.driver import (
     Holder,
     Started,
     Target,
+    TimerFdStage,
     WalkResult,
     WalkStep,
 )
+from timertui.restore.kinds import check_itimer, check_timerfd
 from timertui.restore.native import handover
 from timertui.restore.native.arrays import TimerArrays, ValueArrays, subset
 from timertui.restore.plan import (
@@ -143,6 +146,9 @@ class NativeTarget(Target):
         self.walk_state: Any = None
         self.walk_started = 0
         self.armed_at = 0
+        self.tfds: Any = None  # struct tt_tfd[], one a planned timerfd
+        self.fds_at = self.itimers_at = 0
+        self.ticks_set: list[bool] = []
 
     def now(self) -> int:
         return self.out.now()
@@ -157,6 +163,7 @@ class NativeTarget(Target):
 
     def setup(self) -> Iterator[ev.Decision]:
         plan = self.plan
+        self.clear_fds()
         name = ffi.new("char[]", WORKER_COMM)
         lib.tt_prctl(PR_SET_NAME, int(ffi.cast("unsigned long", name)))
         # Before any timer or thread exists: threads inherit the mask, expiries stay pending.
@@ -169,7 +176,7 @@ class NativeTarget(Target):
             yield self.prepare_target()
         helpers = len(plan.threads) - 1
         if helpers or self.options.hold:
-            read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            read_fd, write_fd = map(self.out_of_the_way, os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
             self.record_fd = read_fd
             if helpers:
                 tids = ffi.new("int[]", helpers)
@@ -177,7 +184,24 @@ class NativeTarget(Target):
                 _native.check(lib.tt_threads_start(helpers, mask, write_fd, tids))
                 self.tids.extend(ffi.unpack(tids, helpers))
         self.specs = _specs(plan, self.arrays, self.pid, self.tids)
+        self.tfds = _tfds(plan)
         self.warm()
+
+    def clear_fds(self) -> None:
+        """Our own pipes away from the fd numbers the plan's timerfds take."""
+        if not self.plan.timerfds:
+            return
+        self.ctrl_fd = self.out_of_the_way(self.ctrl_fd)
+        self.out.fd = self.out_of_the_way(self.out.fd)
+
+    def out_of_the_way(self, fd: int) -> int:
+        """`fd`, or a copy above every planned timerfd's number (then `fd` is closed)."""
+        wanted = {t.fd for t in self.plan.timerfds}
+        if fd < 0 or fd not in wanted:
+            return fd
+        moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, max(wanted) + 1)
+        os.close(fd)
+        return moved
 
     def warm(self) -> None:
         """Encode events into a throwaway output once, before the timed phases. After a fork
@@ -348,6 +372,55 @@ class NativeTarget(Target):
                 differing.append(ev.TimerCheck(t.id, tuple(diffs)))
         return differing
 
+    def restore_timerfds(self) -> list[tuple[int, TimerFdStage]]:
+        n = len(self.plan.timerfds)
+        errs, stages = ffi.new("int[]", n), ffi.new("int[]", n)
+        self.fds_at = time.monotonic_ns()
+        lib.tt_restore_timerfds(self.tfds, n, errs, stages)
+        results = [(int(errs[i]), _TFD_STAGES[stages[i]]) for i in range(n)]
+        self.ticks_set = [stage != "ticks" for _, stage in results]
+        return results
+
+    def set_itimers(self) -> list[int]:
+        self.itimers_at = time.monotonic_ns()
+        return [
+            int(lib.tt_setitimer(t.which, t.value_s, t.value_us, t.interval_s, t.interval_us))
+            if t.arm
+            else 0
+            for t in self.plan.itimers
+        ]
+
+    def verify_timerfds(self, restored: Sequence[bool]) -> list[ev.TimerCheck]:
+        """From our own /proc/self/fdinfo, as CRIU would dump them (fdinfo does not re-arm a
+        timer the way timerfd_gettime does)."""
+        from timertui.capture.timerfds import parse_timerfd
+
+        elapsed = time.monotonic_ns() - self.fds_at
+        checks = []
+        for i, t in enumerate(self.plan.timerfds):
+            got = None
+            if restored[i]:
+                try:
+                    with open(f"/proc/self/fdinfo/{t.fd}") as f:  # noqa: PTH123
+                        parsed = parse_timerfd(f.read(), t.fd)
+                    got = parsed if not isinstance(parsed, str) else None
+                except OSError:
+                    got = None
+            now = time.clock_gettime_ns(t.clock) if t.deadline_ns else 0
+            ticks_set = self.ticks_set[i] if self.ticks_set else False
+            checks.append(check_timerfd(t, got, elapsed, now, ticks_set))
+        return checks
+
+    def verify_itimers(self) -> list[ev.TimerCheck]:
+        elapsed = time.monotonic_ns() - self.itimers_at if self.itimers_at else 0
+        out = ffi.new("long long[4]")
+        checks = []
+        for t in self.plan.itimers:
+            ret = lib.tt_getitimer(t.which, out, out + 1, out + 2, out + 3)
+            got = None if ret else (int(out[0]), int(out[1]), int(out[2]), int(out[3]))
+            checks.append(check_itimer(t, got, elapsed))
+        return checks
+
     def hold(self, state: bytearray) -> Iterator[ev.Event | Flush]:
         """Stay alive as the restored process, reporting expirations, until the parent leaves."""
         sfd = _native.check(lib.tt_signalfd(self.arrays.signal_mask))
@@ -417,6 +490,27 @@ def _specs(plan: RestorePlan, arrays: TimerArrays, pid: int, tids: list[int]) ->
         if t.thread is not None:
             specs[i].tid = tids[t.thread]
     return specs
+
+
+_TFD_STAGES: tuple[TimerFdStage, ...] = (
+    "",
+    "busy",
+    "timerfd_create",
+    "dup3",
+    "timerfd_settime",
+    "ticks",
+)  # TT_TFD_*
+
+
+def _tfds(plan: RestorePlan) -> Any:
+    """The plan's timerfds as struct tt_tfd[]."""
+    tfds = ffi.new("struct tt_tfd[]", max(len(plan.timerfds), 1))
+    for slot, t in zip(tfds, plan.timerfds, strict=False):
+        slot.fd, slot.clock = t.fd, t.clock
+        slot.create_flags, slot.settime_flags = t.create_flags, t.settime_flags
+        slot.value_ns, slot.interval_ns = t.value_ns, t.interval_ns
+        slot.deadline_ns, slot.ticks = t.deadline_ns, t.ticks
+    return tfds
 
 
 def _c_arrays(arrays: ValueArrays) -> tuple[Any, Any, Any]:

@@ -21,7 +21,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 
 from timertui.clocks import decode_clock
 from timertui.errors import InputError
@@ -66,6 +66,7 @@ SIM_DECISION_CODES: dict[str, str] = {
 INSTANT_PROGRESS = 200
 _EXACT_STRIDE = 64  # the native exact loop looks at its deadline every this many creates
 _HOLD_REPORT_NS = 100_000_000  # expirations are summed per timer over this long, as native
+_STDIO_FDS = frozenset({0, 1, 2})
 
 
 class PaceError(InputError):
@@ -192,6 +193,7 @@ class ModelTarget(driver.Target):
         self.armed_at = 0.0
         self.report_every = opts.chunk_ns * (speed or 1.0)  # progress every chunk of wall time
         self.walker: Generator[driver.WalkStep, bool, None] | None = None
+        self.itimers_set = False
         self.next_report = 0.0
 
     def now(self) -> int:
@@ -442,6 +444,42 @@ class ModelTarget(driver.Target):
             ev.TimerCheck(t.id, absent)
             for i, t in enumerate(self.plan.timers)
             if state[i] != driver.CREATED
+        ]
+
+    # -- timerfds and interval timers: fd placement and syscall costs ------------------------
+
+    def restore_timerfds(self) -> list[tuple[int, driver.TimerFdStage]]:
+        """A fresh target holds fds 0, 1 and 2 (its stdio). Alarm clocks work without an RTC
+        here (timerfd_create asks only for CAP_WAKE_ALARM, unlike timer_create)."""
+        results: list[tuple[int, driver.TimerFdStage]] = []
+        for t in self.plan.timerfds:
+            if t.fd in _STDIO_FDS:
+                self.t += self.costs.prctl_ns  # the fcntl that finds it open
+                results.append((-errno.EBUSY, "busy"))
+                continue
+            self.t += self.costs.timerfd_ns + (self.costs.ticks_ns if t.ticks else 0)
+            results.append((0, ""))
+        return results
+
+    def set_itimers(self) -> list[int]:
+        self.t += sum(t.arm for t in self.plan.itimers) * self.costs.itimer_ns
+        self.itimers_set = True
+        return [0] * len(self.plan.itimers)
+
+    def verify_timerfds(self, restored: Sequence[bool]) -> list[ev.TimerCheck]:
+        self.t += len(restored) * self.costs.verify_fd_ns
+        absent = (ev.FieldDiff("present", 1, 0),)
+        return [
+            ev.TimerCheck(t.fd, () if ok else absent, "timerfd")
+            for t, ok in zip(self.plan.timerfds, restored, strict=True)
+        ]
+
+    def verify_itimers(self) -> list[ev.TimerCheck]:
+        self.t += len(self.plan.itimers) * self.costs.itimer_ns
+        unset = (ev.FieldDiff("value_us", 1, 0),)  # the restore stopped before setting them
+        return [
+            ev.TimerCheck(t.which, () if self.itimers_set or not t.arm else unset, "itimer")
+            for t in self.plan.itimers
         ]
 
     def hold_refused(self) -> ev.Decision | None:
