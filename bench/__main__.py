@@ -12,6 +12,7 @@ BENCHES = (
     "log",
     "capture",
     "restore",
+    "timerfds",
     "simulator",
     "app",
     "remote",

@@ -84,13 +84,13 @@ class Row:
     met: bool | None = None
 
 
-def build_ref(directory: Path) -> Path:
-    """Compile the C reference with the same flags as the worker's loops."""
+def build_ref(directory: Path, name: str = "ref_timers") -> Path:
+    """Compile the C reference bench/NAME.c with the same flags as the worker's loops."""
     gcc = shutil.which("gcc") or shutil.which("cc")
     if gcc is None:
         raise RuntimeError("no C compiler (gcc/cc) for the reference loops")
-    exe = directory / "ref_timers"
-    subprocess.run([gcc, "-O2", "-o", str(exe), str(HERE / "ref_timers.c")], check=True)
+    exe = directory / name
+    subprocess.run([gcc, "-O2", "-o", str(exe), str(HERE / f"{name}.c")], check=True)
     return exe
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from timertui.capture.timerfds import parse_timerfd, read_timerfds
+from timertui.capture.timerfds import _USUAL, _usual_row, parse_timerfd, read_timerfds
 from timertui.model import O_CLOEXEC, O_NONBLOCK, Access, TimerFd
 
 FIXTURE = Path("/work/shared/fixtures/criu-timerfd-itimer")
@@ -65,3 +65,15 @@ def test_a_process_that_is_gone_is_a_state() -> None:
 def test_this_process_has_none_or_reads_them() -> None:
     reading = read_timerfds("self")
     assert reading.access is Access.OK and all(t.flags & O_NONBLOCK >= 0 for t in reading.timerfds)
+
+
+@pytest.mark.skipif(not LIVE.is_dir(), reason="the CRIU fixture is not here")
+@pytest.mark.parametrize("fd", [3, 4])
+def test_the_quick_match_reads_as_the_parser_does(fd: int) -> None:
+    data = (LIVE / f"{fd}.txt").read_bytes()
+    m = _USUAL.match(data)
+    assert m is not None
+    row = _usual_row(fd, m)
+    parsed = parse_timerfd(data.decode(), fd)
+    assert isinstance(parsed, TimerFd) and row is not None
+    assert row[:7] == tuple(vars(parsed).values())[:7]  # the deadline: the clock read now

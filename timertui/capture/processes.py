@@ -72,13 +72,14 @@ def scan(
         reading = proc_timers.read_timers(pid, duty=duty)
         if reading.access is Access.GONE:
             continue
-        fds = timerfds.read_timerfds(pid)
         if reading.access is Access.OK:
-            if not (reading.timers or fds.timerfds or fds.problems or include_all):
+            if not (reading.timers or include_all):
                 continue
-        elif not (include_all or include_unreadable or fds.timerfds):
+        elif not (include_all or include_unreadable):
             continue
-        record = _read_record(pid, reading, fds)
+        # Timerfds of the processes listed only: listing every process's fds would cost a
+        # sweep of 2,000 processes 8x (bench/sweep.py); `--all` finds those with timerfds only.
+        record = _read_record(pid, reading, timerfds.read_timerfds(pid))
         if record.access is not Access.GONE:
             found.append(record)
     return found

@@ -1,4 +1,4 @@
-"""A live process's timerfds: its fds that link to `anon_inode:[timerfd]`, each read from
+"""A live process's timerfds (its `anon_inode:[timerfd]` fds), each read from
 /proc/PID/fdinfo/FD, no ptrace needed.
 
 The kernel prints (fs/proc/fd.c, then fs/timerfd.c timerfd_show):
@@ -16,18 +16,23 @@ The kernel prints (fs/proc/fd.c, then fs/timerfd.c timerfd_show):
 Lines it does not know (a future kernel's) are skipped; a line it needs that is missing or of
 another shape is a problem ("fdinfo/FD.FIELD: fault"), never an exception. An fd closed while it
 is read is left out, as the kernel would no longer list it.
+
+A process's fds are told apart by their fdinfo alone (only a timerfd's shows `clockid:` and
+`ticks:`), not by a readlink of each: that and one regular expression over the kernel's usual
+text keep the read of 1,000 timerfds within 1.5x of reading their fdinfo files at all (make
+bench); a text of any other shape takes the field-by-field parser.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 
 from timertui.capture.proc_timers import DENIED_ERRNOS, GONE_ERRNOS, PROC_ROOT
 from timertui.model import INT_MAX, TFD_TIMER_ABSTIME, Access, TimerFd
-from timertui.records import record
+from timertui.records import record, records_from_rows
 
-TIMERFD_LINK = "anon_inode:[timerfd]"
 _NS = 1_000_000_000
 _KTIME_MAX = 2**63 - 1
 _U64_MAX = 2**64 - 1
@@ -35,6 +40,13 @@ _INT32_MIN = -(2**31)
 _READ_SIZE = 4096
 # The fields a timerfd's fdinfo must have, as the kernel names them, and ours.
 _FIELDS = ("flags", "clockid", "ticks", "settime flags", "it_value", "it_interval")
+# The kernel's usual text, in one match (digit runs bounded; ranges checked after).
+_USUAL = re.compile(
+    rb"pos:\t[0-9]+\nflags:\t([0-7]{1,11})\n(?:[^\n]*\n)*?clockid: (-?[0-9]{1,11})\n"
+    rb"ticks: ([0-9]{1,20})\nsettime flags: ([0-7]{1,11})\n"
+    rb"it_value: \(([0-9]{1,19}), ([0-9]{1,9})\)\nit_interval: \(([0-9]{1,19}), ([0-9]{1,9})\)\n"
+)
+_MARKS = (b"\nclockid: ", b"\nticks: ")
 
 
 @record
@@ -118,37 +130,61 @@ def read_timerfds(pid: int | str) -> TimerFdReading:
         names = os.listdir(f"{root}/fd")  # noqa: PTH208 - hot path
     except OSError as exc:
         return TimerFdReading(_state(exc))
-    found: list[TimerFd] = []
+    rows: list[tuple[int, ...]] = []
     problems: list[str] = []
-    readlink = os.readlink
+    match, first, second = _USUAL.match, *_MARKS
     for name in names:
         try:
-            if readlink(f"{root}/fd/{name}") != TIMERFD_LINK:
-                continue
-            text = _read(f"{root}/fdinfo/{name}")
+            data = _read(f"{root}/fdinfo/{name}")
         except OSError as exc:
             if exc.errno in GONE_ERRNOS:
                 continue  # closed meanwhile (or the process is going): not there any more
             if exc.errno in DENIED_ERRNOS:
                 return TimerFdReading(Access.NO_ACCESS)
             raise
-        got = parse_timerfd(text, int(name), deadline_clock=True)
-        if isinstance(got, str):
-            problems.append(got)
-        else:
-            found.append(got)
-    found.sort(key=_fd_of)
-    return TimerFdReading(Access.OK, tuple(found), tuple(problems))
+        if first not in data or second not in data:
+            continue  # not a timerfd
+        m = match(data)
+        row = _usual_row(int(name), m) if m is not None else None
+        if row is None:
+            got = parse_timerfd(data.decode("latin-1"), int(name), deadline_clock=True)
+            if isinstance(got, str):
+                problems.append(got)
+                continue
+            row = tuple(vars(got).values())
+        rows.append(row)
+    rows.sort()
+    return TimerFdReading(Access.OK, tuple(records_from_rows(TimerFd, rows)), tuple(problems))
 
 
-def _fd_of(t: TimerFd) -> int:
-    return t.fd
+def _usual_row(fd: int, m: re.Match[bytes]) -> tuple[int, ...] | None:
+    """TimerFd's fields from the usual text's match; None when a value is out of range (the
+    field-by-field parser then names it)."""
+    _, clock, ticks, _, vs, vns, is_, ins = map(int, m.groups())
+    flags, settime = int(m[1], 8), int(m[4], 8)
+    remaining, interval = vs * _NS + vns, is_ * _NS + ins
+    if (
+        flags > INT_MAX
+        or settime > INT_MAX
+        or not _INT32_MIN <= clock <= INT_MAX
+        or ticks > _U64_MAX
+        or remaining > _KTIME_MAX
+        or interval > _KTIME_MAX
+    ):
+        return None
+    deadline = 0
+    if settime & TFD_TIMER_ABSTIME:
+        try:
+            deadline = time.clock_gettime_ns(clock) + remaining
+        except (OSError, OverflowError):
+            deadline = 0
+    return fd, clock, ticks, settime, remaining, interval, flags, deadline
 
 
-def _read(path: str) -> str:
+def _read(path: str) -> bytes:
     fd = os.open(path, os.O_RDONLY)
     try:
-        return os.read(fd, _READ_SIZE).decode("latin-1")
+        return os.read(fd, _READ_SIZE)
     finally:
         os.close(fd)
 

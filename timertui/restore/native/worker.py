@@ -188,11 +188,17 @@ class NativeTarget(Target):
         self.warm()
 
     def clear_fds(self) -> None:
-        """Our own pipes away from the fd numbers the plan's timerfds take."""
+        """Our own pipes away from the fd numbers the plan's timerfds take, and any other fd
+        above stdio a forked worker inherited there (a fresh target has none: CRIU's restorer
+        moves its own service fds out of the way the same way)."""
         if not self.plan.timerfds:
             return
         self.ctrl_fd = self.out_of_the_way(self.ctrl_fd)
         self.out.fd = self.out_of_the_way(self.out.fd)
+        for t in self.plan.timerfds:
+            if t.fd > 2:
+                with suppress(OSError):
+                    self.out_of_the_way(t.fd)
 
     def out_of_the_way(self, fd: int) -> int:
         """`fd`, or a copy above every planned timerfd's number (then `fd` is closed)."""
@@ -392,10 +398,9 @@ class NativeTarget(Target):
 
     def verify_timerfds(self, restored: Sequence[bool]) -> list[ev.TimerCheck]:
         """From our own /proc/self/fdinfo, as CRIU would dump them (fdinfo does not re-arm a
-        timer the way timerfd_gettime does)."""
+        timer the way timerfd_gettime does); each timed when it is read."""
         from timertui.capture.timerfds import parse_timerfd
 
-        elapsed = time.monotonic_ns() - self.fds_at
         checks = []
         for i, t in enumerate(self.plan.timerfds):
             got = None
@@ -406,6 +411,7 @@ class NativeTarget(Target):
                     got = parsed if not isinstance(parsed, str) else None
                 except OSError:
                     got = None
+            elapsed = time.monotonic_ns() - self.fds_at
             now = time.clock_gettime_ns(t.clock) if t.deadline_ns else 0
             ticks_set = self.ticks_set[i] if self.ticks_set else False
             checks.append(check_timerfd(t, got, elapsed, now, ticks_set))
