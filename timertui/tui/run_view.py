@@ -43,7 +43,7 @@ class RunView:
                 self.decisions.append(event)
             case ev.Progress():
                 self.progress = event
-            case ev.TimerState():
+            case ev.TimerState() if event.timer_kind == "posix":  # the gap map: POSIX IDs
                 for tid in event.ids:
                     self.states[tid] = _STATE_OF[event.state]
                     if event.state == "failed":
@@ -52,8 +52,8 @@ class RunView:
             case ev.Phase():
                 self.phases[event.name] = event.ns
             case ev.Verify():
-                self.checks = list(event.checks)
-                for check in event.checks:
+                self.checks = [c for c in event.checks if c.timer_kind == "posix"]
+                for check in self.checks:
                     if self.states.get(check.timer_id) == "failed":
                         continue
                     self.states[check.timer_id] = "verified" if check.equal else "differs"
@@ -63,7 +63,7 @@ class RunView:
             case ev.Done():
                 self.done = event
                 self.elapsed_ns = max(self.elapsed_ns, event.wall_ns)
-            case ev.Expiration():
+            case ev.Expiration() if event.timer_kind == "posix":
                 self.expirations[event.timer_id] = event.total
                 if self.states.get(event.timer_id) != "failed":
                     self.details[event.timer_id] = f"fired {event.total:,} times"

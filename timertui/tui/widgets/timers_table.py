@@ -1,7 +1,9 @@
 """The timers of one process, decoded: ID, clock, notify and target, signal, sigval, and their
 armed values — saved in a snapshot, or read live by a deep capture and counted down here between
-captures. Only the rows on screen are drawn, so a process with 100,000 timers costs what its
-visible rows cost; the screen reads live values for the visible rows (`visible_ids`)."""
+captures. Its timerfds (`fd N`) and interval timers (ITIMER_*) follow the POSIX timers, one row
+each, with their own words in the same columns. Only the rows on screen are drawn, so a process
+with 100,000 timers costs what its visible rows cost; the screen reads live values for the
+visible rows (`visible_ids`)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from textual.message import Message
 
 from timertui.capture.describe import clock_text, notify_text, signal_text
 from timertui.clocks import decode_clock
-from timertui.model import Timer, TimerValues
+from timertui.model import ITIMER_SIGNALS, USEC_PER_SEC, IntervalTimer, Timer, TimerFd, TimerValues
+from timertui.signals import signal_name
 from timertui.tui import look
 from timertui.tui.columns import Column
 from timertui.tui.widgets.virtual_table import VirtualTable
@@ -77,14 +80,25 @@ class TimersTable(VirtualTable):
         self._wall: frozenset[int] = frozenset()
         self._deep = False
         self._now_ns = 0
+        # Rows of the other kinds by key ("fd:N", "it:WHICH"): cells before, of and after the
+        # value columns.
+        self._others: dict[str, _Cells] = {}
 
-    def show(self, timers: tuple[Timer, ...], live: LiveValues | None = None) -> None:
-        if timers is self._shown_timers and live is self._live:
+    def show(
+        self,
+        timers: tuple[Timer, ...],
+        live: LiveValues | None = None,
+        timerfds: tuple[TimerFd, ...] = (),
+        itimers: tuple[IntervalTimer, ...] | None = None,
+    ) -> None:
+        others = {f"fd:{t.fd}": _timerfd_cells(t) for t in timerfds}
+        others.update({f"it:{t.which}": _itimer_cells(t) for t in itimers or () if t.armed})
+        if timers is self._shown_timers and live is self._live and others == self._others:
             return
-        same_timers = timers == self._shown_timers
-        self._shown_timers, self._live = timers, live
+        same_timers = timers == self._shown_timers and others == self._others
+        self._shown_timers, self._live, self._others = timers, live, others
         self._now_ns = time.monotonic_ns()
-        deep = live is not None or any(t.values is not None for t in timers)
+        deep = live is not None or any(t.values is not None for t in timers) or bool(others)
         if deep != self._deep:
             self._deep = deep
             self.set_columns((*_HEAD, *(_DEEP if deep else ()), *_TAIL))
@@ -99,10 +113,11 @@ class TimersTable(VirtualTable):
         self._by_id = {t.id: t for t in timers}
         self._fixed.clear()
         self.refresh_all_rows()
-        self.set_rows(str(t.id) for t in timers)
+        self.set_rows([*(str(t.id) for t in timers), *others])
 
     def visible_ids(self) -> tuple[int, ...]:
-        return tuple(int(key) for key in self.visible_keys())
+        """The POSIX timer IDs on screen (the other kinds' rows need no live reading)."""
+        return tuple(int(key) for key in self.visible_keys() if key[:1].isdigit())
 
     def tick(self, now_ns: int | None = None) -> None:
         """Count the live values down to `now_ns` (the rows on screen are drawn again)."""
@@ -117,6 +132,9 @@ class TimersTable(VirtualTable):
             self.post_message(self.Scrolled())
 
     def row_cells(self, key: str) -> Sequence[Text]:
+        if key in self._others:
+            head, values, tail = self._others[key]
+            return [*head, *(values if self._deep else ()), *tail]
         t = self._by_id[int(key)]
         fixed = self._fixed.get(t.id)
         if fixed is None:
@@ -141,3 +159,37 @@ class TimersTable(VirtualTable):
                 Text(look.count(v.overrun if v else None)),
             ]
         return [*cells, *fixed[2:]]
+
+
+_Cells = tuple[tuple[Text, ...], tuple[Text, ...], tuple[Text, ...]]
+
+
+def _timerfd_cells(t: TimerFd) -> _Cells:
+    from timertui.capture.describe import timerfd_flags_text
+
+    remaining = "disarmed" if t.remaining_ns == 0 else look.duration(t.remaining_ns)
+    note = f"ticks {t.ticks:,}" + (" · stalled (CRIU #3162)" if t.stalled_periodic else "")
+    return (
+        (Text(f"fd {t.fd}"), Text(decode_clock(t.clock).name)),
+        (Text(remaining), Text(look.duration(t.interval_ns)), Text(look.NO_VALUE)),
+        (Text(f"timerfd {timerfd_flags_text(t)}"), Text(note), Text(look.NO_VALUE)),
+    )
+
+
+def _itimer_cells(t: IntervalTimer) -> _Cells:
+    def text(seconds: int, micros: int) -> str:
+        return look.duration((seconds * USEC_PER_SEC + micros) * 1000)
+
+    signal = signal_name(ITIMER_SIGNALS[t.which]) if 0 <= t.which < 3 else look.NO_VALUE
+    return (
+        (
+            Text(t.name),
+            Text(("REAL", "VIRTUAL (CPU)", "PROF (CPU)")[t.which] if 0 <= t.which < 3 else "-"),
+        ),
+        (
+            Text(text(t.value_s, t.value_us)),
+            Text(text(t.interval_s, t.interval_us)),
+            Text(look.NO_VALUE),
+        ),
+        (Text("interval timer"), Text(signal), Text(look.NO_VALUE)),
+    )
