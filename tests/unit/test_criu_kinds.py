@@ -76,3 +76,13 @@ def test_binary_images_without_ids_use_the_one_fdinfo_image(tmp_path: Path) -> N
     (d / "ids-2216.img").unlink()
     (proc,) = import_criu(d).processes
     assert [t.fd for t in proc.timerfds] == [3, 4]
+
+
+def test_inspect_lists_every_kind_and_flags_the_pending_tick() -> None:
+    from command_line import timertui
+
+    out = timertui("inspect", str(FIXTURE / "images"))
+    assert out.returncode == 0, out.stderr
+    assert "timerfds: 2" in out.stdout and "interval timers: 3 armed" in out.stdout
+    stalled = [line for line in out.stdout.splitlines() if "CRIU #3162" in line]
+    assert len(stalled) == 1 and stalled[0].split()[0] == "3"

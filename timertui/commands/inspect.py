@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         print(output.process_header(p))
         if p.timers:
             print(output.timers_table(p.timers))
+        for line in output.kinds_lines(p):
+            print(line)
         report = reports.get(p.pid)
         for line in output.gap_lines(report) if report else ["IDs invalid: see problems"]:
             print(line)

@@ -94,6 +94,19 @@ def itimers_table(itimers: Sequence[IntervalTimer]) -> str:
     return format_table(("ITIMER", "VALUE", "INTERVAL"), rows, right="VALUE,INTERVAL")
 
 
+def kinds_lines(proc: ProcessTimers) -> list[str]:
+    """A process's timerfds, interval timers (when read) and what could not be read of them."""
+    lines = []
+    if proc.timerfds:
+        lines += [f"timerfds: {len(proc.timerfds)}", timerfds_table(proc.timerfds)]
+    if proc.itimers is not None:
+        armed = [t for t in proc.itimers if t.armed]
+        lines.append(f"interval timers: {len(armed)} armed")
+        if armed:
+            lines.append(itimers_table(armed))
+    return lines + [f"unreadable: {problem}" for problem in proc.problems]
+
+
 def gap_view(report: GapReport) -> dict[str, Any]:
     walk = report.walk
     largest = report.largest_gap

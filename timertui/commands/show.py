@@ -62,16 +62,8 @@ def run(args: argparse.Namespace) -> int:
     print(output.process_header(proc))
     if proc.timers:
         print(output.timers_table(proc.timers))
-    if proc.timerfds:
-        print(f"timerfds: {len(proc.timerfds)}")
-        print(output.timerfds_table(proc.timerfds))
-    if proc.itimers is not None:
-        armed = [t for t in proc.itimers if t.armed]
-        print(f"interval timers: {len(armed)} armed")
-        if armed:
-            print(output.itimers_table(armed))
-    for problem in proc.problems:
-        print(f"unreadable: {problem}")
+    for line in output.kinds_lines(proc):
+        print(line)
     for line in (
         [f"timers unreadable: {proc.access.value}"] if unreadable else output.gap_lines(report)
     ):
