@@ -130,6 +130,9 @@ def test_process_view_is_json_ready() -> None:
         "sigpending": {"soft": 100, "hard": 200},
         "container": None,
         "ns_pid": None,
+        "timerfds": [],
+        "itimers": None,
+        "problems": [],
     }
     assert view["timers"] == [timer_view(t) for t in timers]
     gone = process_view(ProcessTimers(7, 0, "", (), -1, "", "", (), (), Access.GONE))

@@ -126,11 +126,11 @@ def import_json(files: list[Path], source: str, single: bool) -> Snapshot:
     for path in files:
         magic, entries = _json_image(path)
         try:
-            if magic == "FILES":
+            if magic == "FILES" and not single:
                 file_entries = (str(path), entries)
-            elif magic == "FDINFO":
+            elif magic == "FDINFO" and not single:
                 fdinfo[_json_number(path)] = (str(path), entries)
-            elif magic == "IDS":
+            elif magic == "IDS" and not single:
                 files_id = files_files_id(entries[0]) if entries else None
                 if files_id is not None:
                     files_ids[_json_number(path)] = files_id

@@ -166,9 +166,58 @@ def _worker_costs(create_ns: float) -> dict[str, float]:
     }
 
 
+_FDS = 200  # timerfds per sample, at fds from _FIRST_FD
+_FIRST_FD = 500
+
+
+def _timerfd_costs() -> dict[str, float]:
+    """A timerfd's restore (timerfd_create, dup3, close, timerfd_settime), with and without
+    ticks to put back; setitimer; the check of one from its fdinfo."""
+    import os
+
+    from timertui._native import ffi, lib
+    from timertui.capture.timerfds import parse_timerfd
+
+    tfds = ffi.new("struct tt_tfd[]", _FDS)
+    for i, slot in enumerate(tfds):
+        slot.fd, slot.clock, slot.value_ns, slot.interval_ns = _FIRST_FD + i, 1, 10**11, 10**11
+    errs, stages = ffi.new("int[]", _FDS), ffi.new("int[]", _FDS)
+
+    def restore(ticks: int) -> float:
+        for slot in tfds:
+            slot.ticks = ticks
+        took = _timed(lambda: lib.tt_restore_timerfds(tfds, _FDS, errs, stages))
+        for i in range(_FDS):
+            os.close(_FIRST_FD + i)
+        return took / _FDS
+
+    def verify() -> float:
+        def read_all() -> None:
+            for i in range(_FDS):
+                with open(f"/proc/self/fdinfo/{_FIRST_FD + i}") as f:  # noqa: PTH123
+                    parse_timerfd(f.read(), _FIRST_FD + i)
+
+        lib.tt_restore_timerfds(tfds, _FDS, errs, stages)
+        try:
+            return _timed(read_all) / _FDS
+        finally:
+            for i in range(_FDS):
+                os.close(_FIRST_FD + i)
+
+    timerfd = _best_ns(lambda: restore(0))
+    itimer = _best_ns(lambda: _timed(lambda: lib.tt_setitimer(2, 0, 0, 0, 0)))
+    return {
+        "timerfd_ns": timerfd,
+        "ticks_ns": max(_best_ns(lambda: restore(1)) - timerfd, 0.0),
+        "itimer_ns": itimer,
+        "verify_fd_ns": _best_ns(verify),
+    }
+
+
 def _measure_here() -> dict[str, float]:
     figures = _syscall_costs()
     figures.update(_worker_costs(figures["create_ns"]))
+    figures.update(_timerfd_costs())
     return figures
 
 
