@@ -5,6 +5,7 @@ depend on this machine. The app itself, its size and its cursor: tests/tui/conft
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -12,6 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from builders import HOST, snapshot_of
+from rich.console import Console
 from textual.pilot import Pilot
 
 from timertui.choices import SIM
@@ -21,6 +23,7 @@ from timertui.tui.app import TimerTuiApp
 from timertui.tui.restorer import RunRequest
 from timertui.tui.source import Captured, FrozenSource
 from timertui.tui.widgets.process_table import ProcessTable
+from timertui.tui.widgets.screen_help import ScreenHelp
 
 
 def frozen_source() -> FrozenSource:
@@ -65,6 +68,15 @@ async def on_process(pilot: Pilot[Any], pid: int) -> ProcessTable:
     table = pilot.app.screen.query_one(ProcessTable)
     await until(pilot, lambda: table.highlighted_pid == pid)
     return table
+
+
+def keys_listed(app: TimerTuiApp) -> str:
+    """What the help panel's key list (Textual's KeyPanel) shows now, as plain text."""
+    table = app.screen.query_one(ScreenHelp).query_one("KeyPanel BindingsTable").render()
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    with console.capture() as capture:
+        console.print(table)
+    return capture.get()
 
 
 async def settle(pilot: Pilot[Any]) -> None:

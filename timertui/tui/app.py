@@ -16,16 +16,17 @@ from typing import ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.screen import Screen
 
 from timertui import locations
 from timertui.model import ProcessTimers, Snapshot
 from timertui.tui import help_text
+from timertui.tui.keymap import binding_ids, load_keymap
 from timertui.tui.palette import TimerCommands
 from timertui.tui.paths import open_checked
 from timertui.tui.restorer import BackendRestorer, Restorer
 from timertui.tui.screens.base import ReportsWorkerErrors
-from timertui.tui.screens.help import HelpScreen
 from timertui.tui.screens.open_dialog import OpenDialog, Opened
 from timertui.tui.screens.processes import DEFAULT_INTERVAL, ProcessesScreen
 from timertui.tui.screens.race import RaceScreen
@@ -33,6 +34,7 @@ from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.screens.snapshots import SnapshotsScreen
 from timertui.tui.source import FrozenSource, ProcessSource
 from timertui.tui.widgets.keys_footer import quit_binding
+from timertui.tui.widgets.screen_help import ScreenHelp
 from timertui.words import counted
 
 
@@ -75,6 +77,7 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         snapshot_dir: Path | None = None,
         focus_pid: int | None = None,
         interval: float = DEFAULT_INTERVAL,
+        keymap_file: Path | None = None,
     ) -> None:
         super().__init__()
         self.source = source
@@ -82,6 +85,12 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         self.interval = interval
         self.restorer: Restorer = restorer or BackendRestorer()
         self.snapshot_dir = snapshot_dir or locations.snapshot_dir()
+        self.keymap_file = keymap_file  # the user's keys (timertui.tui.keymap), if any
+        self._clashes: set[frozenset[str]] = set()
+
+    def on_mount(self) -> None:
+        if self.keymap_file is not None:
+            self._load_keymap(self.keymap_file)
 
     def get_default_screen(self) -> Screen[None]:
         return ProcessesScreen(self.source, focus_pid=self.focus_pid, interval=self.interval)
@@ -95,6 +104,36 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         if not self.source.live:
             return "deep capture reads live processes; this is a snapshot"
         return None  # a process that cannot be read deep says why when it is tried
+
+    # -- the user's keys -------------------------------------------------------------------------
+
+    @work(thread=True, group="keymap", exit_on_error=False, name="reading the keymap")
+    def _load_keymap(self, path: Path) -> None:
+        keymap = load_keymap(path)
+        self.call_from_thread(self._keymap_loaded, path, keymap)
+
+    def _keymap_loaded(self, path: Path, keymap: dict[str, str]) -> None:
+        unknown = sorted(keymap.keys() - binding_ids())
+        if unknown:
+            self.notify(
+                f"{path}: no key has the id {', '.join(unknown)} (left out)",
+                title="keymap",
+                severity="warning",
+                markup=False,
+            )
+        self.set_keymap({k: v for k, v in keymap.items() if k not in unknown})
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        # Called at every key while a clash stands: said once.
+        keys = frozenset(b.key for b in clashed_bindings)
+        if keys not in self._clashes:
+            self._clashes.add(keys)
+            self.notify(
+                f"{', '.join(sorted(keys))}: taken by the keymap, its other use is off here",
+                title="keymap",
+                severity="warning",
+                markup=False,
+            )
 
     # -- opening screens ------------------------------------------------------------------------
 
@@ -133,15 +172,14 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
     # -- actions --------------------------------------------------------------------------------
 
     def action_help(self) -> None:
+        """Show Textual's help panel on this screen, with what the screen is about; hide it."""
         screen = self.screen
-        # The screen's and the app's keys; the focused widget's (cursor moves) go without saying.
-        keys = [
-            (self.get_key_display(b.binding), b.binding.description, b.binding.tooltip)
-            for b in screen.active_bindings.values()
-            if b.binding.description and isinstance(b.node, Screen | App)
-        ]
+        shown = screen.query(ScreenHelp)
+        if shown:
+            shown.remove()
+            return
         name = type(screen).__name__.removesuffix("Screen").lower()
-        self.push_screen(HelpScreen(keys, name, help_text.topics(name)))
+        screen.mount(ScreenHelp(name, help_text.topics(name)))
 
     def action_open(self) -> None:
         """Ask for a path, then browse what it holds."""

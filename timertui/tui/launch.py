@@ -74,6 +74,7 @@ def run_app(args: argparse.Namespace) -> int:
     textual_environment()
     from timertui import demo, sources
     from timertui.tui.app import TimerTuiApp
+    from timertui.tui.keymap import keymap_path
     from timertui.tui.source import FrozenSource, LiveSource, ProcessSource
 
     source: ProcessSource
@@ -100,7 +101,9 @@ def run_app(args: argparse.Namespace) -> int:
             app_class = TimerTuiApp
             if args.no_native:
                 from timertui.tui.lockdown import NoNativeApp as app_class
-            app = on_signal.app = app_class(source, snapshot_dir=args.snapshot_dir, focus_pid=focus)
+            app = on_signal.app = app_class(
+                source, snapshot_dir=args.snapshot_dir, focus_pid=focus, keymap_file=keymap_path()
+            )
             if remote is not None:
                 remote.attach(app)
             # The restore threads wait on pipes and answer in microseconds; at the default 5 ms

@@ -14,11 +14,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from timertui import locations
-from timertui.model import Access, ProcessTimers
+from timertui.model import Access, HostFacts, ProcessTimers
 from timertui.tui.messages import HostRead, ScanDone, ValuesRead
 from timertui.tui.rows import gap_report, parse_filter
 from timertui.tui.screens.base import AppScreen
@@ -40,32 +41,128 @@ _FILTER_DELAY = 0.15
 
 class ProcessesScreen(AppScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", tooltip="Filter by name, pid or user; !word negates"),
-        Binding("escape", "clear_filter", "Clear filter", tooltip="Show every row again"),
-        Binding("a", "toggle_all", "All", tooltip="Every process, or only those with timers"),
-        Binding("space", "mark", "Mark", tooltip="Mark the process for a snapshot"),
-        Binding("U", "unmark", "Unmark all", tooltip="Clear every mark", show=False),
-        Binding("s", "snapshot", "Snapshot", tooltip="Save the marked processes to a file"),
-        Binding("r", "restore", "Restore", tooltip="Replay the restore of this process"),
-        Binding("R", "race", "Race", tooltip="Exact against walk (and simulator), side by side"),
-        Binding("p", "pause", "Pause", tooltip="Freeze the table (p again resumes)"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            tooltip="Filter by name, pid or user; !word negates",
+            id="processes.filter",
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            tooltip="Show every row again",
+            id="processes.clear-filter",
+        ),
+        Binding(
+            "a",
+            "toggle_all",
+            "All",
+            tooltip="Every process, or only those with timers",
+            id="processes.all",
+        ),
+        Binding(
+            "space", "mark", "Mark", tooltip="Mark the process for a snapshot", id="processes.mark"
+        ),
+        Binding(
+            "U",
+            "unmark",
+            "Unmark all",
+            tooltip="Clear every mark",
+            show=False,
+            id="processes.unmark-all",
+        ),
+        Binding(
+            "s",
+            "snapshot",
+            "Snapshot",
+            tooltip="Save the marked processes to a file",
+            id="processes.snapshot",
+        ),
+        Binding(
+            "r",
+            "restore",
+            "Restore",
+            tooltip="Replay the restore of this process",
+            id="processes.restore",
+        ),
+        Binding(
+            "R",
+            "race",
+            "Race",
+            tooltip="Exact against walk (and simulator), side by side",
+            id="processes.race",
+        ),
+        Binding(
+            "p",
+            "pause",
+            "Pause",
+            tooltip="Freeze the table (p again resumes)",
+            id="processes.pause",
+        ),
         Binding(
             "v",
             "values",
             "Values",
             tooltip="Read the timers' remaining time, interval and overrun live (ptrace: the "
             "process stops for a fraction of a millisecond per read)",
-        ),
-        Binding("plus", "faster", "Faster", show=False, tooltip="Refresh more often"),
-        Binding("minus", "slower", "Slower", show=False, tooltip="Refresh less often"),
-        Binding(
-            "less_than_sign", "sort(-1)", "Sort ←", show=False, tooltip="Sort by the column left"
+            id="processes.values",
         ),
         Binding(
-            "greater_than_sign", "sort(1)", "Sort →", show=False, tooltip="Sort by the column right"
+            "plus",
+            "faster",
+            "Faster",
+            show=False,
+            tooltip="Refresh more often",
+            id="processes.faster",
         ),
-        Binding("I", "invert_sort", "Invert sort", show=False, tooltip="Reverse the sort order"),
+        Binding(
+            "minus",
+            "slower",
+            "Slower",
+            show=False,
+            tooltip="Refresh less often",
+            id="processes.slower",
+        ),
+        Binding(
+            "less_than_sign",
+            "sort(-1)",
+            "Sort ←",
+            show=False,
+            tooltip="Sort by the column left",
+            id="processes.sort-left",
+        ),
+        Binding(
+            "greater_than_sign",
+            "sort(1)",
+            "Sort →",
+            show=False,
+            tooltip="Sort by the column right",
+            id="processes.sort-right",
+        ),
+        Binding(
+            "I",
+            "invert_sort",
+            "Invert sort",
+            show=False,
+            tooltip="Reverse the sort order",
+            id="processes.invert-sort",
+        ),
     ]
+
+    # What the header shows (bound to the HostBar's own in compose).
+    host: reactive[HostFacts | None] = reactive(None)
+    paused: reactive[bool] = reactive(False)
+    interval: reactive[float] = reactive(DEFAULT_INTERVAL)
+    scan_ns: reactive[int | None] = reactive(None)
+    shown: reactive[int] = reactive(0)
+    # What the keys offered depend on: the footer follows them (bindings=True).
+    can_restore: reactive[bool] = reactive(False, bindings=True)
+    # The filter box shows while -filtering is set (app.tcss).
+    filtering: reactive[bool] = reactive(False, bindings=True, toggle_class="-filtering")
+    filtered: reactive[bool] = reactive(False, bindings=True)  # a filter applies
+    marks: reactive[int] = reactive(0, bindings=True)
 
     def __init__(
         self,
@@ -77,8 +174,7 @@ class ProcessesScreen(AppScreen):
         self.source = source
         self.focus_pid = focus_pid  # where the cursor starts, once the process shows up
         self.include_all = False
-        self.paused = False
-        self.interval = interval
+        self.set_reactive(ProcessesScreen.interval, interval)
         self._generation = 0
         self._next_poll: Timer | None = None
         self._filter_text = ""
@@ -87,10 +183,15 @@ class ProcessesScreen(AppScreen):
         self._values: tuple[int, LiveValues | None, str | None] | None = None  # pid, read, refusal
         self._ticker: Timer | None = None
         self._title = ""
-        self._could_restore = False
 
     def compose(self) -> ComposeResult:
-        yield HostBar(self.source.label, self.source.live, self.interval, id="host-bar")
+        yield HostBar(self.source.label, self.source.live, id="host-bar").data_bind(
+            ProcessesScreen.host,
+            ProcessesScreen.paused,
+            ProcessesScreen.interval,
+            ProcessesScreen.scan_ns,
+            ProcessesScreen.shown,
+        )
         yield Input(
             placeholder="filter: name, pid or user; !word excludes", id="filter", compact=True
         )
@@ -105,7 +206,6 @@ class ProcessesScreen(AppScreen):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#filter").display = False
         self.query_one(ProcessTable).focus()
         self._read_host()
         self._poll()
@@ -130,7 +230,7 @@ class ProcessesScreen(AppScreen):
         self.post_message(ScanDone(processes, time.monotonic_ns() - started, generation))
 
     def on_host_read(self, message: HostRead) -> None:
-        self.query_one(HostBar).host = message.host
+        self.host = message.host
 
     def on_scan_done(self, message: ScanDone) -> None:
         if message.generation != self._generation:
@@ -139,9 +239,9 @@ class ProcessesScreen(AppScreen):
         table.update_processes(message.processes)
         if self.focus_pid is not None and table.select_pid(self.focus_pid):
             self.focus_pid = None
-        bar = self.query_one(HostBar)
-        bar.scan_ns = message.elapsed_ns
-        bar.shown = table.row_count
+        self.scan_ns = message.elapsed_ns
+        self.shown = table.row_count
+        self.marks = len(table.marked)  # a marked process may have gone
         self._show_timers(table.highlighted_pid)
         self._request_values(table.highlighted_pid)
         if self.source.live and not self.paused:
@@ -153,12 +253,7 @@ class ProcessesScreen(AppScreen):
     def _highlighted(self, message: ProcessTable.Highlighted) -> None:
         self._show_timers(message.pid)
         self._request_values(message.pid)
-        # Restore and race apply to some rows only. The footer is rebuilt (a layout pass) on
-        # every refresh: only when that changes, not at every cursor move.
-        can_restore = self._highlighted_process() is not None
-        if can_restore != self._could_restore:
-            self._could_restore = can_restore
-            self.refresh_bindings()
+        self.can_restore = self._highlighted_process() is not None  # some rows only
 
     @on(TimersTable.Scrolled)
     def _timers_scrolled(self) -> None:
@@ -250,11 +345,11 @@ class ProcessesScreen(AppScreen):
         if action == "values":
             return self.timer_app.deep_unavailable() is None
         if action == "clear_filter":
-            return bool(self._filter_text) or self.query_one("#filter").display
+            return self.filtered or self.filtering
         if action in ("restore", "race"):
-            return self._highlighted_process() is not None
+            return self.can_restore
         if action == "unmark":
-            return bool(self.query_one(ProcessTable).marked)
+            return self.marks > 0
         return True
 
     def _highlighted_process(self) -> ProcessTimers | None:
@@ -264,10 +359,8 @@ class ProcessesScreen(AppScreen):
         return process if process is not None and process.timers else None
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
-        self.refresh_bindings()
+        self.filtering = True
+        self.query_one("#filter", Input).focus()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -279,22 +372,21 @@ class ProcessesScreen(AppScreen):
 
     def _apply_filter(self) -> None:
         self._filter_timer = None
-        self.query_one(ProcessTable).set_filter(parse_filter(self._filter_text))
-        self.refresh_bindings()
+        row_filter = parse_filter(self._filter_text)
+        self.query_one(ProcessTable).set_filter(row_filter)
+        self.filtered = bool(row_filter)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = bool(box.value)
+        self.filtering = bool(self.query_one("#filter", Input).value)
         if self._filter_timer is not None:
             self._filter_timer.stop()
             self._apply_filter()
         self.query_one(ProcessTable).focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.display = False
+        self.query_one("#filter", Input).value = ""
+        self.filtering = False
         self._filter_text = ""
         self._apply_filter()
         self.query_one(ProcessTable).focus()
@@ -305,12 +397,14 @@ class ProcessesScreen(AppScreen):
         self._poll()
 
     def action_mark(self) -> None:
-        self.query_one(ProcessTable).toggle_mark()
-        self.refresh_bindings()
+        table = self.query_one(ProcessTable)
+        table.toggle_mark()
+        self.marks = len(table.marked)
 
     def action_unmark(self) -> None:
-        self.query_one(ProcessTable).unmark_all()
-        self.refresh_bindings()
+        table = self.query_one(ProcessTable)
+        table.unmark_all()
+        self.marks = len(table.marked)
 
     def action_values(self) -> None:
         self.deep_values = not self.deep_values
@@ -327,7 +421,6 @@ class ProcessesScreen(AppScreen):
 
     def action_pause(self) -> None:
         self.paused = not self.paused
-        self.query_one(HostBar).paused = self.paused
         if self._ticker is not None and self.deep_values:
             # Frozen means frozen: the countdown stops with the table.
             (self._ticker.pause if self.paused else self._ticker.resume)()
@@ -344,7 +437,6 @@ class ProcessesScreen(AppScreen):
             self.interval = max((i for i in INTERVALS if i < self.interval), default=INTERVALS[0])
         else:
             self.interval = min((i for i in INTERVALS if i > self.interval), default=INTERVALS[-1])
-        self.query_one(HostBar).interval = self.interval
         if not self.paused:
             self._poll()
 

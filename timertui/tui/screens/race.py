@@ -9,6 +9,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from timertui.choices import NATIVE, SIM
@@ -75,6 +76,8 @@ class RaceScreen(RunsScreen):
         Binding("escape", "cancel", "Cancel", tooltip="Stop every lane", id="run.cancel"),
         Binding("escape", "back", "Back", tooltip="Back to the previous screen", id="run.back"),
     ]
+    # Some lane still runs: what the keys offered depend on (the footer follows, bindings=True).
+    running: reactive[bool] = reactive(False, bindings=True)
 
     def __init__(self, process: ProcessTimers, origin: str, restorer: Restorer) -> None:
         super().__init__(process, origin, restorer)
@@ -112,10 +115,6 @@ class RaceScreen(RunsScreen):
         for lane in self.query(RaceLane):
             lane.ready()
 
-    @property
-    def running(self) -> bool:
-        return any(not v.finished for v in self.views.values())
-
     def action_start(self) -> None:
         if self.running:
             return
@@ -129,7 +128,7 @@ class RaceScreen(RunsScreen):
                 self._changed[lane.key] = set()
                 lane_widget.show(self._gaps, self.views[lane.key], set())
                 self.stream(f"{self._round}:{lane.key}", lane.request)
-        self.refresh_bindings()
+        self.running = bool(self.views)
 
     def on_restore_event(self, message: RestoreEvent) -> None:
         round_, _, key = message.run.partition(":")
@@ -141,8 +140,7 @@ class RaceScreen(RunsScreen):
             self._draw_lanes()
         else:
             self.redraw_soon(self._draw_lanes)
-        if not self.running:
-            self.refresh_bindings()
+        self.running = any(not v.finished for v in self.views.values())
 
     def _draw_lanes(self) -> None:
         for key, view in self.views.items():

@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.widgets import (
     Button,
     Checkbox,
@@ -55,6 +56,9 @@ def _choice(
 
 
 class RestoreScreen(RunsScreen):
+    # What the keys offered depend on: the footer follows them (bindings=True).
+    running: reactive[bool] = reactive(False, bindings=True)
+    holding: reactive[bool] = reactive(False, bindings=True)  # a held target to release
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "s", "start", "Start", tooltip="Run the restore with these choices", id="run.start"
@@ -96,7 +100,6 @@ class RestoreScreen(RunsScreen):
         self.prediction: RunView | None = None
         self._predict: RunRequest | None = None  # the prediction to run once the run is done
         self._gaps = gap_report(process)
-        self.running = False
         self._run = 0
         self._changed: set[int] = set()  # timers whose state the table has not shown yet
 
@@ -209,7 +212,6 @@ class RestoreScreen(RunsScreen):
         self.prediction = None
         self._predict = None
         self.running = True
-        self.query_one("#start", Button).disabled = True
         self.query_one(RunTimersTable).load(self.process.timers, self.view)
         self.query_one(DecisionsLog).reset()
         self.query_one(VerifyTable).clear()
@@ -217,7 +219,6 @@ class RestoreScreen(RunsScreen):
         if tabs.active == "verify":  # back from the last run's end (never before tabs exist)
             tabs.active = "decisions"
         self._draw()
-        self.refresh_bindings()
         self.stream(run, request)
         if request.backend == NATIVE and self.restorer.unavailable(SIM) is None:
             # The simulator's prediction for this host's kernel ("" picks its profile), shown
@@ -245,8 +246,8 @@ class RestoreScreen(RunsScreen):
         if isinstance(message.event, ev.Verify):
             self.query_one(VerifyTable).show(self.view)
             self.query_one(TabbedContent).active = "verify"
+        self.holding = self.view.holding
         if isinstance(message.event, ev.Done) and message.event.holding:
-            self.refresh_bindings()
             self.notify(
                 f"target {self.view.start.pid if self.view.start else ''} holds the timers and "
                 "counts their expirations; esc releases it",
@@ -267,10 +268,11 @@ class RestoreScreen(RunsScreen):
         self.query_one(DecisionsLog).show(view)
         self.query_one(TimingPanel).show(view, self.prediction)
 
+    def watch_running(self, running: bool) -> None:
+        self.query_one("#start", Button).disabled = running
+
     def _finished(self) -> None:
         self.running = False
-        self.query_one("#start", Button).disabled = False
-        self.refresh_bindings()
         view = self.view
         cancelled = view.error is not None and view.error.code == "cancelled"
         detail = view.error.message if view.error and not view.released else view.outcome
@@ -294,9 +296,9 @@ class RestoreScreen(RunsScreen):
         if action == "start":
             return not self.running
         if action == "cancel":
-            return self.running and not self.view.holding
+            return self.running and not self.holding
         if action == "release":
-            return self.view.holding
+            return self.holding
         if action == "back":
-            return not (self.running or self.view.holding)
+            return not (self.running or self.holding)
         return True

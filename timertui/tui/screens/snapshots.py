@@ -15,6 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
 from timertui.tui import look
@@ -113,6 +114,9 @@ class SnapshotsScreen(AppScreen):
         ),
     ]
 
+    # How many the folder holds: the keys for one are offered only then (bindings=True).
+    listed: reactive[int] = reactive(0, bindings=True)
+
     def __init__(self, directory: Path) -> None:
         super().__init__()
         self.directory = directory
@@ -165,7 +169,7 @@ class SnapshotsScreen(AppScreen):
         if self._select is not None and str(self._select) in self.entries:
             table.move_cursor(row=table.get_row_index(str(self._select)))
         self._select = None
-        self.refresh_bindings()
+        self.listed = len(message.entries)
         if not message.entries:
             self.notify(
                 f"no snapshots in {self.directory} yet: press s on the processes screen",
@@ -251,5 +255,5 @@ class SnapshotsScreen(AppScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("browse", "restore", "race", "rename", "delete"):
-            return self._selected() is not None
+            return self.listed > 0  # the cursor is on one of them
         return True

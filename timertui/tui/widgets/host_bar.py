@@ -35,19 +35,18 @@ def host_text(host: HostFacts) -> str:
 
 
 class HostBar(Vertical):
+    """Shows its screen's state: the processes screen binds these to its own (data_bind)."""
+
     host: reactive[HostFacts | None] = reactive(None)
-    paused: reactive[bool] = reactive(False)
+    paused: reactive[bool] = reactive(False, toggle_class="-paused")  # the banner shows
     interval: reactive[float] = reactive(1.0)
     scan_ns: reactive[int | None] = reactive(None)
     shown: reactive[int] = reactive(0)
 
-    def __init__(
-        self, source_label: str, live: bool, interval: float, *, id: str | None = None
-    ) -> None:
+    def __init__(self, source_label: str, live: bool, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.source_label = source_label
         self.live = live
-        self.set_reactive(HostBar.interval, interval)
 
     def compose(self) -> ComposeResult:
         yield Static("reading host facts…", id="host-facts", markup=False)
@@ -58,8 +57,7 @@ class HostBar(Vertical):
         if host is not None:
             self.query_one("#host-facts", Static).update(host_text(host))
 
-    def watch_paused(self, paused: bool) -> None:
-        self.query_one("#paused-banner").display = paused
+    def watch_paused(self) -> None:
         self._source_line()
 
     def watch_interval(self) -> None:
