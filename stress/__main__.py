@@ -30,6 +30,7 @@ FUZZ_KEYS = {
     "timers": "/proc timers parser",
     "archives": "checkpoint archives",
     "logs": "CRIU logs",
+    "fdinfo": "timerfd fdinfo",
 }
 KILL_KINDS = ("snapshot", "walk", "exact", "capture")
 # make stress: 100,000 cases per fuzz target, 10,000 kill points, 30 s of churn.

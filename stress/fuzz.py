@@ -873,6 +873,7 @@ def targets(
     (stress/fuzz_archives.py), CRIU's logs (stress/fuzz_logs.py), and whatever the caller
     adds."""
     from stress.fuzz_archives import ArchiveTarget
+    from stress.fuzz_fdinfo import FdinfoTarget
     from stress.fuzz_logs import LogTarget
     from timertui.capture import host, processes
 
@@ -892,6 +893,7 @@ def targets(
         ),
         ArchiveTarget(work / "archives"),
         LogTarget(work / "logs"),
+        FdinfoTarget(),
     ]
 
 

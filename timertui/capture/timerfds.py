@@ -147,7 +147,7 @@ def read_timerfds(pid: int | str) -> TimerFdReading:
         m = match(data)
         row = _usual_row(int(name), m) if m is not None else None
         if row is None:
-            got = parse_timerfd(data.decode("latin-1"), int(name), deadline_clock=True)
+            got = decode_fdinfo(data, int(name))
             if isinstance(got, str):
                 problems.append(got)
                 continue
@@ -155,6 +155,18 @@ def read_timerfds(pid: int | str) -> TimerFdReading:
         rows.append(row)
     rows.sort()
     return TimerFdReading(Access.OK, tuple(records_from_rows(TimerFd, rows)), tuple(problems))
+
+
+def decode_fdinfo(data: bytes, fd: int) -> TimerFd | str | None:
+    """What read_timerfds makes of one fdinfo file's bytes: a timerfd, its problem, or None
+    when it is not a timerfd's."""
+    if _MARKS[0] not in data or _MARKS[1] not in data:
+        return None
+    m = _USUAL.match(data)
+    row = _usual_row(fd, m) if m is not None else None
+    if row is not None:
+        return TimerFd(*row)
+    return parse_timerfd(data.decode("latin-1"), fd, deadline_clock=True)
 
 
 def _usual_row(fd: int, m: re.Match[bytes]) -> tuple[int, ...] | None:
