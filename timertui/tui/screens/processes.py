@@ -308,7 +308,7 @@ class ProcessesScreen(AppScreen):
         live, values_note = self._live_values(process.pid)
         note = f"timers of {process.pid} · {process.comm} · {self._access_note(process)}"
         self._set_title(note + values_note)
-        timers_table.show(process.timers, live)
+        timers_table.show(process.timers, live, process.timerfds, process.itimers)
         readable = process.access is Access.OK
         empty = "no timers" if readable else f"timers unknown: {process.access.value}"
         gap_map.show(gap_report(process), empty=empty)
