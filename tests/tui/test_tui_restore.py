@@ -84,7 +84,7 @@ async def test_escape_cancels_a_running_walk_then_goes_back(
         assert screen.running
         assert "s" not in screen.active_bindings  # no second run while one runs
         gap_map = screen.query_one(GapMap)
-        assert gap_map.walked == 800_000
+        await until(pilot, lambda: gap_map.walked == 800_000)  # drawn REDRAW_SECONDS after
         assert gap_map.states is not None and gap_map.states[1_000_000] == "pending"
         await pilot.press("escape")
         await until(pilot, lambda: not screen.running)

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
@@ -152,17 +152,17 @@ class ProcessesScreen(AppScreen):
     ]
 
     # What the header shows (bound to the HostBar's own in compose).
-    host: reactive[HostFacts | None] = reactive(None)
-    paused: reactive[bool] = reactive(False)
-    interval: reactive[float] = reactive(DEFAULT_INTERVAL)
-    scan_ns: reactive[int | None] = reactive(None)
-    shown: reactive[int] = reactive(0)
+    host: var[HostFacts | None] = var(None)
+    paused: var[bool] = var(False)
+    interval: var[float] = var(DEFAULT_INTERVAL)
+    scan_ns: var[int | None] = var(None)
+    shown: var[int] = var(0)
     # What the keys offered depend on: the footer follows them (bindings=True).
-    can_restore: reactive[bool] = reactive(False, bindings=True)
+    can_restore: var[bool] = var(False, bindings=True)
     # The filter box shows while -filtering is set (app.tcss).
-    filtering: reactive[bool] = reactive(False, bindings=True, toggle_class="-filtering")
-    filtered: reactive[bool] = reactive(False, bindings=True)  # a filter applies
-    marks: reactive[int] = reactive(0, bindings=True)
+    filtering: var[bool] = var(False, bindings=True, toggle_class="-filtering")
+    filtered: var[bool] = var(False, bindings=True)  # a filter applies
+    marks: var[int] = var(0, bindings=True)
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Static
 
 from timertui.choices import NATIVE, SIM
@@ -77,7 +77,7 @@ class RaceScreen(RunsScreen):
         Binding("escape", "back", "Back", tooltip="Back to the previous screen", id="run.back"),
     ]
     # Some lane still runs: what the keys offered depend on (the footer follows, bindings=True).
-    running: reactive[bool] = reactive(False, bindings=True)
+    running: var[bool] = var(False, bindings=True)
 
     def __init__(self, process: ProcessTimers, origin: str, restorer: Restorer) -> None:
         super().__init__(process, origin, restorer)

@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import (
     Button,
     Checkbox,
@@ -57,8 +57,8 @@ def _choice(
 
 class RestoreScreen(RunsScreen):
     # What the keys offered depend on: the footer follows them (bindings=True).
-    running: reactive[bool] = reactive(False, bindings=True)
-    holding: reactive[bool] = reactive(False, bindings=True)  # a held target to release
+    running: var[bool] = var(False, bindings=True)
+    holding: var[bool] = var(False, bindings=True)  # a held target to release
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "s", "start", "Start", tooltip="Run the restore with these choices", id="run.start"

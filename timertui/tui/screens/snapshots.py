@@ -15,7 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import DataTable, Static
 
 from timertui.tui import look
@@ -115,7 +115,7 @@ class SnapshotsScreen(AppScreen):
     ]
 
     # How many the folder holds: the keys for one are offered only then (bindings=True).
-    listed: reactive[int] = reactive(0, bindings=True)
+    listed: var[int] = var(0, bindings=True)
 
     def __init__(self, directory: Path) -> None:
         super().__init__()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Static
 
 from timertui.model import HostFacts
@@ -37,11 +37,11 @@ def host_text(host: HostFacts) -> str:
 class HostBar(Vertical):
     """Shows its screen's state: the processes screen binds these to its own (data_bind)."""
 
-    host: reactive[HostFacts | None] = reactive(None)
-    paused: reactive[bool] = reactive(False, toggle_class="-paused")  # the banner shows
-    interval: reactive[float] = reactive(1.0)
-    scan_ns: reactive[int | None] = reactive(None)
-    shown: reactive[int] = reactive(0)
+    host: var[HostFacts | None] = var(None)
+    paused: var[bool] = var(False, toggle_class="-paused")  # the banner shows
+    interval: var[float] = var(1.0)
+    scan_ns: var[int | None] = var(None)
+    shown: var[int] = var(0)
 
     def __init__(self, source_label: str, live: bool, *, id: str | None = None) -> None:
         super().__init__(id=id)
