@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from timertui.capture.host import capture_times
 from timertui.model import SIGEV_SIGNAL, HostFacts, ProcessTimers, Snapshot, Timer
-from timertui.tui.source import Captured
+from timertui.tui.process_sources import Captured
 
 FIRST_PID = 100_000
 CHANGED = 0.01  # the share of processes changed by a scan

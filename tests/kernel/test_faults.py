@@ -28,9 +28,9 @@ from timertui.restore import run
 from timertui.restore.native.runner import RestoreRun
 from timertui.restore.plan import TargetFacts, TargetSpec, build_plan
 from timertui.tui.app import TimerTuiApp
+from timertui.tui.process_sources import FrozenSource
 from timertui.tui.restorer import BackendRestorer
 from timertui.tui.screens.restore import RestoreScreen
-from timertui.tui.source import FrozenSource
 
 ROOT = Path(__file__).resolve().parents[2]
 KILL_POINTS = {"snapshot": 40, "walk": 20, "exact": 20}

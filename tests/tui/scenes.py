@@ -20,8 +20,8 @@ from timertui.choices import SIM
 from timertui.model import Access, HostFacts, ProcessTimers
 from timertui.restore import events as ev
 from timertui.tui.app import TimerTuiApp
+from timertui.tui.process_sources import Captured, FrozenSource
 from timertui.tui.restorer import RunRequest
-from timertui.tui.source import Captured, FrozenSource
 from timertui.tui.widgets.process_table import ProcessTable
 from timertui.tui.widgets.screen_help import ScreenHelp
 

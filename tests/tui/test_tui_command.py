@@ -14,7 +14,7 @@ from timertui.errors import InputError
 from timertui.model import Access
 from timertui.tui import launch as app_command
 from timertui.tui.app import TimerTuiApp
-from timertui.tui.source import FrozenSource, LiveSource
+from timertui.tui.process_sources import FrozenSource, LiveSource
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

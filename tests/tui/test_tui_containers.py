@@ -9,7 +9,7 @@ from builders import DEMO_PID, scene_processes, snapshot_of
 from scenes import MakeApp, RunApp, settle
 
 from timertui.model import Container
-from timertui.tui.source import FrozenSource
+from timertui.tui.process_sources import FrozenSource
 from timertui.tui.widgets.process_table import ProcessTable
 
 WEB = Container("podman", "4f0c" * 16, name="web", image="localhost/timers:latest")

@@ -15,9 +15,9 @@ from timertui import demo
 from timertui import snapshot as snapshot_file
 from timertui.capture import proc_timers
 from timertui.choices import DEMO_IDS
+from timertui.tui.process_sources import LiveSource
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.screens.snapshot_dialog import SnapshotDialog
-from timertui.tui.source import LiveSource
 from timertui.tui.widgets.timers_table import TimersTable
 
 pytestmark = pytest.mark.kernel

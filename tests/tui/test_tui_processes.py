@@ -14,9 +14,9 @@ from textual.widgets._footer import FooterKey
 from timertui import snapshot as snapshot_file
 from timertui.model import Access, ProcessTimers
 from timertui.tui.app import TimerTuiApp
+from timertui.tui.process_sources import FrozenSource
 from timertui.tui.screens.processes import ProcessesScreen
 from timertui.tui.screens.snapshot_dialog import SnapshotDialog
-from timertui.tui.source import FrozenSource
 from timertui.tui.widgets.gap_map import GapMap
 from timertui.tui.widgets.host_bar import HostBar
 from timertui.tui.widgets.process_table import ProcessTable

@@ -9,10 +9,10 @@ from textual.pilot import Pilot
 
 from timertui.model import ProcessTimers
 from timertui.restore import events as ev
+from timertui.tui.process_sources import FrozenSource
 from timertui.tui.restorer import BackendRestorer, RunRequest
 from timertui.tui.screens.processes import ProcessesScreen
 from timertui.tui.screens.race import RaceLane, RaceScreen
-from timertui.tui.source import FrozenSource
 from timertui.tui.widgets.run_panels import RunProgress
 
 

@@ -15,10 +15,10 @@ from textual.widgets import Checkbox, Select, TabbedContent
 from timertui.model import ProcessTimers
 from timertui.restore import events as ev
 from timertui.tui.app import TimerTuiApp
+from timertui.tui.process_sources import FrozenSource
 from timertui.tui.restorer import BackendRestorer, RunRequest
 from timertui.tui.screens.processes import ProcessesScreen
 from timertui.tui.screens.restore import RestoreScreen
-from timertui.tui.source import FrozenSource
 from timertui.tui.widgets.gap_map import GapMap
 from timertui.tui.widgets.run_panels import DecisionsLog, RunTimersTable, TimingPanel, VerifyTable
 

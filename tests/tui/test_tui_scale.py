@@ -15,8 +15,8 @@ from textual.widgets import TabbedContent
 
 from timertui import demo
 from timertui.model import SIGEV_NONE, Access, ProcessTimers, Timer, TimerValues
+from timertui.tui.process_sources import FrozenSource, LiveSource
 from timertui.tui.screens.restore import RestoreScreen
-from timertui.tui.source import FrozenSource, LiveSource
 from timertui.tui.widgets.process_table import ProcessTable
 from timertui.tui.widgets.run_panels import RunTimersTable, VerifyTable
 from timertui.tui.widgets.timers_table import TimersTable

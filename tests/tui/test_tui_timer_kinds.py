@@ -9,8 +9,8 @@ import pytest
 from scenes import MakeApp, RunApp, until
 
 from timertui.criu import import_criu
+from timertui.tui.process_sources import FrozenSource
 from timertui.tui.screens.processes import ProcessesScreen
-from timertui.tui.source import FrozenSource
 from timertui.tui.widgets.timers_table import TimersTable
 
 FIXTURE = Path("/work/shared/fixtures/criu-timerfd-itimer")

@@ -25,6 +25,7 @@ from timertui.tui import help_text
 from timertui.tui.keymap import binding_ids, load_keymap
 from timertui.tui.palette import TimerCommands
 from timertui.tui.paths import open_checked
+from timertui.tui.process_sources import FrozenSource, ProcessSource
 from timertui.tui.restorer import BackendRestorer, Restorer
 from timertui.tui.screens.base import ReportsWorkerErrors
 from timertui.tui.screens.open_dialog import OpenDialog, Opened
@@ -32,7 +33,6 @@ from timertui.tui.screens.processes import DEFAULT_INTERVAL, ProcessesScreen
 from timertui.tui.screens.race import RaceScreen
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.screens.snapshots import SnapshotsScreen
-from timertui.tui.source import FrozenSource, ProcessSource
 from timertui.tui.widgets.keys_footer import quit_binding
 from timertui.tui.widgets.screen_help import ScreenHelp
 from timertui.words import counted

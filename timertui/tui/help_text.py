@@ -6,20 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from timertui.tui import look
+from timertui.tui import formats
 
 Topic = tuple[str, str]  # heading, text
 _Entry = tuple[str, str | Callable[[], str]]  # text, or made when asked (imports the core)
 
 _GAP_MAP = (
     "gap map",
-    f"{look.MAP_TIMER} timer   {look.MAP_FREE} free IDs   {look.MAP_WALKED} walked   "
-    f"{look.MAP_PENDING} pending   {look.MAP_FAILED} failed. A walk creates and deletes a timer "
-    "for every free ID below the highest one.",
+    f"{formats.MAP_TIMER} timer   {formats.MAP_FREE} free IDs   {formats.MAP_WALKED} walked   "
+    f"{formats.MAP_PENDING} pending   {formats.MAP_FAILED} failed. A walk creates and deletes a "
+    "timer for every free ID below the highest one.",
 )
 _STATES = (
     "timer states",
-    "   ".join(f"{marker} {state}" for state, marker in look.STATE_MARKERS.items()),
+    "   ".join(f"{marker} {state}" for state, marker in formats.STATE_MARKERS.items()),
 )
 _PALETTE = ("palette", "ctrl+p runs every command and opens a path typed into it.")
 
@@ -34,8 +34,9 @@ _TOPICS: dict[str, tuple[_Entry, ...]] = {
     "processes": (
         (
             "rows",
-            f"{look.MARKED} marked for a snapshot   {look.GONE} process gone (shown one refresh)   "
-            "'no access': its timers are not readable by you (a snapshot saves it without them)",
+            f"{formats.MARKED} marked for a snapshot   {formats.GONE} process gone (shown one "
+            "refresh)   'no access': its timers are not readable by you (a snapshot saves it "
+            "without them)",
         ),
         (
             "filter and sort",

@@ -75,7 +75,7 @@ def run_app(args: argparse.Namespace) -> int:
     from timertui import demo, sources
     from timertui.tui.app import TimerTuiApp
     from timertui.tui.keymap import keymap_path
-    from timertui.tui.source import FrozenSource, LiveSource, ProcessSource
+    from timertui.tui.process_sources import FrozenSource, LiveSource, ProcessSource
 
     source: ProcessSource
     remote = None

@@ -12,8 +12,8 @@ from timertui.choices import NATIVE
 from timertui.errors import InputError
 from timertui.model import ProcessTimers
 from timertui.tui.app import TimerTuiApp
+from timertui.tui.process_sources import ProcessSource
 from timertui.tui.restorer import BackendRestorer, RunRequest, RunStream
-from timertui.tui.source import ProcessSource
 
 REASON = "off in this public demo (timertui serve --public without --allow-native)"
 

@@ -21,7 +21,7 @@ from timertui.capture.processes import NoSuchProcess
 from timertui.model import HostFacts, ProcessTimers, Snapshot
 from timertui.remote.reading import RemoteHost
 from timertui.remote.ssh import RemoteError
-from timertui.tui.source import Captured, unreadable_notes
+from timertui.tui.process_sources import Captured, unreadable_notes
 
 # The app's deadlines: a poll waits this long at most for a reply, a reconnect for the agent.
 REPLY_TIMEOUT_S = 10.0

@@ -21,9 +21,9 @@ from textual.widgets import Select
 from timertui import demo
 from timertui.choices import DEMO_IDS
 from timertui.tui.app import TimerTuiApp
+from timertui.tui.process_sources import LiveSource
 from timertui.tui.screens.race import RaceScreen
 from timertui.tui.screens.restore import RestoreScreen
-from timertui.tui.source import LiveSource
 from timertui.tui.widgets.process_table import ProcessTable
 
 SIZE = (120, 40)

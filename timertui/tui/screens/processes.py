@@ -21,10 +21,10 @@ from textual.widgets import Input, Static
 from timertui import locations
 from timertui.model import Access, HostFacts, ProcessTimers
 from timertui.tui.messages import HostRead, ScanDone, ValuesRead
+from timertui.tui.process_sources import ProcessSource
 from timertui.tui.rows import gap_report, parse_filter
 from timertui.tui.screens.base import AppScreen
 from timertui.tui.screens.snapshot_dialog import SnapshotDialog, SnapshotRequest
-from timertui.tui.source import ProcessSource
 from timertui.tui.widgets.gap_map import GapMap
 from timertui.tui.widgets.host_bar import HostBar
 from timertui.tui.widgets.keys_footer import KeysFooter

@@ -22,7 +22,7 @@ from timertui.tui.run_view import RunView
 from timertui.tui.screens.runs import RunsScreen
 from timertui.tui.widgets.gap_map import GapMap
 from timertui.tui.widgets.keys_footer import KeysFooter
-from timertui.tui.widgets.run_panels import RunProgress, TimingPanel, at
+from timertui.tui.widgets.run_panels import RunProgress, TimingPanel, since_start
 from timertui.words import counted
 
 _LANE_DECISIONS = 40
@@ -66,7 +66,7 @@ class RaceLane(Vertical):
             self._decisions = len(view.decisions)
             # The newest that fit a lane: a zoo of thousands of timers has thousands.
             newest = view.decisions[-_LANE_DECISIONS:]
-            lines = ["decisions", *(f"{at(d.t_ns):>10} {d.code}" for d in newest)]
+            lines = ["decisions", *(f"{since_start(d.t_ns):>10} {d.code}" for d in newest)]
             self.query_one(".lane-decisions", Static).update("\n".join(lines))
 
 

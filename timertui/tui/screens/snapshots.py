@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.reactive import var
 from textual.widgets import DataTable, Static
 
-from timertui.tui import look
+from timertui.tui import formats
 from timertui.tui.screens.base import AppScreen
 from timertui.tui.screens.confirm_dialog import ConfirmDialog
 from timertui.tui.screens.rename_dialog import RenameDialog
@@ -181,8 +181,8 @@ class SnapshotsScreen(AppScreen):
         key = str(message.path)
         if key not in table.rows:
             return
-        table.update_cell(key, "processes", Text(look.count(message.processes), justify="right"))
-        table.update_cell(key, "timers", Text(look.count(message.timers), justify="right"))
+        table.update_cell(key, "processes", Text(formats.count(message.processes), justify="right"))
+        table.update_cell(key, "timers", Text(formats.count(message.timers), justify="right"))
         table.update_cell(key, "problem", Text(message.problem), update_width=True)
 
     def _selected(self) -> Path | None:

@@ -17,7 +17,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from timertui import gaps
-from timertui.tui import look
+from timertui.tui import formats
 from timertui.tui.widgets.style_cache import StyleCache
 from timertui.words import counted
 
@@ -26,12 +26,12 @@ _RANK = ("failed", "differs", "pending", "created", "armed", "verified")
 _RANK_OF = {state: rank for rank, state in enumerate(_RANK)}
 _PENDING = _RANK_OF["pending"]
 _STATE_CELL = {
-    "failed": (look.MAP_FAILED, "gapmap--failed"),
-    "differs": (look.MAP_FAILED, "gapmap--failed"),
-    "pending": (look.MAP_PENDING, "gapmap--pending"),
-    "created": (look.MAP_TIMER, "gapmap--timer"),
-    "armed": (look.MAP_TIMER, "gapmap--timer"),
-    "verified": (look.MAP_TIMER, "gapmap--verified"),
+    "failed": (formats.MAP_FAILED, "gapmap--failed"),
+    "differs": (formats.MAP_FAILED, "gapmap--failed"),
+    "pending": (formats.MAP_PENDING, "gapmap--pending"),
+    "created": (formats.MAP_TIMER, "gapmap--timer"),
+    "armed": (formats.MAP_TIMER, "gapmap--timer"),
+    "verified": (formats.MAP_TIMER, "gapmap--verified"),
 }
 _MIN_MAP_COLUMNS = 16
 
@@ -194,11 +194,11 @@ class GapMap(StyleCache, Widget):
         cells: list[tuple[str, str]] = []
         for index, used in enumerate(counts):
             if used:
-                cells.append((look.MAP_TIMER, "gapmap--timer"))
+                cells.append((formats.MAP_TIMER, "gapmap--timer"))
             elif index * width <= self.walked:
-                cells.append((look.MAP_WALKED, "gapmap--walked"))
+                cells.append((formats.MAP_WALKED, "gapmap--walked"))
             else:
-                cells.append((look.MAP_FREE, "gapmap--free"))
+                cells.append((formats.MAP_FREE, "gapmap--free"))
         if self.states is not None:
             worst = self._worst
             if worst is None:

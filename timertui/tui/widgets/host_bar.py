@@ -11,7 +11,7 @@ from textual.reactive import var
 from textual.widgets import Static
 
 from timertui.model import HostFacts
-from timertui.tui import look
+from timertui.tui import formats
 from timertui.words import counted
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class HostBar(Vertical):
         self._source_line()
 
     def _source_line(self) -> None:
-        scan = f" · last scan {look.duration(self.scan_ns)}" if self.scan_ns is not None else ""
+        scan = f" · last scan {formats.duration(self.scan_ns)}" if self.scan_ns is not None else ""
         if self.live:
             state = "paused" if self.paused else f"refresh every {self.interval:g} s"
             text = f"live · {state}{scan} · {counted(self.shown, 'process')}"

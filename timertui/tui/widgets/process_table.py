@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.message import Message
 
 from timertui.model import Access, ProcessTimers
-from timertui.tui import look
+from timertui.tui import formats
 from timertui.tui.columns import Column
 from timertui.tui.rows import ProcessRow, RowFilter, columns_for, process_row, sort_key
 from timertui.tui.widgets.virtual_table import VirtualTable
@@ -161,13 +161,13 @@ class ProcessTable(VirtualTable):
         shown = self._shown[int(key)]
         row = shown.row
         base = self._style("proc--gone" if shown.gone else _ACCESS_STYLE[row.access])
-        mark = look.GONE if shown.gone else look.MARKED if shown.marked else " "
+        mark = formats.GONE if shown.gone else formats.MARKED if shown.marked else " "
         if shown.gone:
             timers = "gone"
         elif row.timers is None:
             timers = row.access.value
         else:
-            timers = look.count(row.timers)
+            timers = formats.count(row.timers)
         walk_style = base + self._style("proc--walk") if row.walk and not shown.gone else base
         cells = {
             _MARK: Text(mark, style=base + self._style("proc--marked") if shown.marked else base),
@@ -177,9 +177,9 @@ class ProcessTable(VirtualTable):
             "command": Text(row.command, style=base),
             "threads": Text(str(row.threads), style=base),
             "timers": Text(timers, style=base),
-            "highest": Text(look.count(row.highest), style=base),
-            "gaps": Text(look.count(row.gaps), style=base),
-            "walk": Text(look.count(row.walk), style=walk_style),
+            "highest": Text(formats.count(row.highest), style=base),
+            "gaps": Text(formats.count(row.gaps), style=base),
+            "walk": Text(formats.count(row.walk), style=walk_style),
         }
         return [cells[_MARK], *(cells[c.key] for c in columns_for(self.contained))]
 

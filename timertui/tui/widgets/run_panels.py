@@ -16,7 +16,7 @@ from timertui.capture.describe import clock_text
 from timertui.model import Timer
 from timertui.restore import events as ev
 from timertui.restore.sim.costs import BUILT_IN
-from timertui.tui import look
+from timertui.tui import formats
 from timertui.tui.columns import Column
 from timertui.tui.run_view import RunView, diff_text
 from timertui.tui.widgets.style_cache import StyleCache
@@ -31,9 +31,9 @@ _SEVERITY_CLASS = {
 }
 
 
-def at(t_ns: int) -> str:
+def since_start(t_ns: int) -> str:
     """An event's time since the run started."""
-    return f"+{look.duration(t_ns)}"
+    return f"+{formats.duration(t_ns)}"
 
 
 class RunProgress(Vertical):
@@ -69,17 +69,17 @@ def timing_text(view: RunView) -> str:
     process start is not kernel timer work, and would hide microseconds of it)."""
     start = view.phases.get(WORKER_START)
     if start is None:
-        return look.duration(view.elapsed_ns)
-    restore = look.duration(max(0, view.elapsed_ns - start))
-    return f"{restore} + {look.duration(start)} worker start"
+        return formats.duration(view.elapsed_ns)
+    restore = formats.duration(max(0, view.elapsed_ns - start))
+    return f"{restore} + {formats.duration(start)} worker start"
 
 
-STATE_CLASSES = frozenset(f"state--{s}" for s in look.STATE_MARKERS)
+STATE_CLASSES = frozenset(f"state--{s}" for s in formats.STATE_MARKERS)
 
 
 def state_text(widget: StyleCache, state: str) -> Text:
     """A restore state as marker + word, coloured from the widget's `state--*` component class."""
-    return Text(f"{look.STATE_MARKERS[state]} {state}", style=widget._style(f"state--{state}"))
+    return Text(f"{formats.STATE_MARKERS[state]} {state}", style=widget._style(f"state--{state}"))
 
 
 class RunTimersTable(VirtualTable):
@@ -167,7 +167,7 @@ class DecisionsLog(VirtualTable):
         d = self._added[int(key)]
         style = self._style(_SEVERITY_CLASS.get(d.severity, ""))
         return (
-            Text(at(d.t_ns)),
+            Text(since_start(d.t_ns)),
             Text(_SEVERITY_MARK[d.severity], style=style),
             Text(d.code, style=style),
             Text("" if d.timer_id is None else f"{d.timer_id:,}"),
@@ -185,18 +185,18 @@ class TimingPanel(Static):
         start = view.start
         where = f"{start.backend} {start.kernel}".strip() if start else "…"
         lines = [
-            f"{look.duration(view.elapsed_ns)} · {view.mode or '…'} · {where}",
+            f"{formats.duration(view.elapsed_ns)} · {view.mode or '…'} · {where}",
             f"creates {view.creates:,} · deletes {view.deletes:,}",
         ]
         progress = view.progress
         if progress is not None and not view.finished:
-            eta = look.duration(progress.eta_ns) if progress.eta_ns >= 0 else "unknown"
-            lines.append(f"rate      {look.rate(progress.rate)} · ETA {eta}")
+            eta = formats.duration(progress.eta_ns) if progress.eta_ns >= 0 else "unknown"
+            lines.append(f"rate      {formats.rate(progress.rate)} · ETA {eta}")
         for name, ns in view.phases.items():
             predicted = prediction.phases.get(name) if prediction else None
-            guess = f" (sim {look.duration(predicted)})" if predicted is not None else ""
+            guess = f" (sim {formats.duration(predicted)})" if predicted is not None else ""
             label = "start" if name == WORKER_START else name
-            lines.append(f"{label:<10}{look.duration(ns)}{guess}")
+            lines.append(f"{label:<10}{formats.duration(ns)}{guess}")
         if prediction is not None and prediction.done is not None:
             lines.append(prediction_line(prediction))
         if view.done is not None:

@@ -18,7 +18,7 @@ from timertui.capture.describe import clock_text, notify_text, signal_text
 from timertui.clocks import decode_clock
 from timertui.model import ITIMER_SIGNALS, USEC_PER_SEC, IntervalTimer, Timer, TimerFd, TimerValues
 from timertui.signals import signal_name
-from timertui.tui import look
+from timertui.tui import formats
 from timertui.tui.columns import Column
 from timertui.tui.widgets.virtual_table import VirtualTable
 
@@ -59,10 +59,10 @@ def remaining_after(values: TimerValues, elapsed_ns: int) -> int:
 
 def remaining_text(values: TimerValues | None, elapsed_ns: int = 0) -> str:
     if values is None:
-        return look.NO_VALUE
+        return formats.NO_VALUE
     left = remaining_after(values, elapsed_ns)
     # The kernel reports a disarmed timer as 0 remaining; a fired one-shot ends the same way.
-    return "disarmed" if left == 0 else look.duration(left)
+    return "disarmed" if left == 0 else formats.duration(left)
 
 
 class TimersTable(VirtualTable):
@@ -155,8 +155,8 @@ class TimersTable(VirtualTable):
                 elapsed = self._now_ns - live.read_ns.get(t.id, self._now_ns)
             cells += [
                 Text(remaining_text(v, elapsed)),
-                Text(look.duration(v.interval_ns) if v else look.NO_VALUE),
-                Text(look.count(v.overrun if v else None)),
+                Text(formats.duration(v.interval_ns) if v else formats.NO_VALUE),
+                Text(formats.count(v.overrun if v else None)),
             ]
         return [*cells, *fixed[2:]]
 
@@ -167,20 +167,20 @@ _Cells = tuple[tuple[Text, ...], tuple[Text, ...], tuple[Text, ...]]
 def _timerfd_cells(t: TimerFd) -> _Cells:
     from timertui.capture.describe import timerfd_flags_text
 
-    remaining = "disarmed" if t.remaining_ns == 0 else look.duration(t.remaining_ns)
+    remaining = "disarmed" if t.remaining_ns == 0 else formats.duration(t.remaining_ns)
     note = f"ticks {t.ticks:,}" + (" · stalled (CRIU #3162)" if t.stalled_periodic else "")
     return (
         (Text(f"fd {t.fd}"), Text(decode_clock(t.clock).name)),
-        (Text(remaining), Text(look.duration(t.interval_ns)), Text(look.NO_VALUE)),
-        (Text(f"timerfd {timerfd_flags_text(t)}"), Text(note), Text(look.NO_VALUE)),
+        (Text(remaining), Text(formats.duration(t.interval_ns)), Text(formats.NO_VALUE)),
+        (Text(f"timerfd {timerfd_flags_text(t)}"), Text(note), Text(formats.NO_VALUE)),
     )
 
 
 def _itimer_cells(t: IntervalTimer) -> _Cells:
     def text(seconds: int, micros: int) -> str:
-        return look.duration((seconds * USEC_PER_SEC + micros) * 1000)
+        return formats.duration((seconds * USEC_PER_SEC + micros) * 1000)
 
-    signal = signal_name(ITIMER_SIGNALS[t.which]) if 0 <= t.which < 3 else look.NO_VALUE
+    signal = signal_name(ITIMER_SIGNALS[t.which]) if 0 <= t.which < 3 else formats.NO_VALUE
     return (
         (
             Text(t.name),
@@ -189,7 +189,7 @@ def _itimer_cells(t: IntervalTimer) -> _Cells:
         (
             Text(text(t.value_s, t.value_us)),
             Text(text(t.interval_s, t.interval_us)),
-            Text(look.NO_VALUE),
+            Text(formats.NO_VALUE),
         ),
-        (Text("interval timer"), Text(signal), Text(look.NO_VALUE)),
+        (Text("interval timer"), Text(signal), Text(formats.NO_VALUE)),
     )
