@@ -20,15 +20,17 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 
 from timertui import locations
+from timertui.criulog.report import LogReport
 from timertui.model import ProcessTimers, Snapshot
 from timertui.tui import help_text
 from timertui.tui.keymap import binding_ids, load_keymap
 from timertui.tui.palette import TimerCommands
-from timertui.tui.paths import open_checked
+from timertui.tui.paths import Opened, open_any
 from timertui.tui.process_sources import FrozenSource, ProcessSource
 from timertui.tui.restorer import BackendRestorer, Restorer
 from timertui.tui.screens.base import ReportsWorkerErrors
-from timertui.tui.screens.open_dialog import OpenDialog, Opened
+from timertui.tui.screens.log import LogScreen
+from timertui.tui.screens.open_dialog import OpenDialog
 from timertui.tui.screens.processes import DEFAULT_INTERVAL, ProcessesScreen
 from timertui.tui.screens.race import RaceScreen
 from timertui.tui.screens.restore import RestoreScreen
@@ -60,6 +62,13 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
             id="app.open",
         ),
         Binding(
+            "L",
+            "criu_log",
+            "CRIU log",
+            tooltip="CRIU's own logs beside the opened images or archive, explained",
+            id="app.criu-log",
+        ),
+        Binding(
             "escape",
             "back_to_live",
             "Live host",
@@ -87,6 +96,8 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         self.snapshot_dir = snapshot_dir or locations.snapshot_dir()
         self.keymap_file = keymap_file  # the user's keys (timertui.tui.keymap), if any
         self._clashes: set[frozenset[str]] = set()
+        # CRIU's logs found where a snapshot was opened from (an image directory, an archive).
+        self.logs: tuple[str, list[LogReport]] | None = None
 
     def on_mount(self) -> None:
         if self.keymap_file is not None:
@@ -150,8 +161,16 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
 
     @work(thread=True, group="open", exit_on_error=False, name="opening a snapshot")
     def _load(self, path: str, then: str) -> None:
-        snap = open_checked(path)
-        self.call_from_thread(self._opened, snap, path, then)
+        self.call_from_thread(self._show_opened, open_any(path), then)
+
+    def _show_opened(self, opened: Opened, then: str) -> None:
+        """Browse (restore, race) the snapshot opened; CRIU logs alone get their screen, and
+        those beside a snapshot the `L` key."""
+        self.logs = (opened.path, opened.logs) if opened.logs else None
+        if opened.snapshot is None:
+            self.push_screen(LogScreen(opened.path, opened.logs))
+        else:
+            self._opened(opened.snapshot, opened.path, then)
 
     def _opened(self, snap: Snapshot, path: str, then: str) -> None:
         name = Path(path).name
@@ -186,7 +205,7 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
 
         def chosen(opened: Opened | None) -> None:
             if opened is not None:
-                self._opened(opened.snapshot, opened.path, "browse")
+                self._show_opened(opened, "browse")
 
         self.push_screen(OpenDialog(), chosen)
 
@@ -209,7 +228,14 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
             return self.source.live and self.is_offline(self.screen)
         if action == "snapshots":
             return not isinstance(self.screen, SnapshotsScreen)
+        if action == "criu_log":
+            return self.logs is not None and not isinstance(self.screen, LogScreen)
         return True
+
+    def action_criu_log(self) -> None:
+        """Show CRIU's logs of the images or archive opened last."""
+        if self.logs is not None:
+            self.push_screen(LogScreen(*self.logs))
 
     def action_back_to_live(self) -> None:
         """Close every screen above the first one: the live processes."""

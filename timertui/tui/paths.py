@@ -14,6 +14,8 @@ from pathlib import Path
 
 from textual.suggester import Suggester
 
+from timertui.criulog.report import LogReport
+from timertui.errors import InputError
 from timertui.model import Snapshot
 
 
@@ -57,6 +59,37 @@ class PathSuggester(Suggester):
     async def get_suggestion(self, value: str) -> str | None:
         found = await asyncio.to_thread(complete, value)
         return found.value if len(found.value) > len(value) else None
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What a path opened to: a snapshot (None for CRIU logs alone) and CRIU's logs there."""
+
+    path: str
+    snapshot: Snapshot | None
+    logs: list[LogReport]
+
+
+def open_any(path: str) -> Opened:
+    """The snapshot at `path` and the CRIU logs beside it (an image directory or archive may hold
+    dump.log, restore.log), or the logs alone (a log file, a folder of them). The snapshot's
+    InputError when it is neither."""
+    from timertui.criulog import open_logs
+
+    where = str(Path(path).expanduser())
+    try:
+        snapshot = open_checked(path)
+    except InputError:
+        try:
+            return Opened(path, None, open_logs(where))
+        except InputError:
+            pass
+        raise  # the snapshot's reason, the likelier one
+    try:
+        logs = open_logs(where)
+    except InputError:
+        logs = []  # images without CRIU's logs beside them
+    return Opened(path, snapshot, logs)
 
 
 def open_checked(path: str) -> Snapshot:

@@ -4,7 +4,6 @@ dialog closes, so a bad path leaves the dialog open with the error and the path 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import work
@@ -12,18 +11,11 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from timertui.model import Snapshot
-from timertui.tui.paths import Completion, PathSuggester, complete, open_checked
+from timertui.tui.paths import Completion, Opened, PathSuggester, complete, open_any
 from timertui.tui.screens.input_dialog import InputDialog
 
 _SHOWN_CANDIDATES = 6
 _NOTE = "enter opens it (browsed offline) · tab completes · esc cancels"
-
-
-@dataclass(frozen=True)
-class Opened:
-    path: str
-    snapshot: Snapshot
 
 
 class Completed(Message):
@@ -54,7 +46,7 @@ class OpenDialog(InputDialog[Opened]):
 
     def __init__(self, start: str = "") -> None:
         super().__init__(
-            "Open a snapshot file, a CRIU image directory or crit JSON",
+            "Open a snapshot file, a CRIU image directory, crit JSON, an archive or a CRIU log",
             start,
             _NOTE,
             placeholder="/path/to/file.ttsnap or a CRIU dir",
@@ -65,7 +57,7 @@ class OpenDialog(InputDialog[Opened]):
         return box
 
     def attempt(self, value: str) -> Opened:
-        return Opened(value, open_checked(value))
+        return open_any(value)
 
     def action_complete(self) -> None:
         self._complete(self.query_one("#dialog-input", Input).value)
