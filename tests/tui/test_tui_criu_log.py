@@ -11,6 +11,8 @@ from textual.widgets import Input, Static
 
 from timertui.tui.screens.log import LogScreen
 from timertui.tui.screens.processes import ProcessesScreen
+from timertui.tui.screens.restore import RestoreScreen
+from timertui.tui.widgets.run_panels import TimingPanel
 
 FAILED = Path(__file__).resolve().parents[1] / "data" / "criu-logs" / "fork-pid-taken"
 IMAGES = SHARED_FIXTURES / "criu-timerfd-itimer" / "images"
@@ -57,3 +59,19 @@ async def test_images_with_their_logs_offer_them_on_l(make_app: MakeApp, run_app
         titles = lines(app.screen, "title")  # type: ignore[arg-type]
         assert any(t.endswith("dump.log") for t in titles)
         assert any(t.startswith("restore succeeded") for t in titles)
+
+
+async def test_a_restore_of_those_images_shows_crius_own_timing(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
+    if not (IMAGES / "restore.log").exists():
+        missing("CRIU images with their logs", IMAGES)
+    app = make_app()
+    async with run_app(app) as pilot:
+        app.open_path(str(IMAGES), "restore")
+        await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
+        panel = app.screen.query_one(TimingPanel)
+        await until(pilot, lambda: "CRIU" in str(panel.render()))
+        timing = str(panel.render())
+        assert "CRIU      succeeded in 58.0 ms (restore.log)" in timing
+        assert "restorer to restored 1.5 ms (pid 2216" in timing

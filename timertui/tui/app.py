@@ -29,7 +29,7 @@ from timertui.tui.paths import Opened, open_any
 from timertui.tui.process_sources import FrozenSource, ProcessSource
 from timertui.tui.restorer import BackendRestorer, Restorer
 from timertui.tui.screens.base import ReportsWorkerErrors
-from timertui.tui.screens.log import LogScreen
+from timertui.tui.screens.log import LogScreen, criu_timing
 from timertui.tui.screens.open_dialog import OpenDialog
 from timertui.tui.screens.processes import DEFAULT_INTERVAL, ProcessesScreen
 from timertui.tui.screens.race import RaceScreen
@@ -149,7 +149,9 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
     # -- opening screens ------------------------------------------------------------------------
 
     def open_restore(self, process: ProcessTimers, origin: str) -> None:
-        self.push_screen(RestoreScreen(process, origin, self.restorer))
+        # Opened from CRIU's images with their restore log: CRIU's own timing beside the replay.
+        criu = criu_timing(self.logs[1], process.pid) if self.logs is not None else ()
+        self.push_screen(RestoreScreen(process, origin, self.restorer, criu))
 
     def open_race(self, process: ProcessTimers, origin: str) -> None:
         self.push_screen(RaceScreen(process, origin, self.restorer))

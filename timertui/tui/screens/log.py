@@ -95,3 +95,18 @@ def _where(line: LogLine) -> str:
     source = f" {line.where}" if line.where else ""
     number = f"line {line.line}" if line.line else "line ?"
     return f"{number}{at}{pid}{source}: {line.text}"
+
+
+def criu_timing(reports: list[LogReport], pid: int) -> tuple[str, ...]:
+    """CRIU's own restore beside the replay's timing: the restore log's outcome and total, and
+    the process's span from the restorer's start to restored (its timers are made there)."""
+    restore = next((r for r in reports if r.kind == "restore"), None)
+    task = next((task for task in restore.tasks if task.pid == pid), None) if restore else None
+    if restore is None or restore.total is None or task is None:
+        return ()  # no restore log of this process
+    name = restore.name.rpartition("/")[2]
+    lines = [f"CRIU      {restore.outcome} in {duration_text(restore.total * 1e9)} ({name})"]
+    if task.restorer is not None and task.restored is not None:
+        span = duration_text((task.restored - task.restorer) * 1e9)
+        lines.append(f"  restorer to restored {span} (pid {pid}; timers made there)")
+    return tuple(lines)

@@ -94,8 +94,15 @@ class RestoreScreen(RunsScreen):
         ),
     ]
 
-    def __init__(self, process: ProcessTimers, origin: str, restorer: Restorer) -> None:
+    def __init__(
+        self,
+        process: ProcessTimers,
+        origin: str,
+        restorer: Restorer,
+        criu: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(process, origin, restorer)
+        self.criu = criu  # CRIU's own timing of this restore, from its log, if opened with one
         self.view = RunView(tuple(sorted(t.id for t in process.timers)))
         self.prediction: RunView | None = None
         self._predict: RunRequest | None = None  # the prediction to run once the run is done
@@ -146,7 +153,9 @@ class RestoreScreen(RunsScreen):
             yield RunTimersTable(id="run-timers")
             with Vertical(id="run-side"):
                 yield GapMap(id="run-gap-map")
-                yield TimingPanel(id="timing")
+                timing = TimingPanel(id="timing")
+                timing.criu = self.criu
+                yield timing
         with TabbedContent(id="run-tabs", initial="decisions"):
             with TabPane("Decisions", id="decisions"):
                 yield DecisionsLog(id="decisions-log")

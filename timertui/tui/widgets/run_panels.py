@@ -181,6 +181,9 @@ class TimingPanel(Static):
 
     _lines = 0
 
+    # Lines after the run's own: CRIU's timing of the same restore, from its log.
+    criu: tuple[str, ...] = ()
+
     def show(self, view: RunView, prediction: RunView | None = None) -> None:
         start = view.start
         where = f"{start.backend} {start.kernel}".strip() if start else "…"
@@ -204,6 +207,7 @@ class TimingPanel(Static):
             lines.append(f"result    {view.outcome} {d.verified:,}/{d.verified + d.failed:,}")
         if view.error is not None:
             lines.append(f"error     {view.error.code}: {view.error.message}")
+        lines += self.criu
         # A layout pass only when the panel grows, not for every new figure: a line that goes
         # (the rate, at the end) leaves its room blank.
         grows = len(lines) > self._lines
