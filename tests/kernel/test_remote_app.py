@@ -96,3 +96,27 @@ def test_app_refuses_a_host_it_cannot_use_before_starting(args: list[str], words
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0], result.stderr
+
+
+async def test_several_hosts_one_key_apart(server: LoopbackSshd, tmp_path: Path) -> None:
+    """`--host` twice: the app starts on the first, `h` shows the second (its host bar says
+    so), `h` again comes back to the first."""
+    first = connect(server.host)
+    second = connect(server.host.removeprefix("root@"))  # the same sshd, another connection
+    try:
+        app = TimerTuiApp(first, snapshot_dir=tmp_path, interval=0.2, hosts=(first, second))
+        async with app.run_test(size=(160, 50)) as pilot:
+            home = app.screen
+            await until(pilot, lambda: home.query_one(HostBar).host is not None)
+            assert app.check_action("next_host", ()) is True
+            await pilot.press("h")
+            await until(pilot, lambda: app.screen is not home)
+            assert app.screen.source is second  # type: ignore[attr-defined]
+            bar = app.screen.query_one(HostBar)
+            await until(pilot, lambda: bar.host is not None)
+            assert bar.host is not None and "ssh" in bar.host.hostname
+            await pilot.press("h")
+            await until(pilot, lambda: app.screen is home)
+    finally:
+        first.close()
+        second.close()

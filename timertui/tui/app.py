@@ -62,6 +62,13 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
             id="app.open",
         ),
         Binding(
+            "h",
+            "next_host",
+            "Next host",
+            tooltip="The processes of the next host given with --host",
+            id="app.next-host",
+        ),
+        Binding(
             "L",
             "criu_log",
             "CRIU log",
@@ -87,9 +94,12 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         focus_pid: int | None = None,
         interval: float = DEFAULT_INTERVAL,
         keymap_file: Path | None = None,
+        hosts: tuple[ProcessSource, ...] = (),
     ) -> None:
         super().__init__()
         self.source = source
+        # Other hosts over ssh (`--host` more than once): `h` goes round them, source first.
+        self.hosts = hosts
         self.focus_pid = focus_pid
         self.interval = interval
         self.restorer: Restorer = restorer or BackendRestorer()
@@ -230,9 +240,23 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
             return self.source.live and self.is_offline(self.screen)
         if action == "snapshots":
             return not isinstance(self.screen, SnapshotsScreen)
+        if action == "next_host":
+            return len(self.hosts) > 1 and isinstance(self.screen, ProcessesScreen)
         if action == "criu_log":
             return self.logs is not None and not isinstance(self.screen, LogScreen)
         return True
+
+    def action_next_host(self) -> None:
+        """The next host's processes: the first host's are the home screen, each other's a
+        screen on top of it."""
+        shown = self.screen.source if isinstance(self.screen, ProcessesScreen) else self.source
+        at = self.hosts.index(shown) if shown in self.hosts else 0
+        following = self.hosts[(at + 1) % len(self.hosts)]
+        home = self.screen_stack[0]
+        while self.screen is not home:
+            self.pop_screen()
+        if following is not self.source:
+            self.push_screen(ProcessesScreen(following, interval=self.interval))
 
     def action_criu_log(self) -> None:
         """Show CRIU's logs of the images or archive opened last."""

@@ -16,10 +16,13 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from timertui.choices import DEMO_IDS
 from timertui.errors import InputError
+
+if TYPE_CHECKING:
+    from timertui.tui.remote_source import RemoteSource
 
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT)
 
@@ -40,7 +43,9 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument(
         "--host",
         metavar="[USER@]HOST[:PORT]",
-        help="the processes of another host, over ssh (it needs python3 3.9+ only)",
+        action="append",
+        help="the processes of another host, over ssh (it needs python3 3.9+ only); more than "
+        "once for several hosts (h goes to the next)",
     )
     parser.add_argument(
         "--demo",
@@ -78,13 +83,20 @@ def run_app(args: argparse.Namespace) -> int:
     from timertui.tui.process_sources import FrozenSource, LiveSource, ProcessSource
 
     source: ProcessSource
-    remote = None
-    if args.host is not None:
+    remotes: list[RemoteSource] = []
+    if args.host:
         from timertui.tui.remote_source import connect
 
         if args.snapshot or args.demo:
             raise InputError("--host reads another host: not with --snapshot or --demo")
-        source = remote = connect(args.host)  # cannot connect: one line, exit 2, no app
+        try:
+            for host in dict.fromkeys(args.host):  # a host given twice is one connection
+                remotes.append(connect(host))  # cannot connect: one line, exit 2, no app
+        except InputError:
+            for remote in remotes:
+                remote.close()
+            raise
+        source = remotes[0]
     elif args.snapshot:
         snap = sources.open_source(args.snapshot)  # bad input: one line, exit 2, no app
         source = FrozenSource(snap, Path(args.snapshot).name)
@@ -102,9 +114,13 @@ def run_app(args: argparse.Namespace) -> int:
             if args.no_native:
                 from timertui.tui.lockdown import NoNativeApp as app_class
             app = on_signal.app = app_class(
-                source, snapshot_dir=args.snapshot_dir, focus_pid=focus, keymap_file=keymap_path()
+                source,
+                snapshot_dir=args.snapshot_dir,
+                focus_pid=focus,
+                keymap_file=keymap_path(),
+                hosts=tuple(remotes),
             )
-            if remote is not None:
+            for remote in remotes:
                 remote.attach(app)
             # The restore threads wait on pipes and answer in microseconds; at the default 5 ms
             # a busy event loop keeps them from the interpreter for milliseconds at each turn,
@@ -116,7 +132,7 @@ def run_app(args: argparse.Namespace) -> int:
                 app.close_restorer()  # its worker server, at once rather than at exit
             if workload is not None:
                 demo.stop_workload(workload)
-            if remote is not None:
+            for remote in remotes:
                 remote.close()
             _end_new_descendants(before)
     return app.return_code or 0
