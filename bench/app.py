@@ -48,7 +48,7 @@ import psutil
 
 from bench.pty_app import Cursor, PtyApp, kill_tree
 from bench.restore import COMMAND, command_times, seed_process, spawn_wall
-from timertui import demo, snapshot
+from timertui import demo, snapshot_file
 from timertui.capture import inject, processes
 from timertui.capture.host import capture_times, host_facts
 from timertui.commands.output import format_table
@@ -234,7 +234,7 @@ def save_snapshot(directory: Path, name: str, *ids: Sequence[int]) -> Path:
     """A snapshot of one process per ID list (pids 1, 2, ...), named `seed` as bench.restore's."""
     procs = tuple(replace(seed_process(list(i)), pid=n) for n, i in enumerate(ids, 1))
     path = directory / f"{name}.ttsnap"
-    snapshot.save(Snapshot(host_facts(probe=False), capture_times(), procs), path)
+    snapshot_file.save(Snapshot(host_facts(probe=False), capture_times(), procs), path)
     return path
 
 

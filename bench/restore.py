@@ -36,7 +36,7 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from timertui import snapshot
+from timertui import snapshot_file
 from timertui.capture.host import capture_times, host_facts, probe_exact_ids
 from timertui.model import SIGEV_NONE, ProcessTimers, Snapshot, Timer, TimerValues
 from timertui.restore import events as ev
@@ -212,7 +212,7 @@ def command_rows(ref: Path, case: str, ids: Sequence[int], repeats: int, exact: 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "case.ttsnap"
         snap = Snapshot(host_facts(probe=False), capture_times(), (seed_process(ids),))
-        snapshot.save(snap, path)
+        snapshot_file.save(snap, path)
         command_times(path)  # warm: byte-code caches, page cache
         c_argv = [str(ref), "restore" if exact else "walk", *map(str, ids)]
         times, c_walls, floors = [], [], []

@@ -11,7 +11,7 @@ Then issue 10's goal: a snapshot of 100,000 timers with values encoded and decod
 from __future__ import annotations
 
 from bench.sweep import median_ms
-from timertui import gaps, snapshot
+from timertui import gaps, snapshot_file
 from timertui.capture import host
 from timertui.model import (
     SIGEV_SIGNAL,
@@ -72,7 +72,7 @@ def big_round_trip() -> str:
     their Timers alone, as one line: figure, reference, ratio, goal, met."""
     snap = sample(True, BIG_TIMERS)
     cols = columns(snap)
-    ms = median_ms(lambda: snapshot.decode(snapshot.encode(snap)), BIG_RUNS)
+    ms = median_ms(lambda: snapshot_file.decode(snapshot_file.encode(snap)), BIG_RUNS)
     ref = median_ms(lambda: construct(cols), BIG_RUNS)
     met = "met" if ms < BIG_GOAL_MS else "MISSED"
     return (
@@ -86,16 +86,16 @@ def main() -> None:
     print(f"{'snapshot':44} {'ms':>8} {'x ref':>7} {'bytes':>9}")
     for values in (False, True):
         snap = sample(values)
-        data = snapshot.encode(snap)
-        assert snapshot.decode(data) == snap
+        data = snapshot_file.encode(snap)
+        assert snapshot_file.decode(data) == snap
         cols = columns(snap)
         ref = median_ms(lambda c=cols: construct(c), RUNS)
         label = "with values" if values else "no values"
         rows = [
             (f"reference: build the Timers ({label})", ref),
-            ("decode()", median_ms(lambda d=data: snapshot.decode(d), RUNS)),
-            ("encode()", median_ms(lambda s=snap: snapshot.encode(s), RUNS)),
-            ("validate()", median_ms(lambda s=snap: snapshot.validate(s), RUNS)),
+            ("decode()", median_ms(lambda d=data: snapshot_file.decode(d), RUNS)),
+            ("encode()", median_ms(lambda s=snap: snapshot_file.encode(s), RUNS)),
+            ("validate()", median_ms(lambda s=snap: snapshot_file.validate(s), RUNS)),
         ]
         for name, ms in rows:
             print(f"{name:44} {ms:8.2f} {ms / ref:7.2f} {len(data):9}")

@@ -1,5 +1,5 @@
 """Mutation fuzzing of the three decoders that read outside input: the snapshot file
-(`snapshot.decode`), CRIU images and crit JSON (`sources.open_source` on a directory or file),
+(`snapshot_file.decode`), CRIU images and crit JSON (`sources.open_source` on a directory or file),
 and /proc/PID/timers text (`parse_timers`).
 
 Every case starts from a real sample (a snapshot of this host and of the CRIU fixture, the
@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 
 import msgpack
 
-from timertui import criu, snapshot, sources
+from timertui import criu, snapshot_file, sources
 from timertui.capture.proc_timers import TimersParseError, parse_timers
 from timertui.commands import inspect
 from timertui.errors import InputError
@@ -265,17 +265,17 @@ def plan_each(snap: Snapshot) -> None:
                 build_plan(proc)
 
 
-def seal(payload: bytes, major: int = snapshot.FORMAT_MAJOR, minor: int = 0) -> bytes:
+def seal(payload: bytes, major: int = snapshot_file.FORMAT_MAJOR, minor: int = 0) -> bytes:
     """A snapshot file around `payload` with a sound header, CRC and SHA-256: so a mutated
     payload reaches the msgpack and field decoders instead of failing the checksum."""
-    version = snapshot.MAGIC + struct.pack(">HH", major, minor)
+    version = snapshot_file.MAGIC + struct.pack(">HH", major, minor)
     head = version + struct.pack(">IQ", zlib.crc32(version), len(payload))
     return head + hashlib.sha256(head + payload).digest() + payload
 
 
 class SnapshotTarget(Target):
     name = "snapshot decoder"
-    error = snapshot.SnapshotError
+    error = snapshot_file.SnapshotError
     # msgpack headers claiming 4 GiB (array32, map32, str32, bin32, ext32), deep nesting, an
     # int key, a float, a timestamp extension.
     tokens = (
@@ -293,8 +293,8 @@ class SnapshotTarget(Target):
     )
 
     def __init__(self, seeds: list[Snapshot], work: Path) -> None:
-        self.files = [snapshot.encode(s) for s in seeds]
-        self.payloads = [f[snapshot.HEADER_SIZE :] for f in self.files]
+        self.files = [snapshot_file.encode(s) for s in seeds]
+        self.payloads = [f[snapshot_file.HEADER_SIZE :] for f in self.files]
         work.mkdir(parents=True, exist_ok=True)
         self.accepted = work / "accepted.ttsnap"
 
@@ -317,7 +317,7 @@ class SnapshotTarget(Target):
             # another version around a sound payload: newer minors load, other majors refuse
             major, minor = rng.choice(((1, 9), (2, 0), (0, 1), (65535, 65535)))
             data, label = seal(self.payloads[pick], major, minor), f"version {major}.{minor}"
-        return Case(lambda: snapshot.decode(data, "fuzz.ttsnap"), "fuzz.ttsnap: ", label, data,
+        return Case(lambda: snapshot_file.decode(data, "fuzz.ttsnap"), "fuzz.ttsnap: ", label, data,
                     lambda snap: self.use(snap, data, rng))  # fmt: skip
 
     def use(self, snap: Snapshot, data: bytes, rng: random.Random) -> None:
@@ -325,10 +325,10 @@ class SnapshotTarget(Target):
         _inspect(self.accepted, rng.random() < 0.5)
         plan_each(snap)
         try:
-            again = snapshot.encode(snap)
-        except snapshot.SnapshotError:
+            again = snapshot_file.encode(snap)
+        except snapshot_file.SnapshotError:
             return  # only values beyond 64 bits get here, and decoding cannot make those
-        if snapshot.decode(again) != snap:
+        if snapshot_file.decode(again) != snap:
             raise AssertionError("a decoded snapshot does not round-trip")
 
 
@@ -726,7 +726,7 @@ def _use_timers(timers: Any, work: Path) -> None:
     proc = ProcessTimers(1000, 1, "fuzz", (), 0, "root", "sleeping", tids, tuple(timers))
     snap = Snapshot(NO_HOST, CaptureTimes(0, 0, 0), (proc,), source="fuzz")
     path = work / "parsed.ttsnap"
-    path.write_bytes(snapshot.encode(snap))
+    path.write_bytes(snapshot_file.encode(snap))
     _inspect(path, as_json=len(ids) % 2 == 0)
     plan_each(snap)
 

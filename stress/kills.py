@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stress import procs
-from timertui import model, snapshot
+from timertui import model, snapshot_file
 from timertui.choices import Mode
 from timertui.restore import events as ev
 from timertui.restore import run as run_restore
@@ -96,18 +96,18 @@ def snapshot_writes(points: int, seed: int, directory: Path) -> KillTally:
         sample_snapshot(sample_process(pid, list(range(0, 3 * n, 3))))
         for pid, n in ((1, 10), (2, 4000), (3, 2500))
     )
-    whole = {snapshot.encode(s): name for s, name in ((old, "old"), (a, "A"), (b, "B"))}
+    whole = {snapshot_file.encode(s): name for s, name in ((old, "old"), (a, "A"), (b, "B"))}
     dest = directory / "target.ttsnap"
     started = time.perf_counter()
-    snapshot.save(a, dest)
+    snapshot_file.save(a, dest)
     save_s = time.perf_counter() - started  # one save, to spread the kills over a few of them
 
     def writer() -> None:
         for turn in range(1 << 30):
-            snapshot.save(a if turn % 2 == 0 else b, dest)
+            snapshot_file.save(a if turn % 2 == 0 else b, dest)
 
     for _ in range(points):
-        snapshot.save(old, dest)
+        snapshot_file.save(old, dest)
         pid = procs.fork(writer, ready=True)
         _wait_exact(rng.uniform(0, 2.5 * save_s))
         os.kill(pid, signal.SIGKILL)

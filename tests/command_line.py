@@ -14,7 +14,7 @@ from pathlib import Path
 import recorded
 from builders import armed_process, snapshot_of
 
-from timertui import snapshot
+from timertui import snapshot_file
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_PID = "999999999"
@@ -43,12 +43,12 @@ def bad_input_files(tmp: Path) -> dict[str, str]:
     (tmp / "empty-dir").mkdir()
     (tmp / "text").write_text("hello\n")
     good = tmp / "good.ttsnap"
-    snapshot.save(snapshot_of([armed_process(4242, [0, 5])]), good)
+    snapshot_file.save(snapshot_of([armed_process(4242, [0, 5])]), good)
     damaged = bytearray(good.read_bytes())
     damaged[-1] ^= 1
     (tmp / "damaged.ttsnap").write_bytes(bytes(damaged))
     (tmp / "cut.ttsnap").write_bytes(good.read_bytes()[:40])
-    snapshot.save(snapshot_of([armed_process(7, [])]), tmp / "no-timers.ttsnap")
+    snapshot_file.save(snapshot_of([armed_process(7, [])]), tmp / "no-timers.ttsnap")
     (tmp / "loop").symlink_to(tmp / "loop")
     criu_cut = tmp / "criu-cut"
     criu_cut.mkdir()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import stat
 
-from timertui import snapshot
+from timertui import snapshot_file
 from timertui.errors import InputError
 from timertui.model import Snapshot
 
@@ -49,8 +49,8 @@ def open_source(path: str | os.PathLike[str]) -> Snapshot:
         raise SourceError(f"{src}: permission denied") from None
     except OSError as exc:
         raise SourceError(f"{src}: cannot read: {exc.strerror or exc}") from None
-    if head.startswith(snapshot.MAGIC):
-        return snapshot.load(src)
+    if head.startswith(snapshot_file.MAGIC):
+        return snapshot_file.load(src)
     from timertui import archive, criu
 
     if archive.kind_of(head) is not None:

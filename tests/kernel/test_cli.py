@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from command_line import timertui
 
-from timertui import cli, demo, snapshot
+from timertui import cli, demo, snapshot_file
 from timertui.capture.proc_timers import parse_timers
 from timertui.choices import DEMO_IDS
 from timertui.clocks import decode_clock
@@ -74,12 +74,12 @@ def test_snapshot_round_trips(workload: int, tmp_path: Path) -> None:
     out = timertui("snapshot", str(workload), "-o", str(path))
     assert out.returncode == 0, out.stderr
     assert path.stat().st_mode & 0o777 == 0o600
-    snap = snapshot.load(path)
+    snap = snapshot_file.load(path)
     (proc,) = snap.processes
     kernel = sorted(parse_timers(Path(f"/proc/{workload}/timers").read_text()), key=lambda t: t.id)
     assert list(proc.timers) == kernel
-    assert snapshot.validate(snap) == []
-    assert snapshot.decode(snapshot.encode(snap)) == snap
+    assert snapshot_file.validate(snap) == []
+    assert snapshot_file.decode(snapshot_file.encode(snap)) == snap
     assert snap.host.exact_ids is True
     shown = json.loads(timertui("inspect", str(path), "--json").stdout)
     assert [t["id"] for t in shown["processes"][0]["timers"]] == [t.id for t in kernel]
@@ -151,7 +151,7 @@ def test_snapshot_deep_saves_values(workload: int, needs_ptrace: None, tmp_path:
     path = tmp_path / "deep.tts"
     out = timertui("snapshot", str(workload), "--deep", "-o", str(path))
     assert out.returncode == 0, out.stderr
-    (proc,) = snapshot.load(path).processes
+    (proc,) = snapshot_file.load(path).processes
     assert all(t.values is not None and t.values.interval_ns > 0 for t in proc.timers)
 
 

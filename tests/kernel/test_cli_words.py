@@ -9,7 +9,7 @@ from pathlib import Path
 
 from command_line import timertui
 
-from timertui import snapshot
+from timertui import snapshot_file
 
 
 def test_snapshot_without_o_goes_to_the_app_folder(tmp_path: Path) -> None:
@@ -26,7 +26,7 @@ def test_snapshot_without_o_goes_to_the_app_folder(tmp_path: Path) -> None:
         assert path in written
         assert path.name.startswith(f"{os.getpid()}-{comm}-")  # python, or pytest run as such
         assert out.stdout.startswith(f"wrote {path}: 1 process, ")
-        assert snapshot.load(path).processes[0].pid == os.getpid()
+        assert snapshot_file.load(path).processes[0].pid == os.getpid()
     assert folder.stat().st_mode & 0o777 == 0o700
 
 

@@ -21,7 +21,7 @@ from nobody import Nobody, find_nobody, python_as_nobody
 from textual.widgets import Checkbox
 
 from stress import procs
-from timertui import snapshot
+from timertui import snapshot_file
 from timertui.capture import host
 from timertui.restore import events as ev
 from timertui.restore import run
@@ -145,7 +145,7 @@ def test_signals_other_than_sigkill_never_cut_a_capture(tmp_path: Path, needs_pt
 @pytest.fixture(scope="module")
 def held_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("hold") / "armed.ttsnap"
-    snapshot.save(snapshot_of([armed_process(4242, [0, 5], period_ms=20)]), path)
+    snapshot_file.save(snapshot_of([armed_process(4242, [0, 5], period_ms=20)]), path)
     return path
 
 

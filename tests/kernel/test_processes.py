@@ -15,7 +15,7 @@ from typing import Any
 import psutil
 import pytest
 
-from timertui import _native, demo, snapshot
+from timertui import _native, demo, snapshot_file
 from timertui.capture import host, proc_timers
 from timertui.capture.proc_timers import parse_timers
 from timertui.capture.processes import NoSuchProcess, read_process, scan
@@ -53,7 +53,7 @@ ZOO: list[tuple[int, int | str, int, int, int, str]] = [
 
 CHILD = """
 import json, os, sys, threading
-from timertui import _native, demo, snapshot
+from timertui import _native, demo, snapshot_file
 from timertui.capture import host
 from timertui.clocks import CpuClockType, make_cpu_clock
 
@@ -385,5 +385,5 @@ def test_live_process_round_trips_and_validates(needs_proc_timers: None) -> None
         demo.stop_workload(proc)
     assert len(live.timers) >= 3 and len({t.notify for t in live.timers}) >= 2
     snap = Snapshot(host.host_facts(probe=False), host.capture_times(), (live,))
-    assert snapshot.decode(snapshot.encode(snap)) == snap
-    assert snapshot.validate(snap) == []
+    assert snapshot_file.decode(snapshot_file.encode(snap)) == snap
+    assert snapshot_file.validate(snap) == []

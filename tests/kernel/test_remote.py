@@ -22,7 +22,7 @@ from command_line import ROOT, timertui
 
 from bench import loopback_sshd
 from bench.loopback_sshd import LoopbackSshd
-from timertui import snapshot
+from timertui import snapshot_file
 from timertui.capture import processes
 from timertui.cli import main
 from timertui.demo import read_ready_pid, spawn_workload, stop_workload
@@ -145,7 +145,7 @@ def test_snapshot_host_is_saved_here_and_records_the_host(
     result = cli(sshd, "snapshot", str(workload), "-o", str(out), "--host", sshd.host)
     assert result.returncode == 0, result.stderr
     assert f"on {sshd.host}" in result.stdout
-    snap = snapshot.load(out)
+    snap = snapshot_file.load(out)
     assert snap.source == f"ssh:{sshd.host}"
     assert snap.host.hostname == os.uname().nodename
     assert snap.processes[0].timers == processes.read_process(workload).timers

@@ -19,7 +19,7 @@ from command_line import ROOT, timertui
 
 from bench import loopback_sshd
 from bench.loopback_sshd import LoopbackSshd
-from timertui import snapshot
+from timertui import snapshot_file
 from timertui.capture import processes
 from timertui.demo import read_ready_pid, spawn_workload, stop_workload
 
@@ -47,7 +47,7 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     finally:
         stop_workload(proc)
     path = folder / "seed.ttsnap"
-    snapshot.save(snapshot_of([read]), path)
+    snapshot_file.save(snapshot_of([read]), path)
     wrapper = folder / "timertui-there"
     wrapper.write_text(f'#!/bin/sh\ncd {ROOT}\nexec {sys.executable} -m timertui "$@"\n')
     wrapper.chmod(0o755)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from builders import HELPER, PID, armed, process, timer
 
-from timertui import snapshot
+from timertui import snapshot_file
 from timertui.capture.host import capture_times, host_facts
 from timertui.model import SIGEV_THREAD_ID, Snapshot
 from timertui.restore import events as ev
@@ -59,7 +59,7 @@ def snap_file(tmp_path: Path) -> Path:
         tids=(PID, HELPER),
     )
     path = tmp_path / "three.ttsnap"
-    snapshot.save(Snapshot(host_facts(probe=False), capture_times(), (proc,)), path)
+    snapshot_file.save(Snapshot(host_facts(probe=False), capture_times(), (proc,)), path)
     return path
 
 
@@ -124,7 +124,7 @@ def test_criu_images_restore(stress_ng_dir: Path) -> None:
 def test_hold_prints_expirations_until_interrupted(tmp_path: Path) -> None:
     path = tmp_path / "fast.ttsnap"
     proc = process([timer(5, values=armed(5, 10))])
-    snapshot.save(Snapshot(host_facts(probe=False), capture_times(), (proc,)), path)
+    snapshot_file.save(Snapshot(host_facts(probe=False), capture_times(), (proc,)), path)
     child = subprocess.Popen(
         [sys.executable, "-c", RUNNER, "restore", str(path), "--hold"],
         stdout=subprocess.PIPE,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from timertui import demo, snapshot
+from timertui import demo, snapshot_file
 from timertui.capture.host import capture_times, host_facts
 from timertui.capture.inject import capture_values
 from timertui.capture.processes import read_process
@@ -37,7 +37,7 @@ def zoo_file(needs_proc_timers: None, needs_ptrace: None, tmp_path: Path) -> Pat
     snap = Snapshot(
         host_facts(probe=False), capture_times(), (dataclasses.replace(process, timers=timers),)
     )
-    snapshot.save(snap, path)
+    snapshot_file.save(snap, path)
     return path
 
 

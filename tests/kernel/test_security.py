@@ -26,7 +26,7 @@ import pytest
 from builders import armed_process, snapshot_of
 from nobody import CLI, NOBODY, Nobody, as_nobody, find_nobody, popen_as_nobody, python_as_nobody
 
-from timertui import snapshot
+from timertui import snapshot_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,7 +78,7 @@ print(json.dumps({"statuses": statuses, "own_timers": own, "tracers": sorted(tra
 def commands(tmp_path: Path) -> Iterator[list[list[str]]]:
     """restore (exact and walk), check, show --deep and snapshot --deep, each with a target."""
     path = tmp_path / "s.ttsnap"
-    snapshot.save(snapshot_of([armed_process(4242, [0, 5, 40_000], period_ms=20)]), path)
+    snapshot_file.save(snapshot_of([armed_process(4242, [0, 5, 40_000], period_ms=20)]), path)
     holder = _holder()
     yield [
         ["restore", str(path)],
@@ -267,11 +267,11 @@ def test_snapshots_are_0600_whatever_the_umask(
     out = as_nobody(nobody, ["snapshot", str(root_holder), "-o", str(shared_dir / "r.ttsnap")])
     _no_traceback(out)
     assert out.returncode == 1 and "no access (saved without timers)" in out.stdout
-    (proc,) = snapshot.load(shared_dir / "r.ttsnap").processes
+    (proc,) = snapshot_file.load(shared_dir / "r.ttsnap").processes
     assert proc.access.value == "no access" and proc.timers == ()
     # Root's own snapshot (0600) is not readable to the other user: one line, exit 2.
     private = shared_dir / "root.ttsnap"
-    snapshot.save(snapshot_of([armed_process(7, [1])]), private)
+    snapshot_file.save(snapshot_of([armed_process(7, [1])]), private)
     denied = as_nobody(nobody, ["inspect", str(private)])
     assert denied.returncode == 2 and denied.stderr == f"timertui: {private}: permission denied\n"
 
@@ -283,7 +283,7 @@ def test_check_and_restore_work_without_privileges(
     _no_traceback(checked)
     assert checked.returncode in (0, 1) and checked.stdout.strip()
     path = shared_dir / "mine.ttsnap"
-    snapshot.save(snapshot_of([armed_process(4242, [0, 5, 700], period_ms=20)]), path)
+    snapshot_file.save(snapshot_of([armed_process(4242, [0, 5, 700], period_ms=20)]), path)
     os.chown(path, NOBODY, NOBODY)
     restored = as_nobody(nobody, ["restore", str(path), "--json"])
     _no_traceback(restored)
@@ -299,7 +299,7 @@ def test_a_held_target_without_privileges_is_reaped_on_sigterm(
 ) -> None:
     """Non-root `restore --hold` ended by SIGTERM: its worker (uid 65534) is reaped by it."""
     snap = shared_dir / "held.ttsnap"
-    snapshot.save(snapshot_of([armed_process(4242, [0], period_ms=20)]), snap)
+    snapshot_file.save(snapshot_of([armed_process(4242, [0], period_ms=20)]), snap)
     os.chown(snap, NOBODY, NOBODY)
     args = ["restore", str(snap), "--hold", "--json"]
     cli = popen_as_nobody(nobody, CLI, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

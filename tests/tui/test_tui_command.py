@@ -37,7 +37,7 @@ def test_bad_snapshot_is_one_line_before_any_app(tmp_path: Path) -> None:
 def test_snapshot_option_browses_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from builders import snapshot_of
 
-    from timertui import snapshot as snapshot_file
+    from timertui import snapshot_file
 
     path = tmp_path / "scene.ttsnap"
     snapshot_file.save(snapshot_of(), path)

@@ -11,8 +11,7 @@ import pytest
 from scenes import MakeApp, RunApp, on_process, until
 from textual.widgets import Input, Switch
 
-from timertui import demo
-from timertui import snapshot as snapshot_file
+from timertui import demo, snapshot_file
 from timertui.capture import proc_timers
 from timertui.choices import DEMO_IDS
 from timertui.tui.process_sources import LiveSource

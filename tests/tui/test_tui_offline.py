@@ -13,7 +13,7 @@ from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from timertui import snapshot as snapshot_file
+from timertui import snapshot_file
 from timertui.model import HostFacts
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.palette import BACK_TO_LIVE, TimerCommands

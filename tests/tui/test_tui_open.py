@@ -12,7 +12,7 @@ from scenes import MakeApp, RunApp, until
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from timertui import snapshot as snapshot_file
+from timertui import snapshot_file
 from timertui.errors import InputError
 from timertui.tui.paths import Completion, complete, open_checked
 from timertui.tui.screens.open_dialog import OpenDialog

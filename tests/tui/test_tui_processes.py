@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
-from timertui import snapshot as snapshot_file
+from timertui import snapshot_file
 from timertui.model import Access, ProcessTimers
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.process_sources import FrozenSource

@@ -13,7 +13,7 @@ from scenes import MakeApp, RunApp, ScriptedRestorer, settle, until
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
-from timertui import snapshot as snapshot_file
+from timertui import snapshot_file
 from timertui.errors import InputError
 from timertui.locations import snapshot_dir
 from timertui.tui.screens.confirm_dialog import ConfirmDialog

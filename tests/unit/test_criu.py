@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from timertui import criu, snapshot
+from timertui import criu, snapshot_file
 from timertui.capture.proc_timers import parse_timers
 from timertui.criu import CriuError
 from timertui.errors import InputError
@@ -129,7 +129,7 @@ def test_fixture_images_hold_what_was_dumped(stress_ng_dir: Path) -> None:
     assert (snap.host.kernel_release, snap.host.hostname, snap.host.boot_id) == ("", "", "")
     assert snap.host.exact_ids is None
     assert snap.times.realtime_ns == snap.times.boottime_ns == 0
-    assert snapshot.validate(snap) == []
+    assert snapshot_file.validate(snap) == []
 
 
 def test_fixture_images_agree_with_the_proc_view(stress_ng_dir: Path) -> None:
@@ -331,8 +331,8 @@ def test_hand_built_images(tmp_path: Path) -> None:
     assert snap.process(60) is not None
     assert snap.host.machine == "aarch64"  # mtype 3
     assert snap.times.boottime_ns == 123_456_789_000
-    assert snapshot.validate(snap) == []
-    assert snapshot.decode(snapshot.encode(snap)) == snap
+    assert snapshot_file.validate(snap) == []
+    assert snapshot_file.decode(snapshot_file.encode(snap)) == snap
 
 
 @pytest.mark.parametrize(
@@ -388,7 +388,7 @@ def test_open_source_dispatches_every_kind(stress_ng_dir: Path, tmp_path: Path) 
     shutil.copy(stress_ng_dir / "core-19876.crit.json", json_dir)
     assert [p.pid for p in open_source(json_dir).processes] == [WORKER]
     saved = tmp_path / "saved.anything"
-    snapshot.save(images, saved)
+    snapshot_file.save(images, saved)
     assert open_source(str(saved)) == images
 
 
@@ -411,7 +411,7 @@ def test_open_source_bad_paths(stress_ng_dir: Path, tmp_path: Path) -> None:
     empty.write_bytes(b"")
     assert _open_error(empty).endswith("empty file")
     broken = tmp_path / "broken.ttsnap"
-    broken.write_bytes(snapshot.MAGIC + b"\0" * 10)
+    broken.write_bytes(snapshot_file.MAGIC + b"\0" * 10)
     assert "truncated" in _open_error(broken)
 
 

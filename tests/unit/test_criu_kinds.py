@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from timertui import snapshot
+from timertui import snapshot_file
 from timertui.criu import import_criu
 from timertui.model import O_CLOEXEC, O_NONBLOCK, IntervalTimer
 
@@ -34,8 +34,8 @@ def test_the_fixture_imports_all_three_kinds(kind: str) -> None:
         IntervalTimer(1, 30, 4000, 10, 0),
         IntervalTimer(2, 60, 4000, 20, 0),
     )
-    assert snapshot.validate(snap) == []
-    assert snapshot.decode(snapshot.encode(snap)) == snap
+    assert snapshot_file.validate(snap) == []
+    assert snapshot_file.decode(snapshot_file.encode(snap)) == snap
 
 
 def _crit_copy(tmp_path: Path) -> Path:

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stress import fuzz
-from timertui import criu, snapshot, sources
+from timertui import criu, snapshot_file, sources
 from timertui.capture.proc_timers import TimersParseError, parse_timers
 from timertui.capture.timerfds import parse_timerfd
 from timertui.errors import InputError
@@ -164,17 +164,19 @@ def _refused(
 @given(_PAYLOAD)
 def test_snapshot_fields_of_any_type_and_value(tree: dict[str, Any]) -> None:
     data = fuzz.seal(msgpack.packb(tree))
-    snap = _refused(snapshot.SnapshotError, "h.ttsnap: ", lambda: snapshot.decode(data, "h.ttsnap"))
+    snap = _refused(
+        snapshot_file.SnapshotError, "h.ttsnap: ", lambda: snapshot_file.decode(data, "h.ttsnap")
+    )
     if snap is None:
         return
-    for problem in snapshot.validate(snap):
+    for problem in snapshot_file.validate(snap):
         assert problem.path.startswith("processes[") and problem.message
     fuzz.plan_each(snap)
     try:
-        again = snapshot.encode(snap)
-    except snapshot.SnapshotError:
+        again = snapshot_file.encode(snap)
+    except snapshot_file.SnapshotError:
         return
-    assert snapshot.decode(again) == snap
+    assert snapshot_file.decode(again) == snap
 
 
 _POSIX = st.fixed_dictionaries(
@@ -289,7 +291,7 @@ def _check_import(snap: Snapshot) -> None:
     """Each problem validate() finds names a process or timer that is there, never a field the
     decoder already checked; and the planner refuses a process exactly when validate() flags one
     of its timer IDs (out of range or twice), which `inspect` reports and `restore` cannot do."""
-    problems = snapshot.validate(snap)
+    problems = snapshot_file.validate(snap)
     flagged = set()
     for problem in problems:
         where = _PROBLEM_PATH.fullmatch(problem.path)
@@ -485,7 +487,7 @@ def _peak(call: Callable[[], Any]) -> tuple[BaseException | None, int]:
 
 
 def _sample_file() -> bytes:
-    return snapshot.encode(Snapshot(fuzz.NO_HOST, CaptureTimes(0, 0, 0), ()))
+    return snapshot_file.encode(Snapshot(fuzz.NO_HOST, CaptureTimes(0, 0, 0), ()))
 
 
 @pytest.mark.parametrize(
@@ -502,8 +504,8 @@ def _sample_file() -> bytes:
 )
 def test_snapshot_lengths_claiming_4_gib(build: Callable[[bytes], bytes], message: str) -> None:
     data = build(_sample_file())
-    raised, peak = _peak(lambda: snapshot.decode(data, "f"))
-    assert isinstance(raised, snapshot.SnapshotError) and message in str(raised), raised
+    raised, peak = _peak(lambda: snapshot_file.decode(data, "f"))
+    assert isinstance(raised, snapshot_file.SnapshotError) and message in str(raised), raised
     assert peak < len(data) + (1 << 20)
 
 
@@ -547,8 +549,8 @@ def test_a_huge_sparse_snapshot_is_refused_unread(tmp_path: Path) -> None:
     path.write_bytes(_sample_file())
     with path.open("r+b") as f:
         f.truncate(8 << 30)
-    raised, peak = _peak(lambda: snapshot.load(path))
-    assert isinstance(raised, snapshot.SnapshotError)
+    raised, peak = _peak(lambda: snapshot_file.load(path))
+    assert isinstance(raised, snapshot_file.SnapshotError)
     assert str(raised) == (
         f"{path}: damaged or truncated: the header says {len(_sample_file()) - 56} payload "
         f"bytes, the file holds {(8 << 30) - 56}"

@@ -1,4 +1,4 @@
-"""The restore path's data classes (model, events, plan, snapshot.Problem) are timertui.model
+"""The restore path's data classes (model, events, plan, snapshot_file.Problem) are timertui.model
 records: frozen dataclasses to every caller, defined without dataclasses' start-up cost."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from builders import PID, armed, process, timer
 
-from timertui import snapshot
+from timertui import snapshot_file
 from timertui.capture.host import capture_times, host_facts
 from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import Snapshot, Timer, TimerValues
@@ -117,7 +117,7 @@ def test_the_restore_start_path_loads_none_of_the_heavy_modules(tmp_path: Path) 
     planning need no pathlib, OpenSSL, tempfile, threading or capture.host."""
     path = tmp_path / "two.ttsnap"
     proc = process([timer(1, values=armed(5000)), timer(2)])
-    snapshot.save(Snapshot(host_facts(probe=False), capture_times(), (proc,)), path)
+    snapshot_file.save(Snapshot(host_facts(probe=False), capture_times(), (proc,)), path)
     out = subprocess.run(
         [sys.executable, "-c", START_PATH, str(path)], capture_output=True, text=True, check=True
     )

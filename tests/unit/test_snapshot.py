@@ -21,7 +21,7 @@ from builders import U64_MAX, rich_snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from timertui import snapshot
+from timertui import snapshot_file
 from timertui.model import (
     INT_MAX,
     SIGEV_NONE,
@@ -36,7 +36,7 @@ from timertui.model import (
     Timer,
     TimerValues,
 )
-from timertui.snapshot import Problem, SnapshotError
+from timertui.snapshot_file import Problem, SnapshotError
 
 
 def small_snapshot() -> Snapshot:
@@ -49,18 +49,18 @@ def small_snapshot() -> Snapshot:
 
 
 def frame(payload: bytes, major: int, minor: int) -> bytes:
-    """A file laid out as snapshot.py's docstring says, written independently of encode()."""
-    version = snapshot.MAGIC + struct.pack(">HH", major, minor)
+    """A file laid out as snapshot_file.py's docstring says, written independently of encode()."""
+    version = snapshot_file.MAGIC + struct.pack(">HH", major, minor)
     head = version + struct.pack(">IQ", zlib.crc32(version), len(payload))
     return head + hashlib.sha256(head + payload).digest() + payload
 
 
 def payload_of(data: bytes) -> Any:
-    return msgpack.unpackb(data[snapshot.HEADER_SIZE :])
+    return msgpack.unpackb(data[snapshot_file.HEADER_SIZE :])
 
 
 def reframed(tree: Any) -> bytes:
-    return frame(msgpack.packb(tree), snapshot.FORMAT_MAJOR, snapshot.FORMAT_MINOR)
+    return frame(msgpack.packb(tree), snapshot_file.FORMAT_MAJOR, snapshot_file.FORMAT_MINOR)
 
 
 # --- round trips -------------------------------------------------------------------------------
@@ -68,17 +68,27 @@ def reframed(tree: Any) -> bytes:
 
 def test_rich_snapshot_round_trips(tmp_path: Path) -> None:
     snap = rich_snapshot()
-    assert snapshot.decode(snapshot.encode(snap)) == snap
+    assert snapshot_file.decode(snapshot_file.encode(snap)) == snap
     path = tmp_path / "s.ttsnap"
-    snapshot.save(snap, path)
-    assert snapshot.load(path) == snap
+    snapshot_file.save(snap, path)
+    assert snapshot_file.load(path) == snap
 
 
 def test_layout_matches_the_documented_header() -> None:
-    data = snapshot.encode(small_snapshot())
+    data = snapshot_file.encode(small_snapshot())
     assert data[:8] == b"\x89TTSNAP\n"
-    assert struct.unpack(">HH", data[8:12]) == (snapshot.FORMAT_MAJOR, snapshot.FORMAT_MINOR)
-    assert frame(data[snapshot.HEADER_SIZE :], snapshot.FORMAT_MAJOR, snapshot.FORMAT_MINOR) == data
+    assert struct.unpack(">HH", data[8:12]) == (
+        snapshot_file.FORMAT_MAJOR,
+        snapshot_file.FORMAT_MINOR,
+    )
+    assert (
+        frame(
+            data[snapshot_file.HEADER_SIZE :],
+            snapshot_file.FORMAT_MAJOR,
+            snapshot_file.FORMAT_MINOR,
+        )
+        == data
+    )
     tree = payload_of(data)
     assert tree["processes"][0]["timers"]["id"] == [3, 4]
     assert tree["processes"][0]["timers"]["remaining_ns"] == [5, None]
@@ -115,7 +125,7 @@ _snapshots = st.builds(
 @settings(max_examples=150, deadline=None)
 @given(_snapshots)
 def test_any_snapshot_round_trips(snap: Snapshot) -> None:
-    assert snapshot.decode(snapshot.encode(snap)) == snap
+    assert snapshot_file.decode(snapshot_file.encode(snap)) == snap
 
 
 def test_comm_with_surrogate_escapes_round_trips() -> None:
@@ -123,78 +133,78 @@ def test_comm_with_surrogate_escapes_round_trips() -> None:
     snap = small_snapshot()
     proc = snap.processes[0]
     snap = replace(snap, processes=(replace(proc, comm=odd),))
-    assert snapshot.decode(snapshot.encode(snap)).processes[0].comm == odd
+    assert snapshot_file.decode(snapshot_file.encode(snap)).processes[0].comm == odd
 
 
 # --- damage ------------------------------------------------------------------------------------
 
 
 def test_every_flipped_byte_is_caught() -> None:
-    data = snapshot.encode(small_snapshot())
+    data = snapshot_file.encode(small_snapshot())
     for pos in range(len(data)):
         for mask in (0x01, 0x80, 0xFF):
             bad = bytearray(data)
             bad[pos] ^= mask
             with pytest.raises(SnapshotError):
-                snapshot.decode(bytes(bad), "f")
+                snapshot_file.decode(bytes(bad), "f")
 
 
 def test_every_truncation_is_caught() -> None:
-    data = snapshot.encode(small_snapshot())
+    data = snapshot_file.encode(small_snapshot())
     for size in range(len(data)):
         with pytest.raises(SnapshotError, match=r"^f: "):
-            snapshot.decode(data[:size], "f")
+            snapshot_file.decode(data[:size], "f")
     with pytest.raises(SnapshotError, match="payload bytes"):
-        snapshot.decode(data + b"\0", "f")
+        snapshot_file.decode(data + b"\0", "f")
 
 
 def test_damage_messages_are_one_line_naming_the_file(tmp_path: Path) -> None:
     path = tmp_path / "s.ttsnap"
-    snapshot.save(small_snapshot(), path)
+    snapshot_file.save(small_snapshot(), path)
     data = bytearray(path.read_bytes())
     data[-3] ^= 0x10
     path.write_bytes(bytes(data))
     with pytest.raises(SnapshotError) as info:
-        snapshot.load(path)
+        snapshot_file.load(path)
     assert str(info.value) == f"{path}: damaged: the payload fails its SHA-256 check"
     data[9] ^= 0x02  # the minor version: a damaged header, not "a newer format"
     path.write_bytes(bytes(data))
     with pytest.raises(SnapshotError, match="version header fails its checksum"):
-        snapshot.load(path)
+        snapshot_file.load(path)
 
 
 def test_a_huge_length_field_allocates_nothing() -> None:
-    data = bytearray(snapshot.encode(small_snapshot()))
+    data = bytearray(snapshot_file.encode(small_snapshot()))
     struct.pack_into(">Q", data, 16, 2**63)
     with pytest.raises(SnapshotError, match="header says 9223372036854775808 payload bytes"):
-        snapshot.decode(bytes(data), "f")
+        snapshot_file.decode(bytes(data), "f")
 
 
 def test_not_a_snapshot(tmp_path: Path) -> None:
     other = tmp_path / "notes.txt"
     other.write_text("hello, this is not a snapshot\n")
     with pytest.raises(SnapshotError, match="not a timertui snapshot"):
-        snapshot.load(other)
+        snapshot_file.load(other)
     with pytest.raises(SnapshotError, match="cannot read: No such file"):
-        snapshot.load(tmp_path / "missing")
+        snapshot_file.load(tmp_path / "missing")
     with pytest.raises(SnapshotError, match="is a directory"):
-        snapshot.load(tmp_path)
+        snapshot_file.load(tmp_path)
     with pytest.raises(SnapshotError, match="not a timertui snapshot"):
-        snapshot.decode(b"")
+        snapshot_file.decode(b"")
     stub = tmp_path / "stub"
-    stub.write_bytes(snapshot.MAGIC[:3])
+    stub.write_bytes(snapshot_file.MAGIC[:3])
     with pytest.raises(SnapshotError, match="truncated: 3 bytes"):
-        snapshot.load(stub)
+        snapshot_file.load(stub)
 
 
 # --- versions ----------------------------------------------------------------------------------
 
 
 def test_newer_major_is_refused() -> None:
-    data = frame(b"\x80", snapshot.FORMAT_MAJOR + 1, 0)
-    major = snapshot.FORMAT_MAJOR
+    data = frame(b"\x80", snapshot_file.FORMAT_MAJOR + 1, 0)
+    major = snapshot_file.FORMAT_MAJOR
     with pytest.raises(SnapshotError) as info:
-        snapshot.decode(data, "new.ttsnap")
+        snapshot_file.decode(data, "new.ttsnap")
     assert str(info.value) == (
         f"new.ttsnap: snapshot format {major + 1}.x is newer than this timertui ({major}.x); "
         "upgrade"
@@ -203,7 +213,7 @@ def test_newer_major_is_refused() -> None:
 
 def test_older_unknown_major_is_refused() -> None:
     with pytest.raises(SnapshotError, match=r"format 0\.3 is not supported"):
-        snapshot.decode(frame(b"\x80", 0, 3), "f")
+        snapshot_file.decode(frame(b"\x80", 0, 3), "f")
 
 
 def _add_unknown_keys(tree: Any) -> Any:
@@ -220,10 +230,10 @@ def _add_unknown_keys(tree: Any) -> Any:
 
 def test_newer_minor_with_unknown_fields_is_accepted() -> None:
     snap = rich_snapshot()
-    tree = _add_unknown_keys(payload_of(snapshot.encode(snap)))
+    tree = _add_unknown_keys(payload_of(snapshot_file.encode(snap)))
     assert "future_field" in tree["processes"][0]["timers"]
-    data = frame(msgpack.packb(tree), snapshot.FORMAT_MAJOR, snapshot.FORMAT_MINOR + 7)
-    assert snapshot.decode(data) == snap
+    data = frame(msgpack.packb(tree), snapshot_file.FORMAT_MAJOR, snapshot_file.FORMAT_MINOR + 7)
+    assert snapshot_file.decode(data) == snap
 
 
 # --- wrong contents in a sound file ------------------------------------------------------------
@@ -236,7 +246,7 @@ _T = ("processes", 0, "timers")
 
 def _changed(path: tuple[Any, ...], value: Any) -> bytes:
     """small_snapshot's file with one field of its payload set to `value` (or dropped)."""
-    tree = payload_of(snapshot.encode(small_snapshot()))
+    tree = payload_of(snapshot_file.encode(small_snapshot()))
     node = tree
     for key in path[:-1]:
         node = node[key]
@@ -274,20 +284,20 @@ def _changed(path: tuple[Any, ...], value: Any) -> bytes:
 )
 def test_wrong_types_name_the_field(path: tuple[Any, ...], value: Any, message: str) -> None:
     with pytest.raises(SnapshotError) as info:
-        snapshot.decode(_changed(path, value), "f")
+        snapshot_file.decode(_changed(path, value), "f")
     assert str(info.value) == f"f: {message}"
 
 
 def test_a_payload_that_is_not_a_map_or_not_msgpack() -> None:
     with pytest.raises(SnapshotError, match="payload: expected a map, got an array"):
-        snapshot.decode(reframed([1, 2]), "f")
+        snapshot_file.decode(reframed([1, 2]), "f")
     with pytest.raises(SnapshotError, match="not valid msgpack"):
-        snapshot.decode(frame(b"\xc1", snapshot.FORMAT_MAJOR, 0), "f")
+        snapshot_file.decode(frame(b"\xc1", snapshot_file.FORMAT_MAJOR, 0), "f")
     with pytest.raises(SnapshotError, match="not valid msgpack"):
-        snapshot.decode(frame(msgpack.packb({1: 2}), snapshot.FORMAT_MAJOR, 0), "f")
+        snapshot_file.decode(frame(msgpack.packb({1: 2}), snapshot_file.FORMAT_MAJOR, 0), "f")
     # An array header claiming 2**32-1 elements in a 5-byte payload.
     with pytest.raises(SnapshotError, match="not valid msgpack"):
-        snapshot.decode(frame(b"\xdd\xff\xff\xff\xff", snapshot.FORMAT_MAJOR, 0), "f")
+        snapshot_file.decode(frame(b"\xdd\xff\xff\xff\xff", snapshot_file.FORMAT_MAJOR, 0), "f")
 
 
 # --- atomic writes -----------------------------------------------------------------------------
@@ -303,11 +313,11 @@ def test_save_is_mode_0600_and_replaces(tmp_path: Path) -> None:
     path.chmod(0o644)
     old_umask = os.umask(0)
     try:
-        snapshot.save(small_snapshot(), path)
+        snapshot_file.save(small_snapshot(), path)
     finally:
         os.umask(old_umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert snapshot.load(path) == small_snapshot()
+    assert snapshot_file.load(path) == small_snapshot()
     assert _leftovers(tmp_path) == []
 
 
@@ -322,18 +332,18 @@ def test_a_failing_fsync_keeps_the_old_file(
 
     monkeypatch.setattr(os, "fsync", no_space)
     with pytest.raises(SnapshotError, match=f"^{path}: cannot write: No space left on device$"):
-        snapshot.save(small_snapshot(), path)
+        snapshot_file.save(small_snapshot(), path)
     assert path.read_bytes() == b"old contents"
     assert _leftovers(tmp_path) == []
 
 
 _SAVE_UNDER_FSIZE_LIMIT = """
 import sys
-from timertui import snapshot
+from timertui import snapshot_file
 from tests.builders import rich_snapshot
 try:
-    snapshot.save(rich_snapshot(), sys.argv[1])
-except snapshot.SnapshotError as exc:
+    snapshot_file.save(rich_snapshot(), sys.argv[1])
+except snapshot_file.SnapshotError as exc:
     print(exc)
 """
 
@@ -342,7 +352,7 @@ def test_a_real_short_write_keeps_the_old_file(tmp_path: Path) -> None:
     """The kernel refuses the write itself (RLIMIT_FSIZE, EFBIG) halfway through the file."""
     path = tmp_path / "s.ttsnap"
     path.write_bytes(b"old contents")
-    limit = len(snapshot.encode(rich_snapshot())) // 2
+    limit = len(snapshot_file.encode(rich_snapshot())) // 2
 
     def limit_file_size() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a killing signal
@@ -363,7 +373,7 @@ def test_a_real_short_write_keeps_the_old_file(tmp_path: Path) -> None:
 
 def test_save_into_a_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(SnapshotError, match="cannot write: No such file or directory"):
-        snapshot.save(small_snapshot(), tmp_path / "nope" / "s.ttsnap")
+        snapshot_file.save(small_snapshot(), tmp_path / "nope" / "s.ttsnap")
 
 
 def test_encode_refuses_values_beyond_64_bits() -> None:
@@ -372,8 +382,8 @@ def test_encode_refuses_values_beyond_64_bits() -> None:
     huge = Timer(1, 0, 0, 7, 34, 2**64)
     snap = replace(snap, processes=(replace(proc, timers=(huge,)),))
     with pytest.raises(SnapshotError, match="cannot be encoded"):
-        snapshot.encode(snap)
-    assert [str(p) for p in snapshot.validate(snap)] == [
+        snapshot_file.encode(snap)
+    assert [str(p) for p in snapshot_file.validate(snap)] == [
         "processes[0].timers[0].sigval: sigval 18446744073709551616 outside the unsigned "
         "64-bit range"
     ]
@@ -400,7 +410,7 @@ def test_validation_lists_every_problem_with_its_path() -> None:
     )
     proc = ProcessTimers(10, 1, "p", (), 0, "root", "", (10, 11), timers)
     snap = Snapshot(small_snapshot().host, small_snapshot().times, (proc, proc))
-    problems = snapshot.validate(snap)
+    problems = snapshot_file.validate(snap)
     assert all(isinstance(p, Problem) for p in problems)
     t = "processes[0].timers"
     assert [str(p) for p in problems[: len(problems) // 2]] == [
@@ -424,7 +434,7 @@ def test_validation_lists_every_problem_with_its_path() -> None:
 
 
 def test_a_sound_snapshot_has_no_problems() -> None:
-    assert snapshot.validate(rich_snapshot()) == []
+    assert snapshot_file.validate(rich_snapshot()) == []
 
 
 def test_both_digest_paths_agree_and_a_large_snapshot_round_trips() -> None:
@@ -432,7 +442,7 @@ def test_both_digest_paths_agree_and_a_large_snapshot_round_trips() -> None:
     digest, so a file is readable whichever path wrote it."""
     import hashlib
 
-    from timertui.snapshot import _OPENSSL_BYTES, _sha256
+    from timertui.snapshot_file import _OPENSSL_BYTES, _sha256
 
     data = bytes(range(256)) * 64
     for size in (len(data), _OPENSSL_BYTES + 1):
@@ -442,6 +452,6 @@ def test_both_digest_paths_agree_and_a_large_snapshot_round_trips() -> None:
     snap = Snapshot(
         HostFacts("6.18", "b", "h", "x86_64", True, 1, 1), CaptureTimes(1, 2, 3), (proc,)
     )
-    data = snapshot.encode(snap)
+    data = snapshot_file.encode(snap)
     assert len(data) > _OPENSSL_BYTES
-    assert snapshot.decode(data) == snap
+    assert snapshot_file.decode(data) == snap

@@ -8,7 +8,7 @@ import dataclasses
 
 import msgpack
 
-from timertui import snapshot
+from timertui import snapshot_file
 from timertui.model import (
     Access,
     CaptureTimes,
@@ -38,21 +38,21 @@ def _snap(**changes: object) -> Snapshot:
 
 def test_every_kind_round_trips() -> None:
     snap = _snap()
-    assert snapshot.decode(snapshot.encode(snap)) == snap
-    assert snapshot.validate(snap) == []
-    assert snapshot.FORMAT_MINOR == 2
+    assert snapshot_file.decode(snapshot_file.encode(snap)) == snap
+    assert snapshot_file.validate(snap) == []
+    assert snapshot_file.FORMAT_MINOR == 2
 
 
 def test_interval_timers_not_read_stay_unknown() -> None:
     snap = _snap(itimers=None)
-    assert snapshot.decode(snapshot.encode(snap)).processes[0].itimers is None
+    assert snapshot_file.decode(snapshot_file.encode(snap)).processes[0].itimers is None
 
 
 def test_a_1_1_file_loads_without_the_new_kinds() -> None:
-    tree = snapshot._pack_snapshot(_snap())
+    tree = snapshot_file._pack_snapshot(_snap())
     for proc in tree["processes"]:
         del proc["timerfds"], proc["itimers"], proc["problems"]
-    head = snapshot.MAGIC + b"\x00\x01\x00\x01"
+    head = snapshot_file.MAGIC + b"\x00\x01\x00\x01"
     import hashlib
     import struct
     import zlib
@@ -60,7 +60,7 @@ def test_a_1_1_file_loads_without_the_new_kinds() -> None:
     payload = msgpack.packb(tree)
     head += struct.pack(">IQ", zlib.crc32(head), len(payload))
     data = head + hashlib.sha256(head + payload).digest() + payload
-    proc = snapshot.decode(data).processes[0]
+    proc = snapshot_file.decode(data).processes[0]
     assert (proc.timerfds, proc.itimers, proc.problems) == ((), None, ())
     assert proc.access is Access.OK
 
@@ -68,7 +68,7 @@ def test_a_1_1_file_loads_without_the_new_kinds() -> None:
 def test_bad_values_are_problems_with_their_paths() -> None:
     bad_fd = dataclasses.replace(FDS[1], fd=17, clock=4, settime_flags=8, remaining_ns=-1)
     twice = IntervalTimer(0, 0, 0, 0, 0)
-    found = {p.path for p in snapshot.validate(_snap(timerfds=(FDS[0], bad_fd),
+    found = {p.path for p in snapshot_file.validate(_snap(timerfds=(FDS[0], bad_fd),
                                                      itimers=(*ITIMERS, twice)))}  # fmt: skip
     assert found == {
         "processes[0].timerfds[1].fd",
@@ -80,15 +80,15 @@ def test_bad_values_are_problems_with_their_paths() -> None:
 
 
 def test_a_malformed_column_names_its_path() -> None:
-    tree = snapshot._pack_snapshot(_snap())
+    tree = snapshot_file._pack_snapshot(_snap())
     tree["processes"][0]["timerfds"]["ticks"] = [1, "x"]
     tree["processes"][0]["itimers"][1] = [1, 2]
     for broken, where in (("timerfds", "timerfds[1].ticks"), ("itimers", "itimers[1]")):
-        sub = snapshot._pack_snapshot(_snap())
+        sub = snapshot_file._pack_snapshot(_snap())
         sub["processes"][0][broken] = tree["processes"][0][broken]
         try:
-            snapshot._unpack_snapshot(sub)
-        except snapshot._Bad as exc:
+            snapshot_file._unpack_snapshot(sub)
+        except snapshot_file._Bad as exc:
             assert where in str(exc)
         else:
             raise AssertionError(f"{broken} accepted")

@@ -17,13 +17,13 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from timertui import gaps, snapshot, sources
+    from timertui import gaps, snapshot_file, sources
     from timertui.capture import describe
     from timertui.commands import output
     from timertui.words import counted
 
     snap = sources.open_source(args.source)
-    problems = snapshot.validate(snap)
+    problems = snapshot_file.validate(snap)
     # Analysis of a process needs valid IDs; a process with bad ones is reported, not analysed.
     bad_pids = {p.pid for p in snap.processes if _bad_ids(p.timers)}
     reports = {

@@ -33,7 +33,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from timertui import snapshot
+    from timertui import snapshot_file
     from timertui.capture import host, processes
     from timertui.commands.output import print_json
     from timertui.model import Access, Snapshot
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if args.host is None:
         snap = Snapshot(host=host.host_facts(), times=host.capture_times(), processes=procs)
     path = args.output or str(_default_path(procs))
-    snapshot.save(snap, path)
+    snapshot_file.save(snap, path)
     timers = sum(len(p.timers) for p in procs)
     if args.json:
         print_json(
@@ -100,7 +100,7 @@ def _default_path(procs: Any) -> Path:
     """A new file in the snapshot folder (made, private, if missing). Never an existing one:
     two snapshots of a process within a second get "-2", "-3" and so on."""
     from timertui import locations
-    from timertui.snapshot import SnapshotError
+    from timertui.snapshot_file import SnapshotError
 
     folder = locations.snapshot_dir()
     try:

@@ -19,7 +19,7 @@ from timertui.model import (
     Timer,
     TimerValues,
 )
-from timertui.snapshot import KTIME_MAX
+from timertui.snapshot_file import KTIME_MAX
 
 RLIMIT_SIGPENDING = 11  # index into task_rlimits_entry.rlimits, as in <asm-generic/resource.h>
 _NS = 1_000_000_000

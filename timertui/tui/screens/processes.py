@@ -476,12 +476,12 @@ class ProcessesScreen(AppScreen):
 
     @work(thread=True, group="snapshot", exit_on_error=False, name="snapshot")
     def _write_snapshot(self, request: SnapshotRequest) -> None:
-        from timertui import snapshot
+        from timertui import snapshot_file
 
         captured = self.source.capture(request.pids, request.deep)
         snap = captured.snapshot
         request.path.parent.mkdir(parents=True, exist_ok=True)
-        snapshot.save(snap, request.path)
+        snapshot_file.save(snap, request.path)
         timers = sum(len(p.timers) for p in snap.processes)
         saved = f"{counted(len(snap.processes), 'process')}, {counted(timers, 'timer')}"
         lines = [f"{saved} → {request.path}"]
