@@ -42,7 +42,7 @@ from timertui.model import SIGEV_NONE, ProcessTimers, Snapshot, Timer, TimerValu
 from timertui.restore import events as ev
 from timertui.restore import run
 from timertui.restore.native.arrays import timer_arrays
-from timertui.restore.native.handover import receive_plan, send_plan
+from timertui.restore.native.handover import encode_plan, receive_plan, send_plan
 from timertui.restore.native.runner import RestoreRun
 from timertui.restore.native.server import WorkerServer
 from timertui.restore.plan import RunOptions, build_plan
@@ -371,8 +371,8 @@ def ready_goal() -> Goal:
 
 
 def handover_goal() -> Goal:
-    """A 10,000-timer plan through a pipe (its timer arrays made, send_plan, receive_plan in a
-    thread, as a worker would) against pickle.dumps + pickle.loads of the same plan; best of
+    """A 10,000-timer plan through a pipe (encoded with its timer arrays, send_plan, receive_plan
+    in a thread, as a worker would) against pickle.dumps + pickle.loads of the same plan; best of
     HANDOVER_RUNS."""
     plan = build_plan(seed_process(DENSE_IDS))
     options = RunOptions()
@@ -383,13 +383,12 @@ def handover_goal() -> Goal:
         start = time.monotonic_ns()
         reader = threading.Thread(target=lambda: got.append(receive_plan(r)))
         reader.start()
-        arrays = timer_arrays(plan)
-        send_plan(w, plan, arrays, options, 0)
+        send_plan(w, encode_plan(plan), options, 0)
         reader.join()
         ns = time.monotonic_ns() - start
         os.close(r)
         os.close(w)
-        assert got[0] == (plan, arrays, options, 0)
+        assert got[0] == (plan, timer_arrays(plan), options, 0)
         return ns
 
     def pickled() -> float:

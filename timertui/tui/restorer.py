@@ -128,6 +128,8 @@ class BackendRestorer:
             if made is not None and made[0] is process and made[1].facts == facts:
                 return made[1]
             plan = build_plan(process, facts=facts)
+            if backend == NATIVE:
+                native.prepare(plan)  # its worker's bytes too, off the start's key
             self._plans[backend] = (process, plan)
             return plan
 

@@ -41,7 +41,12 @@ import msgpack
 from timertui.restore import events as ev
 from timertui.restore.driver import all_checks
 from timertui.restore.native.arrays import timer_arrays
-from timertui.restore.native.handover import DIFFERING_ONLY_KEY, EXIT_KEY, send_plan
+from timertui.restore.native.handover import (
+    DIFFERING_ONLY_KEY,
+    EXIT_KEY,
+    encode_plan,
+    send_plan,
+)
 from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts
 from timertui.restore.stream import EventStream
 from timertui.restore.wire import WireError, prepare_decoder
@@ -217,7 +222,7 @@ class RestoreRun(EventStream):
         if self._cancelled:
             _kill(self._pidfd)
         if not forked or spare is not None:
-            send_plan(self._ctrl_fd, self.plan, timer_arrays(self.plan), self.options, self.t0_ns)
+            send_plan(self._ctrl_fd, encoded(self.plan), self.options, self.t0_ns)
         # While the worker restores: the event decoders (typing.get_type_hints of each event
         # class, ~2 ms once a process), not when its last events come all at once.
         for cls in ev.EVENT_TYPES:
@@ -265,6 +270,31 @@ class RestoreRun(EventStream):
             for message in self._unpacker:
                 if type(message) is dict and EXIT_KEY in message:
                     self.exit_status = message[EXIT_KEY]
+
+
+# Plans encoded ahead (prepare), by identity, the plan kept alive with its bytes; a few: the app
+# prepares the plans of the screen it shows.
+_encoded: dict[int, tuple[RestorePlan, bytes]] = {}
+_ENCODED_KEPT = 4
+_encoding = _thread.allocate_lock()
+
+
+def prepare(plan: RestorePlan) -> None:
+    """Encode `plan` for its worker now (any thread), so that its start does not."""
+    encoded(plan)
+
+
+def encoded(plan: RestorePlan) -> bytes:
+    """`plan` as handover.send_plan takes it: made ahead by prepare(), or now."""
+    with _encoding:
+        made = _encoded.get(id(plan))
+        if made is not None and made[0] is plan:
+            return made[1]
+        data = encode_plan(plan)
+        while len(_encoded) >= _ENCODED_KEPT:
+            del _encoded[next(iter(_encoded))]
+        _encoded[id(plan)] = (plan, data)
+        return data
 
 
 def start(plan: RestorePlan, options: RunOptions, server: WorkerServer | None = None) -> RestoreRun:
