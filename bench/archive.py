@@ -29,6 +29,8 @@ from pathlib import Path
 
 from backports import zstd
 
+from bench.peak_rss import PREAMBLE, PRINT, START
+
 FIXTURE = Path(__file__).resolve().parents[2] / "shared/fixtures/criu-timerfd-itimer/images"
 PAGES_BYTES = 2 << 30
 BLOCK = 64 << 20
@@ -41,22 +43,14 @@ ANNOTATIONS = {
 }
 
 # Run in the child: peak RSS of one open over the RSS before it, and its time.
-_CHILD = """
-import sys, time
-from timertui import archive
-def kib(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1])
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")
-before = kib("VmRSS:")
-start = time.perf_counter()
-snap = archive.open_archive(sys.argv[1])
-elapsed = time.perf_counter() - start
-assert snap.processes[0].timers and snap.processes[0].container.pod == "bench-pod"
-print(elapsed, (kib("VmHWM:") - before) / 1024)
-"""
+_CHILD = (
+    PREAMBLE
+    + "from timertui import archive\n"
+    + START
+    + "snap = archive.open_archive(sys.argv[1])\n"
+    + "assert snap.processes[0].timers and snap.processes[0].container.pod == 'bench-pod'\n"
+    + PRINT
+)
 
 
 class _Repeated(io.RawIOBase):

@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.peak_rss import PREAMBLE, PRINT, START
+
 FIXTURE = (
     Path(__file__).resolve().parents[2] / "shared/fixtures/podman-checkpoint/criu-logs/restore.log"
 )
@@ -29,17 +31,11 @@ RUNS = 5
 RATIO_GOAL = 2.0
 RSS_GOAL_MIB = 50
 
-_CHILD = """
-import sys, time
-def kib(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1])
-from timertui.criulog.reader import read_log
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")
-before = kib("VmRSS:")
-start = time.perf_counter()
+_CHILD = (
+    PREAMBLE
+    + "from timertui.criulog.reader import read_log\n"
+    + START
+    + """
 if sys.argv[2] == "bare":
     n = 0
     with open(sys.argv[1], "rb") as f:
@@ -49,9 +45,9 @@ else:
     with open(sys.argv[1], "rb") as f:
         report = read_log(f, sys.argv[1])
     assert report.outcome == "succeeded" and len(report.tasks) > 1000, report.outcome
-elapsed = time.perf_counter() - start
-print(elapsed, (kib("VmHWM:") - before) / 1024)
 """
+    + PRINT
+)
 _TIME = re.compile(rb"^\((\d+)\.(\d+)\) ")
 
 
