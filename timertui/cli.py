@@ -13,10 +13,13 @@ import atexit
 import gc
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from timertui.errors import InputError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, NoReturn
 
 COMMANDS = (
     "ps",

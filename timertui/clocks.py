@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 
 from timertui.model import Timer
 from timertui.records import record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # Named clocks: id -> (name, usable for timer_create).
 NAMED_CLOCKS: dict[int, tuple[str, bool]] = {

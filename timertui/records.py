@@ -5,14 +5,23 @@ or rows. No I/O here."""
 from __future__ import annotations
 
 import functools
+import sys
 from collections import deque
-from collections.abc import Callable, Iterable
 from itertools import repeat, starmap
 from operator import attrgetter
-from typing import Any, ClassVar, TypeVar, dataclass_transform
 
-_C = TypeVar("_C", bound=type)
-_R = TypeVar("_R")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, TypeVar, dataclass_transform
+
+    _C = TypeVar("_C", bound=type)
+    _R = TypeVar("_R")
+else:
+
+    def dataclass_transform(**_: object) -> object:
+        """typing's marker for type checkers: nothing at run time (typing is not loaded)."""
+        return lambda cls: cls
 
 
 @dataclass_transform(frozen_default=True)
@@ -63,7 +72,13 @@ def record(cls: _C) -> _C:
 def _is_classvar(annotation: Any) -> bool:
     if isinstance(annotation, str):
         return annotation.startswith(("ClassVar", "typing.ClassVar"))
-    return annotation is ClassVar or getattr(annotation, "__origin__", None) is ClassVar
+    # An evaluated ClassVar[...] exists only where typing was loaded.
+    typing = sys.modules.get("typing")
+    if typing is None:
+        return False
+    return (
+        annotation is typing.ClassVar or getattr(annotation, "__origin__", None) is typing.ClassVar
+    )
 
 
 class _Spec:

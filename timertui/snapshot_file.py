@@ -37,10 +37,8 @@ import os
 import stat
 import struct
 import zlib
-from collections.abc import Callable, Iterator
 from itertools import repeat
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
 
 import msgpack
 
@@ -64,8 +62,11 @@ from timertui.model import (
 from timertui.records import build_records, record
 from timertui.signals import SIGRTMAX, valid_timer_signal
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from hashlib import _Hash
+    from typing import Any
 
 # Loading a snapshot is on `timertui restore`'s start-up path: pathlib, the atomic write,
 # hashlib (OpenSSL) and clocks load only where they are needed.

@@ -42,5 +42,5 @@ def assert_verified(events: list[ev.Event], mode: str) -> None:
     assert [c.diffs for c in verify.checks] == [()] * len(verify.checks)
     assert end.ok, [d.reason for d in of(ev.Decision, events)]
     assert end.mode == mode
-    assert end.verified == len(verify.checks)
+    assert end.verified == len(verify.equal_ids) + len(verify.checks)
     assert of(ev.Error, events) == []

@@ -54,7 +54,7 @@ def check(events: list[ev.Event], mode: str, path: Path) -> None:
     assert {c.timer_id: c.diffs for c in verify.checks if c.diffs} == {}
     assert done.ok and done.mode == mode
     (process,) = open_source(path).processes
-    assert [c.timer_id for c in verify.checks] == [t.id for t in process.timers]
+    assert list(verify.equal_ids) == [t.id for t in process.timers]
     codes = {e.code for e in events if isinstance(e, ev.Decision)}
     # The zoo has a helper-thread target and CPU clocks of its own pid and of that thread.
     assert {"thread-mapped", "cpu-clock-remapped"} <= codes

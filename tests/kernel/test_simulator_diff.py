@@ -82,6 +82,7 @@ def outcome(events: list[ev.Event], final_ids: list[int]) -> dict[str, Any]:
         "phases": list(done.phases),
         "states": states,
         "verify": [(c.timer_kind, c.timer_id, c.equal) for c in verify.checks],
+        "equal": verify.equal_ids,
         "final": final_ids,
         "errors": [e for e in events if isinstance(e, ev.Error)],
     }

@@ -138,6 +138,8 @@ def test_a_deep_snapshot_restores_natively_and_verifies_every_kind(
     assert done["kind"] == "done" and done["ok"], out.stdout
     verify = next(e for e in events if e["kind"] == "verify")
     kinds = sorted((c["timer_kind"], c["timer_id"]) for c in verify["checks"])  # type: ignore[attr-defined,index]
+    kinds += [("posix", i) for i in verify["equal_ids"]]  # type: ignore[attr-defined,index]
+    kinds.sort()
     assert kinds == [*(("itimer", w) for w in (0, 1, 2)), ("posix", 0),
                      *(("timerfd", fd) for fd in (17, 42, 43))]  # fmt: skip
     codes = {e["code"] for e in events if e["kind"] == "decision"}

@@ -170,7 +170,7 @@ def test_event_json_is_what_json_dumps_writes() -> None:
         ev.Decision(4, "id-busy", "timer 7: «taken»", "error", None),
         ev.Progress(5, "create", 1, 2, 3, 7, 3, 2, float("inf"), -1),
         ev.Progress(6, "create", 1, 2, 3, 7, 3, 2, 1.5e6, 10),
-        ev.Verify(7, (ev.TimerCheck(1, (ev.FieldDiff("signo", 34, 35),)), ev.TimerCheck(7))),
+        ev.Verify(7, (ev.TimerCheck(1, (ev.FieldDiff("signo", 34, 35),)),), (7,)),
         ev.Done(8, True, "exact", 2, 0, 9, {"create": 5, "verify": 6}, 11, 2, 0, False),
     ]
     for event in events:

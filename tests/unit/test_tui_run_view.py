@@ -40,7 +40,7 @@ def test_failures_differences_cancel_and_exact() -> None:
     assert view.fraction == 1 / 3  # through the timers, not the ID space
     view.apply(ev.TimerState(3, "failed", (5,), 16, "EBUSY"))
     diff = ev.TimerCheck(9, (ev.FieldDiff("sigval", 1, 2),))
-    changed = view.apply(ev.Verify(4, (ev.TimerCheck(0), ev.TimerCheck(5), diff)))
+    changed = view.apply(ev.Verify(4, (diff,), (0, 5)))
     assert changed == {0, 9}  # a failed timer stays failed
     assert view.states == {0: "verified", 5: "failed", 9: "differs"}
     assert view.details == {5: "EBUSY", 9: "sigval: want 1, got 2"}

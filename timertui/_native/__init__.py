@@ -7,7 +7,6 @@ and the CLI never create timers or switch exact-ID mode on in their own process.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from timertui._native._timers import ffi, lib
 from timertui.model import (
@@ -16,6 +15,10 @@ from timertui.model import (
     RESTORE_IDS_OFF,
     RESTORE_IDS_ON,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "PR_TIMER_CREATE_RESTORE_IDS",

@@ -10,11 +10,14 @@ import errno
 import os
 import resource
 import time
-from collections.abc import Callable
 
 from timertui.errors import errno_text
 from timertui.model import CaptureTimes, HostFacts
 from timertui.records import record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _EXIT_OK = 0
 _EXIT_ERRNO_BASE = 10  # child exit code = base + errno; errno values stay below 134

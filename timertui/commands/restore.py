@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import sys
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, TextIO
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     import argparse
     from types import ModuleType
+    from typing import Any, TextIO
 
     from timertui.model import ProcessTimers
+    from timertui.restore import events as ev
     from timertui.restore.events import Event
     from timertui.restore.plan import RestorePlan
 
@@ -417,7 +419,7 @@ class _Text:
         )
         verify = next((e for e in self.events if isinstance(e, ev.Verify)), None)
         if verify is not None:
-            w("\nverification:\n" + _indent(self.verification(verify.checks)))
+            w("\nverification:\n" + _indent(self.verification(verify)))
         verdict = "verified" if done.ok else "FAILED"
         total = len(plan.timers) + len(plan.timerfds) + len(plan.itimers)
         w(f"\nresult: {verdict}, {done.verified} of {total} timers equal\n")
@@ -425,17 +427,15 @@ class _Text:
             w(f"\nholding pid {start.pid if start else '?'}; expirations below (Ctrl-C ends)\n")
         self.out.flush()
 
-    def verification(self, checks: tuple[Any, ...]) -> str:
+    def verification(self, verify: ev.Verify) -> str:
         from timertui.capture.describe import clock_text, notify_text, signal_text
         from timertui.commands.output import format_table
         from timertui.words import duration_text
 
         by_id = {t.id: t.source for t in self.plan.timers}
         rows = []
-        others = [c for c in checks if c.timer_kind != "posix"]
-        for check in checks:
-            if check.timer_kind != "posix":
-                continue
+        others = [c for c in verify.checks if c.timer_kind != "posix"]
+        for check in verify.posix_checks():
             t = by_id[check.timer_id]
             values = t.values
             rows.append(

@@ -14,13 +14,16 @@ expirations until it is closed or cancelled (that is the release).
 from __future__ import annotations
 
 import sys
-from collections.abc import Generator
-from typing import Any
 
 from timertui.choices import BACKENDS, NATIVE, SIM, Mode, StartMethod
 from timertui.errors import InputError
 from timertui.restore.events import Event
 from timertui.restore.plan import DEFAULT_CHUNK_NS, RestorePlan, RunOptions
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Generator
+    from typing import Any
 
 # Backend -> module with `start(plan, options, **backend_options)` returning the events.
 _MODULES = {NATIVE: "timertui.restore.native.runner", SIM: "timertui.restore.sim.runner"}

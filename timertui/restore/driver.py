@@ -18,15 +18,24 @@ from __future__ import annotations
 
 import errno
 from abc import ABC, abstractmethod
-from collections.abc import Generator, Iterable, Iterator, Sequence
-from itertools import repeat
-from typing import Literal
 
 from timertui.errors import errno_text
-from timertui.records import build_records, record
+from timertui.records import record
 from timertui.restore import decisions
 from timertui.restore import events as ev
 from timertui.restore.plan import RestorePlan, RunOptions, wrap_cost
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Generator, Iterable, Iterator, Sequence
+    from typing import Literal
+
+    WalkResult = Literal["done", "budget", "above", "failed", "stuck"]
+    Holder = Literal["target", "other"]
+    # Where a timerfd's restore stopped, as Target.restore_timerfds says it ("" when it did not).
+    TimerFdStage = Literal["", "busy", "timerfd_create", "dup3", "timerfd_settime", "ticks"]
+else:
+    WalkResult = Holder = TimerFdStage = str  # plain strings at run time (no typing)
 
 PENDING, CREATED, FAILED = 0, 1, 2  # a timer's state, by plan index, in Driver.state
 
@@ -36,8 +45,6 @@ class Flush:
 
 
 FLUSH = Flush()
-
-WalkResult = Literal["done", "budget", "above", "failed", "stuck"]
 
 
 @record
@@ -74,13 +81,6 @@ class Armed:
 
     indices: Sequence[int]
     errs: Sequence[int] | None = None
-
-
-Holder = Literal["target", "other"]
-
-
-# Where a timerfd's restore stopped, as Target.restore_timerfds says it ("" when it did not).
-TimerFdStage = Literal["", "busy", "timerfd_create", "dup3", "timerfd_settime", "ticks"]
 
 
 @record
@@ -533,8 +533,8 @@ class Driver:
             yield ev.TimerState(self.target.now(), "armed", tuple(done), timer_kind="itimer")
 
     def verify(self, checks: list[ev.TimerCheck]) -> Iterator[ev.Event | Flush]:
-        """Verify lists the POSIX timers that differ only (all_checks puts the equal ones back),
-        and every timerfd and interval timer."""
+        """Verify lists the POSIX timers that differ only (events.with_equal_ids adds the
+        equal ones' IDs), and every timerfd and interval timer."""
         plan = self.plan
         self.syscalls += sum(t.source.values is not None for t in plan.timers)
         checks += self.target.verify(self.state)
@@ -545,20 +545,6 @@ class Driver:
             self.syscalls += len(plan.itimers)
             checks += self.target.verify_itimers()
         yield ev.Verify(self.target.now(), tuple(checks))
-
-
-def all_checks(verify: ev.Verify, ids: Sequence[int]) -> ev.Verify:
-    """A Verify of the differing POSIX timers only (as the driver emits it) as one of every
-    timer of the plan (`ids`), in its order, then the other kinds' checks as they came; 10,000
-    equal checks are made in C loops."""
-    differing = {c.timer_id: c for c in verify.checks if c.timer_kind == "posix"}
-    others = tuple(c for c in verify.checks if c.timer_kind != "posix")
-    checks: Iterable[ev.TimerCheck] = build_records(
-        ev.TimerCheck, ids, repeat((), len(ids)), repeat("posix", len(ids))
-    )
-    if differing:
-        checks = (differing.get(c.timer_id, c) for c in checks)
-    return ev.Verify(verify.t_ns, (*checks, *others))
 
 
 def _probe_text(ret: int) -> str:

@@ -11,8 +11,6 @@ timer is set by setitimer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from timertui.model import (
     ITIMER_NAMES,
     O_CLOEXEC,
@@ -25,6 +23,10 @@ from timertui.model import (
 from timertui.records import record
 from timertui.restore import decisions
 from timertui.restore import events as ev
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # How far a restored remaining time may be from the planned one beyond the time since arming.
 SLACK_NS = 2_000_000

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import functools
 from _signal import SIGKILL, SIGSTOP  # not signal: its enums cost ~0.7 ms of `restore`'s start
-from collections.abc import Sequence
 from itertools import repeat
 from operator import attrgetter
-from typing import Any
 
 from timertui.choices import DeadThreads, Mode, StartMethod
 from timertui.clocks import ALARM_CLOCKS, CpuClockType, decode_clock, make_cpu_clock
@@ -30,6 +28,11 @@ from timertui.restore.kinds import (
     plan_timerfds,
 )
 from timertui.signals import signal_name
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 UNBLOCKABLE: frozenset[int] = frozenset({SIGKILL, SIGSTOP})
 DEFAULT_CHUNK_NS = 20_000_000  # progress at least this often, and the cancel latency

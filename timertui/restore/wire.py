@@ -8,16 +8,15 @@ annotations, so the classes stay the single schema.
 
 from __future__ import annotations
 
-import enum
-import functools
 import os
 import sys
-import types
-import typing
-from collections.abc import Callable
-from typing import Any, TypeVar
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 
 class WireError(ValueError):
@@ -36,8 +35,6 @@ def to_wire(obj: Any) -> Any:
     names = _field_names(cls)
     if names is not None:
         return {name: to_wire(getattr(obj, name)) for name in names}
-    if isinstance(obj, enum.Enum):
-        return obj.value
     if isinstance(obj, tuple | list):
         # Schema tuples are homogeneous: plain items (10,000 timer IDs) go as they are, which
         # msgpack and json both write as arrays.
@@ -46,6 +43,8 @@ def to_wire(obj: Any) -> Any:
         return [to_wire(v) for v in obj]
     if isinstance(obj, dict):
         return {k: to_wire(v) for k, v in obj.items()}
+    if _is_enum(cls):
+        return obj.value
     return obj
 
 
@@ -72,50 +71,29 @@ def _field_names(cls: type) -> tuple[str, ...] | None:
 
 def from_wire(cls: type[T], data: Any) -> T:
     """Rebuild a `cls` record or dataclass from what to_wire gave (extra keys are ignored)."""
-    decoded: T = _decoder(typing.cast(Any, cls))(data)
+    decoded: T = _class_decoder(cls)(data)
     return decoded
 
 
 def prepare_decoder(cls: type) -> None:
     """Build from_wire's decoder for `cls` now (it resolves the annotations of every class
     inside), for a reader that has time to spare before the data comes."""
-    _decoder(cls)
+    _class_decoder(cls)
 
 
-@functools.cache
-def _decoder(tp: Any) -> Callable[[Any], Any]:
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        inner = [_decoder(a) for a in args if a is not type(None)]
-        if len(inner) != 1:
-            raise TypeError(f"unsupported union {tp}")
-        only = inner[0]
-        return lambda v: None if v is None else only(v)
-    if origin is tuple:
-        item = _decoder(args[0])
-        return lambda v: tuple(item(x) for x in _expect(v, list | tuple, tp))
-    if origin is dict:
-        value = _decoder(args[1])
-        return lambda v: {str(k): value(x) for k, x in _expect(v, dict, tp).items()}
-    if origin is typing.Literal:
-        return lambda v: _expect(v, str | int, tp)
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp
-    if isinstance(tp, type) and _field_names(tp) is not None:
-        return _dataclass_decoder(tp)
-    if tp is float:
-        return lambda v: float(_expect(v, int | float, tp))
-    if tp in (int, str, bool):
-        return lambda v: _expect(v, tp, tp)
-    if tp is Any:
-        return lambda v: v
-    raise TypeError(f"no wire decoder for {tp}")
+_CLASS_DECODERS: dict[type, Callable[[Any], Any]] = {}
 
 
-def _dataclass_decoder(cls: type) -> Callable[[Any], Any]:
-    names = _field_names(cls) or ()
-    fields = [(name, _decoder(_field_type(cls, name))) for name in names]
+def _class_decoder(cls: type) -> Callable[[Any], Any]:
+    """The decoder of a record or dataclass, from its fields' annotations."""
+    try:
+        return _CLASS_DECODERS[cls]
+    except KeyError:
+        pass
+    names = _field_names(cls)
+    if names is None:
+        raise TypeError(f"no wire decoder for {cls!r}")
+    fields: list[tuple[str, Callable[[Any], Any]]] = []
 
     def decode(v: Any) -> Any:
         data = _expect(v, dict, cls)
@@ -124,26 +102,103 @@ def _dataclass_decoder(cls: type) -> Callable[[Any], Any]:
         except TypeError as exc:
             raise WireError(f"{cls.__name__}: {exc}") from None
 
+    _CLASS_DECODERS[cls] = decode  # before the fields: a record may hold its own kind
+    fields += [(name, _annotation_decoder(*_field_annotation(cls, name))) for name in names]
     return decode
 
 
-def _field_type(cls: type, name: str) -> Any:
-    """The evaluated annotation of field `name` of `cls` (or of the base that declares it), as
-    typing.get_type_hints gives it. Each annotation string is evaluated once per module:
-    get_type_hints compiles every annotation of every class again, ~5 ms for the event
-    classes, which `timertui restore` pays."""
+def _field_annotation(cls: type, name: str) -> tuple[str, str]:
+    """The annotation text of field `name` of `cls` (or of the base that declares it) and the
+    module it is written in."""
     for base in cls.__mro__:
         annotation = base.__dict__.get("__annotations__", {}).get(name)  # noqa: RUF063
-        if annotation is not None:
-            if isinstance(annotation, str):
-                return _evaluated(annotation, base.__module__)
-            return annotation
+        if annotation is None:
+            continue
+        if isinstance(annotation, type):
+            annotation = annotation.__name__
+        if not isinstance(annotation, str):
+            raise TypeError(f"{cls.__name__}.{name}: annotations are read as text (__future__)")
+        return annotation, base.__module__
     raise TypeError(f"{cls.__name__}.{name} has no annotation")
 
 
-@functools.cache
-def _evaluated(annotation: str, module: str) -> Any:
-    return eval(annotation, vars(sys.modules[module]))  # our own modules' annotations
+_ANNOTATION_DECODERS: dict[tuple[str, str], Callable[[Any], Any]] = {}
+_SCALARS: dict[str, Any] = {"int": int, "str": str, "bool": bool}
+
+
+def _annotation_decoder(text: str, module: str) -> Callable[[Any], Any]:
+    """The decoder for one annotation, read as text rather than evaluated: evaluating needs
+    typing (Literal, unions of records), whose import is ~5 ms of every `timertui restore`.
+    The forms the schemas use: scalars, `X | None`, `tuple[X, ...]`, `dict[str, X]`, records,
+    enums, Any, and aliases that are `str` or `int` at run time (Literal types to mypy)."""
+    key = (text, module)
+    known = _ANNOTATION_DECODERS.get(key)
+    if known is not None:
+        return known
+    decoder = _read_annotation(text.strip(), module)
+    _ANNOTATION_DECODERS[key] = decoder
+    return decoder
+
+
+def _read_annotation(text: str, module: str) -> Callable[[Any], Any]:
+    union = _split_outside_brackets(text, "|")
+    if len(union) > 1:
+        inner = [part for part in union if part != "None"]
+        if len(inner) != 1 or len(union) != 2:
+            raise TypeError(f"unsupported union {text}")
+        only = _annotation_decoder(inner[0], module)
+        return lambda v: None if v is None else only(v)
+    head, bracket, rest = text.partition("[")
+    if bracket:
+        args = _split_outside_brackets(rest.removesuffix("]"), ",")
+        if head == "tuple" and len(args) == 2 and args[1] == "...":
+            item = _annotation_decoder(args[0], module)
+            return lambda v: tuple(item(x) for x in _expect(v, list | tuple, text))
+        if head == "dict" and len(args) == 2:
+            value = _annotation_decoder(args[1], module)
+            return lambda v: {str(k): value(x) for k, x in _expect(v, dict, text).items()}
+        raise TypeError(f"no wire decoder for {text}")
+    if text == "Any":
+        return lambda v: v
+    if text == "float":
+        return lambda v: float(_expect(v, int | float, text))
+    found: Any = _SCALARS.get(text) or _resolve(text, module)
+    if found in (int, str, bool):
+        return lambda v: _expect(v, found, text)
+    if isinstance(found, type) and _is_enum(found):
+        return found
+    if isinstance(found, type) and _field_names(found) is not None:
+        return _class_decoder(found)
+    raise TypeError(f"no wire decoder for {text}")
+
+
+def _resolve(name: str, module: str) -> Any:
+    """A (dotted) name as the module `module` sees it at run time."""
+    first, *rest = name.split(".")
+    found = vars(sys.modules[module]).get(first)
+    for attr in rest:
+        found = getattr(found, attr, None)
+    return found
+
+
+def _split_outside_brackets(text: str, sep: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == sep and depth == 0:
+            parts.append(text[start:index].strip())
+            start = index + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _is_enum(cls: type) -> bool:
+    # No enum object exists unless the enum module was loaded: not loaded here for that.
+    enum = sys.modules.get("enum")
+    return enum is not None and issubclass(cls, enum.Enum)
 
 
 def _expect(value: Any, kind: Any, what: Any) -> Any:

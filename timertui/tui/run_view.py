@@ -18,7 +18,9 @@ class RunView:
     details: dict[int, str] = field(default_factory=dict)
     decisions: list[ev.Decision] = field(default_factory=list)
     phases: dict[str, int] = field(default_factory=dict)
-    checks: list[ev.TimerCheck] = field(default_factory=list)
+    # The verification: POSIX timer IDs equal, and the checks of those that differ.
+    equal_ids: tuple[int, ...] = ()
+    differing: dict[int, ev.TimerCheck] = field(default_factory=dict)
     expirations: dict[int, int] = field(default_factory=dict)
     start: ev.Start | None = None
     probe: ev.Probe | None = None
@@ -52,14 +54,20 @@ class RunView:
             case ev.Phase():
                 self.phases[event.name] = event.ns
             case ev.Verify():
-                self.checks = [c for c in event.checks if c.timer_kind == "posix"]
-                for check in self.checks:
-                    if self.states.get(check.timer_id) == "failed":
-                        continue
-                    self.states[check.timer_id] = "verified" if check.equal else "differs"
-                    if not check.equal:
-                        self.details[check.timer_id] = diff_text(check)
-                    changed.add(check.timer_id)
+                self.equal_ids = event.equal_ids
+                self.differing = {
+                    c.timer_id: c for c in event.checks if c.timer_kind == "posix" and not c.equal
+                }
+                states = self.states
+                for tid in event.equal_ids:
+                    if states.get(tid) != "failed":
+                        states[tid] = "verified"
+                        changed.add(tid)
+                for tid, check in self.differing.items():
+                    if states.get(tid) != "failed":
+                        states[tid] = "differs"
+                        self.details[tid] = diff_text(check)
+                        changed.add(tid)
             case ev.Done():
                 self.done = event
                 self.elapsed_ns = max(self.elapsed_ns, event.wall_ns)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import struct
 from array import array
-from collections.abc import Callable, Sequence
 from operator import attrgetter
 
 from timertui.records import record
 from timertui.restore.plan import PlannedTimer, RestorePlan
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 SPEC = struct.Struct("=5i4xQ")  # struct tt_spec, timertui/_native/timers.h
 

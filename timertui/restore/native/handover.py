@@ -14,11 +14,14 @@ from __future__ import annotations
 import _pickle
 import os
 import struct
-from typing import Any
 
 from timertui.restore.native.arrays import TimerArrays, timer_arrays
 from timertui.restore.plan import RestorePlan, RunOptions
 from timertui.restore.wire import write_all
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 _LENGTH = struct.Struct("=Q")
 

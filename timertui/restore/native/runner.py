@@ -31,15 +31,11 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Callable
 from contextlib import suppress
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
 
 import msgpack
 
 from timertui.restore import events as ev
-from timertui.restore.driver import all_checks
 from timertui.restore.native.arrays import timer_arrays
 from timertui.restore.native.handover import (
     DIFFERING_ONLY_KEY,
@@ -51,7 +47,12 @@ from timertui.restore.plan import RestorePlan, RunOptions, TargetFacts
 from timertui.restore.stream import EventStream
 from timertui.restore.wire import WireError, prepare_decoder
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import Any
+
     from timertui.restore.native.server import WorkerServer
 
 _READ_SIZE = 1 << 16
@@ -133,7 +134,7 @@ class RestoreRun(EventStream):
         try:
             event = ev.decode(message)
             if isinstance(event, ev.Verify) and message.get(DIFFERING_ONLY_KEY):
-                event = all_checks(event, self.plan.ids)
+                event = ev.with_equal_ids(event, self.plan.ids)
         except WireError as exc:
             self._finished = True
             self._stop()

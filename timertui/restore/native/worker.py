@@ -34,9 +34,7 @@ import struct
 import sys
 import time
 from array import array
-from collections.abc import Iterator, Sequence
 from contextlib import suppress
-from typing import Any
 
 import msgpack
 
@@ -73,6 +71,11 @@ from timertui.restore.plan import (
     wrap_cost,
 )
 from timertui.restore.wire import write_all
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any
 
 PR_SET_NAME = 15
 WORKER_COMM = b"timertui-rst"

@@ -148,7 +148,7 @@ class SimRun(EventStream):
             self._cancel.wait()  # holding with nothing left to expire: until cancelled
             return self._cancelled()
         if isinstance(event, ev.Verify):
-            event = driver.all_checks(event, self.plan.ids)
+            event = ev.with_equal_ids(event, self.plan.ids)
         elif isinstance(event, ev.Done):
             self._holding = event.holding
         if self.speed is not None:

@@ -238,21 +238,21 @@ class VerifyTable(VirtualTable):
             ),
             id=id,
         )
-        self._checks: dict[int, ev.TimerCheck] = {}
+        self._differing: dict[int, ev.TimerCheck] = {}
 
     def show(self, view: RunView) -> None:
-        self._checks = {check.timer_id: check for check in view.checks}
+        self._differing = view.differing
         self.refresh_all_rows()
-        self.set_rows(map(str, self._checks))
+        self.set_rows(map(str, sorted((*view.equal_ids, *view.differing))))
 
     def clear(self) -> None:
         self.show(RunView(()))
 
     def row_cells(self, key: str) -> Sequence[Text]:
-        check = self._checks[int(key)]
-        state = "verified" if check.equal else "differs"
+        timer_id = int(key)
+        check = self._differing.get(timer_id)
         return (
-            Text(f"{check.timer_id:,}"),
-            state_text(self, state),
-            Text("all equal" if check.equal else diff_text(check)),
+            Text(f"{timer_id:,}"),
+            state_text(self, "verified" if check is None else "differs"),
+            Text("all equal" if check is None else diff_text(check)),
         )
