@@ -171,6 +171,12 @@ def start_early() -> None:
 
 
 def run(args: Arguments) -> int:
+    import gc
+
+    # A restore allocates its snapshot and plan (tens of thousands of records for 10,000
+    # timers) and no garbage cycles to speak of: the collector would only walk them, ~10 ms
+    # of a dense restore. On again once the restore is done and a --hold goes on.
+    gc.disable()
     from timertui.restore.native import runner as native_backend
 
     try:
@@ -296,6 +302,8 @@ def _has_timers(p: ProcessTimers) -> bool:
 
 
 def _restore(plan: RestorePlan, args: Arguments, backend_options: dict[str, Any]) -> bool:
+    import gc
+
     from timertui.restore import run as run_restore
 
     stream = run_restore(
@@ -311,6 +319,8 @@ def _restore(plan: RestorePlan, args: Arguments, backend_options: dict[str, Any]
     try:
         for event in stream:
             view.show(event)
+            if event.kind == "done":
+                gc.enable()
     except KeyboardInterrupt:
         if not (args.hold and view.ok):
             raise
