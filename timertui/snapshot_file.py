@@ -30,8 +30,6 @@ decoding 10,000 timers to a few milliseconds.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import gc
 import os
 import stat
@@ -277,22 +275,23 @@ def decode(data: bytes, name: str = "<bytes>") -> Snapshot:
         raise SnapshotError(f"{name}: {exc}") from None
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+class _collector_paused:  # a context manager, as contextlib's decorator would make it
     """No cyclic collection while thousands of timers are built: they hold no cycles, and the
     passes the allocations would set off (each walking every object so far) take more than
     half of decoding 100,000 timers. Then they go to the oldest generation without a pass
     (frozen and thawed), not to the young one, whose next collection would walk them all;
-    not when something else is frozen, which the thaw would let go."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
+    not when something else is frozen, which the thaw would let go. (A class, not
+    contextlib's decorator: contextlib costs `timertui restore`'s start ~1 ms.)"""
+
+    def __enter__(self) -> None:
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *_: object) -> None:
         if not gc.get_freeze_count():
             gc.freeze()
             gc.unfreeze()
-        if enabled:
+        if self.enabled:
             gc.enable()
 
 
@@ -598,9 +597,22 @@ def _itimer_problems(proc: ProcessTimers, path: str) -> Iterator[Problem]:
                 yield Problem(f"{where}.{key}", f"{key} {value} outside the signed 64-bit range")
 
 
-@functools.lru_cache(maxsize=256)
 def _clock_problem(clock: int) -> str | None:
-    """What is wrong with a clock ID for timers; cached, as a process uses few clocks."""
+    """What is wrong with a clock ID for timers; remembered, as a process uses few clocks (at
+    most _CLOCKS_KEPT, should a hostile file hold many)."""
+    if clock in _CLOCK_PROBLEMS:
+        return _CLOCK_PROBLEMS[clock]
+    if len(_CLOCK_PROBLEMS) >= _CLOCKS_KEPT:
+        _CLOCK_PROBLEMS.clear()
+    problem = _CLOCK_PROBLEMS[clock] = _find_clock_problem(clock)
+    return problem
+
+
+_CLOCK_PROBLEMS: dict[int, str | None] = {}
+_CLOCKS_KEPT = 256
+
+
+def _find_clock_problem(clock: int) -> str | None:
     if not _INT32_MIN <= clock <= INT_MAX:
         return f"clock {clock} outside the 32-bit range"
     from timertui.clocks import decode_clock

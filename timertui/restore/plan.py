@@ -8,7 +8,6 @@ knows them, and which verification compares against.
 
 from __future__ import annotations
 
-import functools
 from _signal import SIGKILL, SIGSTOP  # not signal: its enums cost ~0.7 ms of `restore`'s start
 from itertools import repeat
 from operator import attrgetter
@@ -17,7 +16,7 @@ from timertui.choices import DeadThreads, Mode, StartMethod
 from timertui.clocks import ALARM_CLOCKS, CpuClockType, decode_clock, make_cpu_clock
 from timertui.errors import InputError
 from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, ProcessTimers, Timer
-from timertui.records import build_records, record, records_from_rows
+from timertui.records import build_records, cached, record, records_from_rows
 from timertui.restore import decisions
 from timertui.restore.events import Decision, Severity
 from timertui.restore.kinds import (
@@ -115,7 +114,7 @@ class RestorePlan:
     timerfds: tuple[PlannedTimerFd, ...] = ()
     itimers: tuple[PlannedITimer, ...] = ()
 
-    @functools.cached_property
+    @cached
     def ids(self) -> tuple[int, ...]:
         """The wanted IDs in order (computed once: a restore slices it per chunk)."""
         return tuple(map(attrgetter("id"), self.timers))
