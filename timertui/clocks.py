@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import enum
-
 from timertui.model import Timer
-from timertui.records import record
+from timertui.records import IntChoice, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -32,7 +30,7 @@ _TYPE_MASK = 3
 _CLOCKFD = 3
 
 
-class CpuClockType(enum.IntEnum):
+class CpuClockType(IntChoice):
     PROF = 0
     VIRT = 1
     SCHED = 2

@@ -3,9 +3,7 @@ constants they hold. No I/O here."""
 
 from __future__ import annotations
 
-import enum
-
-from timertui.records import record
+from timertui.records import Choice, record
 
 INT_MAX = 2**31 - 1
 
@@ -36,7 +34,7 @@ ITIMER_SIGNALS = (14, 26, 27)  # SIGALRM, SIGVTALRM, SIGPROF
 USEC_PER_SEC = 1_000_000
 
 
-class Notify(enum.Enum):
+class Notify(Choice):
     """How a timer notifies, as /proc/PID/timers names it before the slash."""
 
     SIGNAL = "signal"
@@ -44,7 +42,7 @@ class Notify(enum.Enum):
     THREAD = "thread"
 
 
-class Access(enum.Enum):
+class Access(Choice):
     """What we could read of a process; never an exception that reaches a caller."""
 
     OK = "ok"

@@ -1,6 +1,7 @@
 """`record`: the decorator that makes timertui's frozen records (a dataclass to every caller, built
 without dataclasses' per-class code generation), and building many records at once from columns
-or rows. No I/O here."""
+or rows; `Choice` and `IntChoice`, the base of closed sets of named constants (an enum to mypy
+and to callers, without the enum module). No I/O here."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from operator import attrgetter
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
-    from typing import Any, TypeVar, dataclass_transform
+    from typing import Any, ClassVar, TypeVar, dataclass_transform
 
     _C = TypeVar("_C", bound=type)
     _R = TypeVar("_R")
@@ -269,3 +270,92 @@ class _DataclassView:
         for attr in ("__dataclass_fields__", "__dataclass_params__"):
             setattr(owner, attr, shadow.__dict__[attr])
         return shadow.__dict__[self.attr]
+
+
+# -- closed sets of named constants -------------------------------------------------------------
+
+if TYPE_CHECKING:
+    import enum
+
+    Choice = enum.Enum
+    IntChoice = enum.IntEnum
+else:
+
+    class _ChoiceType(type):
+        """Iterating a Choice class gives its members in order; calling it with a value gives the
+        member that has it (ValueError for none), as an enum class does."""
+
+        def __iter__(cls):
+            return iter(cls._members_)
+
+        def __len__(cls):
+            return len(cls._members_)
+
+        def __call__(cls, value):
+            if isinstance(value, cls):
+                return value
+            try:
+                return cls._by_value_[value]
+            except (KeyError, TypeError):
+                raise ValueError(f"{value!r} is not a valid {cls.__qualname__}") from None
+
+    class Choice(metaclass=_ChoiceType):
+        """What enum.Enum is to the code that uses it — members as class attributes with `name`
+        and `value`, compared by identity, iterated in order, found by value, pickled by name —
+        made without the enum module (~2 ms of every command's start, `timertui restore`'s
+        counted). mypy sees enum.Enum (and IntEnum for IntChoice). A subclass's public class
+        attributes that are plain values become its members."""
+
+        _members_: ClassVar[tuple[Choice, ...]] = ()
+        _by_value_: ClassVar[dict[object, Choice]] = {}
+
+        def __init_subclass__(cls):
+            members = []
+            for name, value in list(vars(cls).items()):
+                if name.startswith("_") or not isinstance(value, int | str):
+                    continue
+                member = cls._make_(value)
+                member._name_, member._value_ = name, value
+                setattr(cls, name, member)
+                members.append(member)
+            cls._members_ = tuple(members)
+            cls._by_value_ = {m._value_: m for m in members}
+
+        @classmethod
+        def _make_(cls, value):
+            return object.__new__(cls)
+
+        @property
+        def name(self):
+            return self._name_
+
+        @property
+        def value(self):
+            return self._value_
+
+        def __repr__(self):
+            return f"<{type(self).__qualname__}.{self._name_}: {self._value_!r}>"
+
+        def __str__(self):
+            return f"{type(self).__qualname__}.{self._name_}"
+
+        def __reduce_ex__(self, protocol):
+            return getattr, (type(self), self._name_)
+
+        def __copy__(self):
+            return self
+
+        def __deepcopy__(self, memo):
+            return self
+
+    class IntChoice(int, Choice):
+        """IntEnum's stand-in: each member is also its int value."""
+
+        @classmethod
+        def _make_(cls, value):
+            return int.__new__(cls, value)
+
+        __str__ = int.__repr__
+        __format__ = int.__format__
+        __hash__ = int.__hash__
+        __eq__ = int.__eq__

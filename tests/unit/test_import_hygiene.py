@@ -53,30 +53,3 @@ def test_every_module_has_a_layer() -> None:
     restore_path = Path(timertui.__path__[0]) / "restore"
     inside = {info.name for info in pkgutil.iter_modules([str(restore_path)])}
     assert inside - placed == set()
-
-
-def test_restore_command_start_loads_no_typing(tmp_path: Path) -> None:
-    """`timertui restore` counts its start-up (issue 10): what its parent loads before the
-    restore runs — the command, the snapshot reader, the plan, the events and the native
-    runner — leaves typing and re (and what they pull in) unloaded; mypy sees the annotations
-    through TYPE_CHECKING blocks."""
-    code = (
-        "import sys\n"  # not json: it loads re
-        "from timertui.cli import _quick_args\n"
-        "args = _quick_args('restore', ['--json', 'x.ttsnap'])\n"
-        "import timertui.sources, timertui.snapshot_file, timertui.restore.plan\n"
-        "from timertui.restore import events as ev\n"
-        "ev.decode(ev.encode(ev.Verify(1, (), (0, 1))))\n"  # the decoders, built
-        "from timertui.restore.native import runner\n"
-        "runner.discard_prestarted()\n"
-        "print(' '.join(m for m in ('typing', 're', 'dataclasses', 'inspect') "
-        "if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-I", "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-    )
-    assert out.stdout.split() == []

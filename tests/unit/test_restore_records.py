@@ -100,21 +100,27 @@ def test_plan_records_equal_after_the_wire_and_a_cached_property() -> None:
 
 
 START_PATH = """
-import json, sys
+import sys
 import timertui.commands.restore, timertui.restore.native.runner
 from timertui import sources
+from timertui.restore import events as ev
 from timertui.restore.plan import build_plan
 snap = sources.open_source(sys.argv[1])
 build_plan(snap.processes[0])
+ev.decode(ev.encode(ev.Verify(1, (), (0, 1))))  # the event decoders, built
 heavy = ("pathlib", "_hashlib", "tempfile", "threading", "timertui.capture.host",
-         "dataclasses", "inspect")
-print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
+         "dataclasses", "inspect", "typing", "re", "enum", "contextlib")
+found = sorted(m for m in heavy if m in sys.modules)
+import json  # only now: it loads re
+print(json.dumps(found))
 """
 
 
 def test_the_restore_start_path_loads_none_of_the_heavy_modules(tmp_path: Path) -> None:
-    """What `timertui restore FILE` imports before its worker runs: loading a snapshot and
-    planning need no pathlib, OpenSSL, tempfile, threading or capture.host."""
+    """What `timertui restore FILE` imports before its worker runs: loading a snapshot,
+    planning and reading events need no pathlib, OpenSSL, tempfile, threading or capture.host,
+    and no typing, re, enum or contextlib (mypy sees the annotations through TYPE_CHECKING
+    blocks; the records' Choice stands in for enum)."""
     path = tmp_path / "two.ttsnap"
     proc = process([timer(1, values=armed(5000)), timer(2)])
     snapshot_file.save(Snapshot(host_facts(probe=False), capture_times(), (proc,)), path)
@@ -177,3 +183,29 @@ def test_event_json_is_what_json_dumps_writes() -> None:
         assert ev.to_json(event) == json.dumps(ev.encode(event), separators=(",", ":"))
     with pytest.raises(TypeError, match="not JSON serializable"):
         ev.to_json(ev.Error(1, "cancelled", object()))  # type: ignore[arg-type]
+
+
+def test_choice_is_what_enum_is_to_its_callers() -> None:
+    """model.Access (a Choice) and clocks.CpuClockType (an IntChoice) act as the enums they
+    stand for, without the enum module."""
+    import copy
+    import pickle
+
+    from timertui.model import Access
+
+    assert list(Access) == [Access.OK, Access.GONE, Access.NO_ACCESS, Access.NO_TIMERS_FILE]
+    assert len(Access) == 4 and Access("gone") is Access.GONE and Access(Access.OK) is Access.OK
+    assert (Access.NO_ACCESS.name, Access.NO_ACCESS.value) == ("NO_ACCESS", "no access")
+    assert repr(Access.OK) == "<Access.OK: 'ok'>" and str(Access.OK) == "Access.OK"
+    assert Access.OK != "ok" and {Access.OK: 1}[Access.OK] == 1
+    with pytest.raises(ValueError, match="'nope' is not a valid Access"):
+        Access("nope")
+    for member in (Access.GONE, CpuClockType.SCHED):
+        assert pickle.loads(pickle.dumps(member)) is member
+        assert copy.deepcopy(member) is member and copy.copy(member) is member
+    assert (
+        CpuClockType.SCHED == 2 and int(CpuClockType.PROF) == 0 and CpuClockType(1).name == "VIRT"
+    )
+    assert f"{CpuClockType.VIRT}|{CpuClockType.VIRT:>3}" == "1|  1"
+    with pytest.raises(ValueError):
+        CpuClockType(3)

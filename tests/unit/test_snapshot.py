@@ -109,7 +109,7 @@ _process = st.builds(
     status=st.text(max_size=8),
     tids=st.lists(_ints64, max_size=4).map(tuple),
     timers=st.lists(_timer, max_size=6).map(tuple),
-    access=st.sampled_from(Access),
+    access=st.sampled_from(list(Access)),
     sigpending=st.none() | st.tuples(_u64, _u64),
 )
 _snapshots = st.builds(

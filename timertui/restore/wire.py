@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import sys
 
+from timertui.records import Choice
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -196,7 +198,10 @@ def _split_outside_brackets(text: str, sep: str) -> list[str]:
 
 
 def _is_enum(cls: type) -> bool:
-    # No enum object exists unless the enum module was loaded: not loaded here for that.
+    """An enum class, or a Choice (records.py: an enum without the enum module). No enum
+    object exists unless the enum module was loaded: not loaded here for that."""
+    if issubclass(cls, Choice):
+        return True
     enum = sys.modules.get("enum")
     return enum is not None and issubclass(cls, enum.Enum)
 
