@@ -29,6 +29,7 @@ COMMANDS = (
     "log",
     "check",
     "restore",
+    "verify",
     "calibrate",
     "demo_workload",
     "serve",
