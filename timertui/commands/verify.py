@@ -101,8 +101,8 @@ class _Progress:
 
     def show(self, report: Report) -> None:
         if report.watch_ns:
-            watching = sum(f.liveness.value == "watching" for p in report.processes
-                           for f in p.findings)  # fmt: skip
+            findings = [f for p in report.processes for f in p.findings]
+            watching = sum(f.liveness.value == "watching" for f in findings)
             sys.stderr.write(
                 f"\r\x1b[Kwatching {watching} timer(s): "
                 f"{report.watched_ns / 1e9:.1f} of {report.watch_ns / 1e9:.1f} s"
@@ -125,7 +125,9 @@ def verdict_lines(verdict: ProcessVerdict) -> list[str]:
     if verdict.live_pid != verdict.checkpoint_pid:
         who += f" as checkpoint pid {verdict.checkpoint_pid}"
     if verdict.ok:
-        head = f"{who}: {counted(len(verdict.findings), 'timer')}, all equal and alive"
+        stalled = sum(f.liveness.value == "stalled" for f in verdict.findings)
+        waiting = f" ({stalled} stalled: fired, waiting to be read)" if stalled else ""
+        head = f"{who}: {counted(len(verdict.findings), 'timer')}, all equal and alive{waiting}"
     else:
         parts = [counted(len(bad) - dead, "difference")] if len(bad) > dead else []
         parts += [f"{dead} dead"] if dead else []
