@@ -22,6 +22,12 @@ import pytest
 from command_line import ROOT, timertui
 from nobody import Nobody, as_nobody, find_nobody
 
+from timertui.sources import open_source
+from timertui.verify.age import checkpoint_age
+from timertui.verify.engine import verify
+from timertui.verify.findings import Liveness
+from timertui.verify.pairing import pair_processes
+
 SOURCE = Path(__file__).with_name("verify_target.c")
 PERIOD_NS = 100_000_000
 
@@ -81,31 +87,40 @@ def stalled_checkpoint(target_bin: Path, tmp_path: Path) -> Path:
         stop(original)
 
 
-def test_a_timerfd_restored_as_criu_does_is_dead_once_its_tick_is_read(
-    target_bin: Path, stalled_checkpoint: Path
-) -> None:
+@pytest.fixture
+def criu_restored(target_bin: Path) -> Iterator[subprocess.Popen[str]]:
+    """The process of `stalled_checkpoint` as CRIU's restorer brings it back: fd 17 set with
+    it_value 0 and its interval, its 1 tick put back with TFD_IOC_SET_TICKS."""
     restored = start(target_bin, "criu", "17", str(PERIOD_NS), "1")
-    try:
-        # Before the read it looks like the original, which the kernel would re-arm on a read.
-        status, report = verified(str(stalled_checkpoint), str(restored.pid), "--watch", "0.3")
-        fd = by_label(report)["fd 17"]
-        assert (status, fd["status"], fd["liveness"]) == (0, "equal", "stalled"), report
-        assert restored.stdin is not None and restored.stdout is not None
-        restored.stdin.write("go\n")
-        restored.stdin.flush()
-        assert restored.stdout.readline() == "read 1\n"  # the restored tick; then it blocks
-        status, report = verified(str(stalled_checkpoint), str(restored.pid), "--watch", "0.3")
-        assert status == 1
-        (process,) = report["processes"]
-        assert [f["label"] for f in process["findings"] if not f["ok"]] == ["fd 17"]
-        fd = by_label(report)["fd 17"]
-        assert (fd["status"], fd["liveness"], fd["criu_issue"]) == ("equal", "dead", "#3162")
-        assert f"thread {restored.pid} is blocked reading it (read" in fd["notes"]
-        text = timertui("verify", str(stalled_checkpoint), str(restored.pid), "--watch", "0.2")
-        assert text.returncode == 1
-        assert "1 dead" in text.stdout and "criu #3162" in text.stdout
-    finally:
-        stop(restored)
+    yield restored
+    stop(restored)
+
+
+def test_a_timerfd_restored_as_criu_does_is_dead_once_its_tick_is_read(
+    criu_restored: subprocess.Popen[str], stalled_checkpoint: Path
+) -> None:
+    pid = str(criu_restored.pid)
+    unwatched = by_label(verified(str(stalled_checkpoint), pid, "--watch", "0")[1])["fd 17"]
+    assert unwatched["liveness"] == "unknown"
+    assert unwatched["notes"].endswith("; not watched (--watch 0)")
+    # Before the read it looks like the original, which the kernel would re-arm on a read.
+    status, report = verified(str(stalled_checkpoint), pid, "--watch", "0.3")
+    fd = by_label(report)["fd 17"]
+    assert (status, fd["status"], fd["liveness"]) == (0, "equal", "stalled"), report
+    assert criu_restored.stdin is not None and criu_restored.stdout is not None
+    criu_restored.stdin.write("go\n")
+    criu_restored.stdin.flush()
+    assert criu_restored.stdout.readline() == "read 1\n"  # the restored tick; then it blocks
+    status, report = verified(str(stalled_checkpoint), pid, "--watch", "0.3")
+    assert status == 1
+    (process,) = report["processes"]
+    assert [f["label"] for f in process["findings"] if not f["ok"]] == ["fd 17"]
+    fd = by_label(report)["fd 17"]
+    assert (fd["status"], fd["liveness"], fd["criu_issue"]) == ("equal", "dead", "#3162")
+    assert f"thread {pid} is blocked reading it (read" in fd["notes"]
+    text = timertui("verify", str(stalled_checkpoint), pid, "--watch", "0.2")
+    assert text.returncode == 1
+    assert "1 dead" in text.stdout and "criu #3162" in text.stdout
 
 
 def test_our_native_restore_of_the_same_checkpoint_verifies_clean(
@@ -201,3 +216,21 @@ def test_a_process_we_may_not_read_is_one_line_and_exit_2(
         ]
     finally:
         shutil.rmtree(shared)
+
+
+def test_the_engine_reports_as_the_watch_goes_and_says_when_the_process_exits(
+    criu_restored: subprocess.Popen[str], stalled_checkpoint: Path
+) -> None:
+    snapshot = open_source(stalled_checkpoint)
+    pid = criu_restored.pid
+    reports = verify(pair_processes(snapshot, [pid]), checkpoint_age(snapshot))
+    first = next(reports)
+    assert not first.done and first.watch_ns == 2 * PERIOD_NS
+    (finding,) = first.processes[0].findings
+    assert finding.liveness is Liveness.WATCHING
+    stop(criu_restored)  # before the watch's first look
+    *_, last = reports
+    assert last.done and not last.ok
+    (verdict,) = last.processes
+    assert verdict.problems == (f"process {pid} exited during the watch",)
+    assert verdict.findings[0].liveness is Liveness.UNKNOWN

@@ -51,9 +51,12 @@ def verify(
     length = liveness.watch_length(intervals, watch_ns)
     step = liveness.step_length(intervals)
     start = clock()
-    yield Report(tuple(w.verdict() for w in watches), 0, length, length == 0, age.source)
     if length == 0:
+        for w in watches:
+            w.unwatched()
+        yield Report(tuple(w.verdict() for w in watches), 0, 0, True, age.source)
         return
+    yield Report(tuple(w.verdict() for w in watches), 0, length, False, age.source)
     resampled = False
     while True:
         watched = clock() - start
@@ -139,6 +142,9 @@ class _Process:
         if not self.fd_samples:
             return
         reading = timerfds.read_timerfds(self.pid)
+        if reading.access is not Access.OK or processes.exited(self.pid):
+            self.gone()
+            return
         now = {t.fd: t for t in reading.timerfds}
         for i, f in enumerate(self.findings):
             samples = self.fd_samples.get(f.key)
@@ -173,6 +179,9 @@ class _Process:
             return
         ids = [f.key for f in pending if f.kind == "posix"]
         capture = capture_values(self.pid, ids, itimers=any(f.kind == "itimer" for f in pending))
+        if capture.refused is CaptureRefused.GONE or processes.exited(self.pid):
+            self.gone()
+            return
         itimers = {t.which: t for t in capture.itimers or ()}
         for i, f in enumerate(self.findings):
             if f not in pending:
@@ -193,6 +202,21 @@ class _Process:
             if state is Liveness.DEAD and not finished:
                 continue
             self.findings[i] = dataclasses.replace(f, liveness=state, watch_note=why)
+
+    def unwatched(self, why: str = "not watched (--watch 0)") -> None:
+        """Every timer still waiting for the watch left undecided, saying `why`."""
+        self.fd_samples.clear()
+        self.findings = [
+            dataclasses.replace(f, liveness=Liveness.UNKNOWN, watch_note=why)
+            if f.liveness is Liveness.WATCHING
+            else f
+            for f in self.findings
+        ]
+
+    def gone(self) -> None:
+        if not any("exited" in p for p in self.problems):
+            self.problems.append(f"process {self.pid} exited during the watch")
+        self.unwatched("not watched to the end: the process exited")
 
     def decided(self) -> bool:
         return all(f.liveness is not Liveness.WATCHING for f in self.findings)
