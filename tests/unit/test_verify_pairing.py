@@ -7,6 +7,8 @@ from dataclasses import replace
 import pytest
 from builders import HELPER, PID, process, snapshot_of, timer
 
+from timertui.model import Container
+from timertui.verify import pairing
 from timertui.verify.pairing import Pairing, PairingError, id_map, pair_processes
 
 NOT_RUNNING = 999_999_999  # above pid_max: never a process
@@ -35,3 +37,30 @@ def test_threads_map_by_their_place_after_the_main_thread() -> None:
     new = replace(old, pid=70, tids=(90, 70, 80))
     assert id_map([Pairing(old, 70)], {70: new}) == {PID: 70, HELPER: 80, PID + 7: 90}
     assert id_map([Pairing(old, 70)], {}) == {PID: 70}
+
+
+def test_a_container_s_processes_pair_by_their_pid_inside_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The image pids are the container's (NSpid's last); the live host pids differ."""
+    podman = Container("podman", "f6dd15e62e0f" + "0" * 52, name="timers-ct")
+    other = Container("podman", "ab" * 32, name="other")
+    inside = [
+        replace(process([]), pid=7001, ns_pid=1, container=podman),
+        replace(process([]), pid=7002, ns_pid=2, container=podman),
+        replace(process([]), pid=7003, ns_pid=2, container=other),
+        replace(process([]), pid=7004),
+    ]
+    monkeypatch.setattr(pairing.processes, "scan", lambda include_all: inside)
+    image = [replace(process([]), pid=2, container=podman), replace(process([]), pid=1)]
+    snap = snapshot_of(image)
+    # The archive's own container by default; by name or an id's start when asked.
+    for named in (None, "timers-ct", "f6dd15e6"):
+        assert [(p.checkpoint.pid, p.live_pid) for p in pair_processes(snap, (), named)] == [
+            (2, 7002),
+            (1, 7001),
+        ]
+    with pytest.raises(PairingError, match="no running container nosuch"):
+        pair_processes(snap, (), "nosuch")
+    with pytest.raises(PairingError, match="container other has no process 1 in its pid"):
+        pair_processes(snap, (), "other")
