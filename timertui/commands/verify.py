@@ -119,17 +119,17 @@ def verdict_lines(verdict: ProcessVerdict) -> list[str]:
     from timertui.commands.output import format_table
     from timertui.words import counted
 
-    bad = [f for f in verdict.findings if not f.ok]
+    differing = sum(f.status.value not in ("equal", "expired") for f in verdict.findings)
     dead = sum(f.liveness.value == "dead" for f in verdict.findings)
-    who = f"pid {verdict.live_pid} ({verdict.comm})"
-    if verdict.live_pid != verdict.checkpoint_pid:
-        who += f" as checkpoint pid {verdict.checkpoint_pid}"
+    who = f"pid {verdict.live_pid} ({verdict.live_comm or verdict.comm})"
+    if (verdict.live_pid, verdict.live_comm) != (verdict.checkpoint_pid, verdict.comm):
+        who += f" as checkpoint pid {verdict.checkpoint_pid} ({verdict.comm})"
     if verdict.ok:
         stalled = sum(f.liveness.value == "stalled" for f in verdict.findings)
         waiting = f" ({stalled} stalled: fired, waiting to be read)" if stalled else ""
         head = f"{who}: {counted(len(verdict.findings), 'timer')}, all equal and alive{waiting}"
     else:
-        parts = [counted(len(bad) - dead, "difference")] if len(bad) > dead else []
+        parts = [counted(differing, "difference")] if differing else []
         parts += [f"{dead} dead"] if dead else []
         parts += [counted(len(verdict.problems), "problem")] if verdict.problems else []
         head = f"{who}: " + ", ".join(parts)
@@ -186,6 +186,7 @@ def as_json(report: Report, checkpoint: str) -> dict[str, Any]:
                 "checkpoint_pid": v.checkpoint_pid,
                 "live_pid": v.live_pid,
                 "comm": v.comm,
+                "live_comm": v.live_comm,
                 "ok": v.ok,
                 "problems": list(v.problems),
                 "findings": [finding_json(f) for f in v.findings],

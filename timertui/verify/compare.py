@@ -154,7 +154,7 @@ def _periodic_liveness(on_cpu: bool, disarmed: bool) -> tuple[Liveness, str]:
     """How a periodic timer's watch starts: dead already when disarmed live; unknown on CPU
     time, which a sleeping process does not spend."""
     if disarmed:
-        return Liveness.DEAD, "periodic at the checkpoint, disarmed live"
+        return Liveness.DEAD, ""  # the time left's judgement says it
     if on_cpu:
         return Liveness.UNKNOWN, "not watched: on CPU time, it runs only while the process does"
     return Liveness.WATCHING, ""

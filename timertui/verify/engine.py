@@ -224,7 +224,13 @@ class _Process:
     def verdict(self) -> ProcessVerdict:
         c = self.pairing.checkpoint
         return ProcessVerdict(
-            c.pid, self.pid, c.comm, tuple(self.findings), self.age.ns, tuple(self.problems)
+            c.pid,
+            self.pid,
+            c.comm,
+            tuple(self.findings),
+            self.age.ns,
+            tuple(self.problems),
+            self.live.comm,
         )
 
 

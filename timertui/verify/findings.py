@@ -91,10 +91,11 @@ class ProcessVerdict:
 
     checkpoint_pid: int
     live_pid: int
-    comm: str
+    comm: str  # the checkpoint's
     findings: tuple[Finding, ...]
     elapsed_ns: int | None = None
     problems: tuple[str, ...] = ()
+    live_comm: str = ""
 
     @property
     def ok(self) -> bool:
