@@ -65,6 +65,16 @@ class LoopbackSshd:
         env["PATH"] = f"{self.bin}:{env.get('PATH', '')}"
         return env
 
+    @contextlib.contextmanager
+    def ssh_here(self) -> Iterator[None]:
+        """Our own process's `ssh` is the wrapper meanwhile (a RemoteHost made here)."""
+        saved = os.environ["PATH"]
+        os.environ["PATH"] = self.env()["PATH"]
+        try:
+            yield
+        finally:
+            os.environ["PATH"] = saved
+
     def start(self) -> LoopbackSshd:
         r = self.root
         r.mkdir(parents=True, exist_ok=True)
@@ -195,6 +205,14 @@ def running(root: Path, **options: object) -> Iterator[LoopbackSshd]:
         yield server.start()
     finally:
         server.stop()
+
+
+def command_line(proc: psutil.Process) -> str:
+    """Its command line, "" once gone (processes come and go under an sshd)."""
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return ""
 
 
 def ssh_env_path(server: LoopbackSshd, extra: Sequence[str] = ()) -> str:

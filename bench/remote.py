@@ -7,7 +7,6 @@ goal <= 2x.
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
@@ -58,15 +57,10 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
         loopback_sshd.running(Path(tmp), python=python) as server,
+        server.ssh_here(),
     ):
-        env = server.env()
-        saved_path = os.environ["PATH"]
-        os.environ["PATH"] = env["PATH"]
-        try:
-            _bench_cli(server, env)
-            _bench_poll(server)
-        finally:
-            os.environ["PATH"] = saved_path
+        _bench_cli(server, server.env())
+        _bench_poll(server)
 
 
 def _bench_cli(server: loopback_sshd.LoopbackSshd, env: dict[str, str]) -> None:

@@ -37,6 +37,15 @@ def timertui(
     )
 
 
+def remote_timertui(folder: Path) -> str:
+    """A timertui for a loopback sshd's remote (whose login PATH holds none): this checkout,
+    run by a wrapper `timertui-there` made in `folder`."""
+    wrapper = folder / "timertui-there"
+    wrapper.write_text(f'#!/bin/sh\ncd {ROOT}\nexec {sys.executable} -m timertui "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 def bad_input_files(tmp: Path) -> dict[str, str]:
     """Inputs to point commands at, by placeholder name: files that are missing, empty, damaged,
     cut short, a loop, a directory, a fifo, a socket, and places that cannot be written."""

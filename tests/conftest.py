@@ -5,11 +5,14 @@ vacuously (the probes are session fixtures: module fixtures may need them too)."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import recorded
 
+from bench import loopback_sshd
+from bench.loopback_sshd import LoopbackSshd
 from timertui.capture import host
 
 TESTS = Path(__file__).resolve().parent
@@ -67,3 +70,10 @@ def costs_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The simulator's calibrations go under tmp_path: the folder they are stored in."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     return tmp_path / "timertui" / "costs"
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackSshd]:
+    """A throwaway sshd on 127.0.0.1 for a module's remote tests (bench/loopback_sshd.py)."""
+    with loopback_sshd.running(tmp_path_factory.mktemp("sshd")) as server:
+        yield server

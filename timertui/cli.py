@@ -33,6 +33,7 @@ COMMANDS = (
     "calibrate",
     "demo_workload",
     "serve",
+    "deep_values",
 )
 
 

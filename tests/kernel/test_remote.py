@@ -5,7 +5,6 @@ sent over the connection. Faults end in one line (exit 2 on the command line), n
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -40,12 +39,6 @@ PYTHON36 = "/root/.pyenv/versions/3.6.15/bin/python3"
 
 
 @pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackSshd]:
-    with loopback_sshd.running(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def workload() -> Iterator[int]:
     proc = spawn_workload(IDS, zoo=True)
     try:
@@ -54,20 +47,9 @@ def workload() -> Iterator[int]:
         stop_workload(proc)
 
 
-@contextlib.contextmanager
-def ssh_of(server: LoopbackSshd) -> Iterator[None]:
-    """Our own process's `ssh` is the server's wrapper meanwhile (RemoteHost in the test)."""
-    saved = os.environ["PATH"]
-    os.environ["PATH"] = server.env()["PATH"]
-    try:
-        yield
-    finally:
-        os.environ["PATH"] = saved
-
-
 @pytest.fixture
 def wrapped(sshd: LoopbackSshd) -> Iterator[None]:
-    with ssh_of(sshd):
+    with sshd.ssh_here():
         yield
 
 
@@ -219,7 +201,7 @@ def test_a_remote_that_never_starts_the_agent_times_out(tmp_path: Path) -> None:
     hang = tmp_path / "hang"
     hang.write_text("#!/bin/sh\nexec /bin/sleep 60\n")
     hang.chmod(0o755)
-    with loopback_sshd.running(tmp_path / "s", python=str(hang)) as server, ssh_of(server):
+    with loopback_sshd.running(tmp_path / "s", python=str(hang)) as server, server.ssh_here():
         started = time.monotonic()
         with pytest.raises(RemoteError, match="no answer within 2 s"):
             RemoteHost(server.host, start_timeout=2).connection.open()
@@ -246,7 +228,7 @@ def test_agent_exits_when_the_connection_closes(sshd: LoopbackSshd, wrapped: Non
 
 
 def test_sshd_killed_mid_poll_ends_the_poll_cleanly(tmp_path: Path) -> None:
-    with loopback_sshd.running(tmp_path) as server, ssh_of(server):
+    with loopback_sshd.running(tmp_path) as server, server.ssh_here():
         there = RemoteHost(server.host)
         there.connection.open()
         agent = there.connection.request("hello")["pid"]
@@ -294,7 +276,7 @@ def test_sshd_killed_mid_snapshot_writes_nothing(
         return original(self, op, **args)
 
     out = tmp_path / "never.ttsnap"
-    with loopback_sshd.running(tmp_path / "s") as server, ssh_of(server):
+    with loopback_sshd.running(tmp_path / "s") as server, server.ssh_here():
         monkeypatch.setattr(Connection, "request", request)
         status = main(["snapshot", str(workload), "-o", str(out), "--host", server.host])
     assert status == 2

@@ -5,13 +5,12 @@ once sshd is back."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from command_line import timertui
+from command_line import remote_timertui, timertui
 from textual.pilot import Pilot
 
 from bench import loopback_sshd
@@ -21,6 +20,7 @@ from timertui.tui.app import TimerTuiApp
 from timertui.tui.remote_source import connect
 from timertui.tui.widgets.host_bar import HostBar
 from timertui.tui.widgets.process_table import ProcessTable
+from timertui.tui.widgets.timers_table import TimersTable
 
 pytestmark = [
     pytest.mark.usefixtures("needs_proc_timers"),
@@ -39,13 +39,8 @@ async def until(pilot: Pilot[None], done: Callable[[], object], timeout: float =
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LoopbackSshd]:
-    with loopback_sshd.running(tmp_path / "sshd") as running:
-        saved = os.environ["PATH"]
-        os.environ["PATH"] = running.env()["PATH"]
-        try:
-            yield running
-        finally:
-            os.environ["PATH"] = saved
+    with loopback_sshd.running(tmp_path / "sshd") as running, running.ssh_here():
+        yield running
 
 
 async def test_app_on_a_remote_host_loses_and_regains_it(
@@ -120,3 +115,46 @@ async def test_several_hosts_one_key_apart(server: LoopbackSshd, tmp_path: Path)
     finally:
         first.close()
         second.close()
+
+
+async def test_live_values_on_a_remote_host(server: LoopbackSshd, tmp_path: Path) -> None:
+    """`v` on another host: the timertui there reads the rows in view over the kept
+    connection, and they count down here; without a timertui there, the title says how to
+    install one and the connection stays up."""
+    workload = spawn_workload((0, 1000000), zoo=False)
+    with_timertui = connect(server.host, remote_timertui(tmp_path))
+    without = connect(server.host)
+    try:
+        pid = read_ready_pid(workload)
+        app = TimerTuiApp(
+            with_timertui, snapshot_dir=tmp_path, focus_pid=pid, interval=0.2,
+            hosts=(with_timertui, without),
+        )  # fmt: skip
+        async with app.run_test(size=(160, 50)) as pilot:
+            table = app.screen.query_one(ProcessTable)
+            await until(pilot, lambda: table.highlighted_pid == pid)
+            timers = app.screen.query_one(TimersTable)
+            await pilot.press("v")
+            await until(pilot, lambda: "values: live" in _title(app))
+            await until(pilot, lambda: timers.get_row("0")[3].plain == "250.0 ms")
+            assert timers.get_row("1000000")[3].plain == "500.0 ms"
+            first = timers.get_row("0")[2].plain
+            assert first not in ("-", "disarmed")
+            await until(pilot, lambda: timers.get_row("0")[2].plain != first)  # counting down
+            await pilot.press("h")  # the host without a timertui
+            await until(pilot, lambda: app.screen.source is without)  # type: ignore[attr-defined]
+            other = app.screen.query_one(ProcessTable)
+            await until(pilot, lambda: pid in other.processes)
+            other.select_pid(pid)
+            await pilot.press("v")
+            await until(pilot, lambda: "values refused" in _title(app))
+            assert "no timertui on the remote PATH" in _title(app)
+            assert without.lost is None
+    finally:
+        with_timertui.close()
+        without.close()
+        stop_workload(workload)
+
+
+def _title(app: TimerTuiApp) -> str:
+    return str(app.screen.query_one("#timers-title").render())

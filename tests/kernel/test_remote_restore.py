@@ -9,13 +9,12 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 from builders import snapshot_of
-from command_line import ROOT, timertui
+from command_line import ROOT, remote_timertui, timertui
 
 from bench import loopback_sshd
 from bench.loopback_sshd import LoopbackSshd
@@ -32,12 +31,6 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackSshd]:
-    with loopback_sshd.running(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A snapshot of a demo workload (timers 0 and 1,000,000) and a timertui for the remote."""
     folder = tmp_path_factory.mktemp("restore")
@@ -48,9 +41,7 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
         stop_workload(proc)
     path = folder / "seed.ttsnap"
     snapshot_file.save(snapshot_of([read]), path)
-    wrapper = folder / "timertui-there"
-    wrapper.write_text(f'#!/bin/sh\ncd {ROOT}\nexec {sys.executable} -m timertui "$@"\n')
-    wrapper.chmod(0o755)
+    remote_timertui(folder)
     return path
 
 
@@ -94,10 +85,14 @@ def test_sshd_killed_mid_restore_ends_it_there(tmp_path: Path, saved: Path) -> N
             for line in command.stdout:  # until the restore there verified and holds
                 if json.loads(line)["kind"] == "done":
                     break
-            remote = [p for p in server.sessions() if "timertui-restore-" in _cmdline(p)]
-            assert remote, [_cmdline(p) for p in server.sessions()]
+            remote = [
+                p for p in server.sessions() if "timertui-restore-" in loopback_sshd.command_line(p)
+            ]
+            assert remote, [loopback_sshd.command_line(p) for p in server.sessions()]
             held = [p for r in remote for p in _children(r)] + remote
-            file = next(a for a in _cmdline(remote[0]).split() if "timertui-restore-" in a)
+            file = next(
+                a for a in loopback_sshd.command_line(remote[0]).split() if "timertui-restore-" in a
+            )
             folder = Path(file).parent
             assert folder.exists()
             server.kill()
@@ -122,14 +117,6 @@ def _alive(proc: psutil.Process) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
-
-
-def _cmdline(proc: psutil.Process) -> str:
-    """Its command line, "" once gone (processes come and go under an sshd)."""
-    try:
-        return " ".join(proc.cmdline())
-    except psutil.Error:
-        return ""
 
 
 def _children(proc: psutil.Process) -> list[psutil.Process]:

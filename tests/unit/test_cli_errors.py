@@ -110,6 +110,9 @@ CASES: list[tuple[str, str]] = [
     ("serve --allow-native --port 0", "--allow-native goes with --public"),
     ("serve --port 0 --snapshot {missing}", "no such file or directory"),
     ("serve --port 0 --snapshot {damaged}", "fails its SHA-256 check"),
+    ("deep-values extra", "unrecognized arguments: extra"),
+    ("show 1 --remote-timertui /bin/true", "--remote-timertui goes with --host"),
+    ("snapshot 1 --deep --remote-timertui /bin/true", "--remote-timertui goes with --host"),
 ]
 
 

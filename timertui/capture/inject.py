@@ -25,7 +25,7 @@ import errno
 import functools
 import os
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -164,15 +164,19 @@ def capture_values(
     return _capture(pid, thread, ids, allow_seccomp, itimers)
 
 
-def attach_values(proc: ProcessTimers) -> tuple[ProcessTimers, str | None]:
+def attach_values(
+    proc: ProcessTimers, capture_with: Callable[..., DeepCapture] | None = None
+) -> tuple[ProcessTimers, str | None]:
     """`proc` with Timer.values and its interval timers filled by a deep capture, and the
     refusal reason when there was one (then `proc` comes back as it was). A timer deleted since
-    `proc` was read keeps None."""
+    `proc` was read keeps None. `capture_with` captures as capture_values does (default: it;
+    another host's reads there)."""
+    capture_with = capture_with or capture_values
     if proc.access is not Access.OK:
         # The timers are unknown, but the capture's own checks name why we may not look.
-        refusal = capture_values(proc.pid)
+        refusal = capture_with(proc.pid)
         return proc, refusal.reason if refusal.refused is not None else proc.access.value
-    capture = capture_values(proc.pid, [t.id for t in proc.timers], itimers=True)
+    capture = capture_with(proc.pid, [t.id for t in proc.timers], itimers=True)
     if capture.refused is not None:
         return proc, capture.reason
     timers = tuple(replace(t, values=capture.values.get(t.id)) for t in proc.timers)

@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
         "timers (ptrace injection)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
-    add_host_argument(p)
+    add_host_argument(p, deep=True)
     p.set_defaults(func=run)
 
 
@@ -34,18 +34,25 @@ def run(args: argparse.Namespace) -> int:
 
         with remote(args) as there:
             proc = there.read_process(args.pid)
-        if proc.access is Access.GONE:
-            raise processes.NoSuchProcess(
-                f"{there.label}: process {args.pid} exited while it was being read"
-            )
-    else:
-        proc = processes.read_process(args.pid)
-    if args.deep:
-        from timertui.capture.inject import attach_values
+            if proc.access is not Access.GONE and args.deep:
+                from timertui.capture.inject import attach_values
 
-        proc, refused = attach_values(proc)
-    if proc.access is Access.GONE or (refused and processes.exited(args.pid)):
-        raise processes.exited_meanwhile(args.pid)
+                proc, refused = attach_values(proc, there.capture_values)  # by timertui there
+            if proc.access is Access.GONE or (refused and there.exited(args.pid)):
+                raise processes.NoSuchProcess(
+                    f"{there.label}: process {args.pid} exited while it was being read"
+                )
+    else:
+        from timertui.commands.hosts import refuse_stray_options
+
+        refuse_stray_options(args)
+        proc = processes.read_process(args.pid)
+        if args.deep:
+            from timertui.capture.inject import attach_values
+
+            proc, refused = attach_values(proc)
+        if proc.access is Access.GONE or (refused and processes.exited(args.pid)):
+            raise processes.exited_meanwhile(args.pid)
     report = gaps.analyze(t.id for t in proc.timers)
     unreadable = proc.access is not Access.OK
     if args.json:

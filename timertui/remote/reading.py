@@ -9,7 +9,7 @@ alone (runtime and id: their names live in the remote runtime's files, which sta
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from timertui.capture.containers import parse_cgroup
 from timertui.capture.host import ProbeResult
@@ -19,6 +19,9 @@ from timertui.errors import errno_text
 from timertui.model import Access, CaptureTimes, HostFacts, ProcessTimers, Snapshot, Timer
 from timertui.remote.agent import proc as row_fields
 from timertui.remote.ssh import Connection, RemoteError, Target, parse_target
+
+if TYPE_CHECKING:
+    from timertui.capture.inject import DeepCapture
 
 _ACCESS = {a.value: a for a in Access}
 _LONG_TEXT = 4096  # a listing longer than this is kept parsed, by pid
@@ -39,13 +42,20 @@ _ROW_TYPES: tuple[type | tuple[type, ...], ...] = (
 
 
 class RemoteHost:
-    """Processes and facts of one remote host over one kept connection."""
+    """Processes and facts of one remote host over one kept connection. Deep capture runs
+    `timertui` there: `timertui` names it (default: the one on the remote PATH)."""
 
     def __init__(
-        self, target: Target | str, *, connection: Connection | None = None, **options: Any
+        self,
+        target: Target | str,
+        *,
+        connection: Connection | None = None,
+        timertui: str | None = None,
+        **options: Any,
     ) -> None:
         self.target = parse_target(target) if isinstance(target, str) else target
         self.connection = connection or Connection(self.target, **options)
+        self.timertui = timertui
         self._long: dict[int, tuple[bytes, tuple[Timer, ...]]] = {}
 
     def __enter__(self) -> RemoteHost:
@@ -84,6 +94,34 @@ class RemoteHost:
         if proc.access is Access.GONE or not _ints(limits, 2):
             return proc
         return _replace_sigpending(proc, (limits[0], limits[1]))
+
+    def exited(self, pid: int) -> bool:
+        """As processes.exited, there: gone, or a zombie."""
+        f = row_fields
+        row = self.connection.request("process", pid=pid)
+        if row is None:
+            return True
+        if not isinstance(row, list) or len(row) <= f.ACCESS:
+            raise self._malformed(f"a process row {str(row)[:80]}")
+        return row[0] != "thread" and (row[f.ACCESS] == "gone" or row[f.STATE] in ("Z", "X", "x"))
+
+    def capture_values(
+        self, pid: int, timer_ids: Iterable[int] | None = None, *, itimers: bool = False
+    ) -> DeepCapture:
+        """As inject.capture_values, by the timertui there; its read_ns on this host's clock.
+        RemoteError (one line) when there is no timertui there, saying how to install it."""
+        import time
+
+        from timertui.remote import deep
+
+        ids = None if timer_ids is None else list(timer_ids)
+        reply = self.connection.request(
+            "deep", pid=pid, ids=ids, itimers=itimers, timertui=self.timertui
+        )
+        try:
+            return deep.from_wire(reply, time.monotonic_ns())
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._malformed(f"a deep capture ({exc})") from None
 
     def host_facts(self, probe: bool = True) -> tuple[HostFacts, CaptureTimes]:
         reply = self.connection.request("host", probe=probe)

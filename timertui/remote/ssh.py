@@ -52,6 +52,10 @@ class RemoteError(InputError):
     """The remote host cannot be reached or used: one line naming the host and why."""
 
 
+class AgentRefused(RemoteError):
+    """The agent answered a request with an error (the connection itself is fine)."""
+
+
 @record
 class Target:
     """[USER@]HOST[:PORT] as given: HOST is any name the user's ssh config knows, or an address
@@ -303,7 +307,7 @@ class Connection:
         self, op: str, args: dict[str, Any], timeout: float | None
     ) -> Iterator[dict[str, Any]]:
         """Send the request, yield its frames up to the last (the one with "ok"); a frame with
-        "error" is a RemoteError, and a failed connection is closed."""
+        "error" is AgentRefused (the connection stays up), and a failed connection is closed."""
         with self._lock:
             if self._proc is None or not self.remote_python:
                 raise self._error("not connected")
@@ -316,10 +320,12 @@ class Connection:
                         raise self._error("the agent's reply is not a map")
                     if "error" in frame:
                         failed = "the agent failed: " if frame.get("kind") == "failed" else ""
-                        raise self._error(f"{failed}{frame['error']}")
+                        raise AgentRefused(f"{self.label}: {failed}{frame['error']}")
                     yield frame
                     if "ok" in frame:
                         return
+            except AgentRefused:
+                raise  # an answer: the connection goes on
             except RemoteError:
                 self.close()
                 raise

@@ -48,6 +48,11 @@ def add_arguments(parser: Any) -> None:
         "once for several hosts (h goes to the next)",
     )
     parser.add_argument(
+        "--remote-timertui",
+        metavar="PATH",
+        help="with --host: timertui there, for deep capture (default: on its PATH)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help=f"start the demo workload (timers {', '.join(map(str, DEMO_IDS))} and a zoo) for "
@@ -91,12 +96,15 @@ def run_app(args: argparse.Namespace) -> int:
             raise InputError("--host reads another host: not with --snapshot or --demo")
         try:
             for host in dict.fromkeys(args.host):  # a host given twice is one connection
-                remotes.append(connect(host))  # cannot connect: one line, exit 2, no app
+                # Cannot connect: one line, exit 2, no app.
+                remotes.append(connect(host, args.remote_timertui))
         except InputError:
             for remote in remotes:
                 remote.close()
             raise
         source = remotes[0]
+    elif args.remote_timertui is not None:
+        raise InputError("--remote-timertui goes with --host")
     elif args.snapshot:
         snap = sources.open_source(args.snapshot)  # bad input: one line, exit 2, no app
         source = FrozenSource(snap, Path(args.snapshot).name)

@@ -7,11 +7,14 @@ Every method may block (it reads /proc or forks a probe): the app calls them fro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from timertui.model import Access, HostFacts, ProcessTimers, Snapshot
+
+if TYPE_CHECKING:
+    from timertui.capture.inject import DeepCapture
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,11 @@ class ProcessSource(Protocol):
         each timer's armed values too (a live source only)."""
         ...
 
+    def capture_values(self, pid: int, ids: Sequence[int]) -> DeepCapture:
+        """The armed values of timers `ids` of process `pid` now (the app's `v`; a live
+        source only). InputError (one line) when they cannot be asked for at all."""
+        ...
+
 
 def unreadable_notes(processes: Sequence[ProcessTimers]) -> tuple[str, ...]:
     """A line for each process saved without its timers (the command line says the same)."""
@@ -54,6 +62,21 @@ def unreadable_notes(processes: Sequence[ProcessTimers]) -> tuple[str, ...]:
         for p in processes
         if p.access is not Access.OK
     )
+
+
+def attach_deep(
+    kept: list[ProcessTimers], capture_with: Callable[..., DeepCapture] | None = None
+) -> list[str]:
+    """Fill in `kept`'s deep values (inject.attach_values, `capture_with` capturing); a note
+    for each process refused."""
+    from timertui.capture.inject import attach_values
+
+    notes = []
+    for index, proc in enumerate(kept):
+        kept[index], refused = attach_values(proc, capture_with)
+        if refused is not None:
+            notes.append(f"pid {proc.pid}: no deep values: {refused}")
+    return notes
 
 
 # The share of a core re-reading each long timer listing may take: a process with 10,000 timers
@@ -94,14 +117,14 @@ class LiveSource:
             f"pid {pid}: gone before the snapshot" for pid in set(pids) - {p.pid for p in kept}
         ]
         if deep:
-            from timertui.capture.inject import attach_values
-
-            for index, proc in enumerate(kept):
-                kept[index], refused = attach_values(proc)
-                if refused is not None:
-                    notes.append(f"pid {proc.pid}: no deep values: {refused}")
+            notes += attach_deep(kept)
         snap = Snapshot(host=self.host(), times=times, processes=tuple(kept))
         return Captured(snap, tuple(sorted([*notes, *unreadable_notes(kept)])))
+
+    def capture_values(self, pid: int, ids: Sequence[int]) -> DeepCapture:
+        from timertui.capture.inject import capture_values
+
+        return capture_values(pid, ids)
 
 
 class FrozenSource:
@@ -125,3 +148,8 @@ class FrozenSource:
         wanted = set(pids)
         kept = tuple(p for p in self.snapshot.processes if p.pid in wanted)
         return Captured(replace(self.snapshot, processes=kept), unreadable_notes(kept))
+
+    def capture_values(self, pid: int, ids: Sequence[int]) -> DeepCapture:
+        from timertui.errors import InputError
+
+        raise InputError(f"{self.label}: a snapshot holds the values it was saved with only")

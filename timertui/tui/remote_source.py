@@ -15,13 +15,16 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from timertui.capture.processes import NoSuchProcess
 from timertui.model import HostFacts, ProcessTimers, Snapshot
 from timertui.remote.reading import RemoteHost
-from timertui.remote.ssh import RemoteError
-from timertui.tui.process_sources import Captured, unreadable_notes
+from timertui.remote.ssh import AgentRefused, RemoteError
+from timertui.tui.process_sources import Captured, attach_deep, unreadable_notes
+
+if TYPE_CHECKING:
+    from timertui.capture.inject import DeepCapture
 
 # The app's deadlines: a poll waits this long at most for a reply, a reconnect for the agent.
 REPLY_TIMEOUT_S = 10.0
@@ -29,10 +32,13 @@ START_TIMEOUT_S = 10.0
 RETRY_S = 3.0
 
 
-def connect(host: str) -> RemoteSource:
+def connect(host: str, timertui: str | None = None) -> RemoteSource:
     """The source for `host`, connected: a bad host string or a host that cannot be used is
-    one line (RemoteError, exit 2) before the app starts."""
-    remote = RemoteHost(host, reply_timeout=REPLY_TIMEOUT_S, start_timeout=START_TIMEOUT_S)
+    one line (RemoteError, exit 2) before the app starts. Deep capture there runs `timertui`
+    (default: the one on the remote PATH)."""
+    remote = RemoteHost(
+        host, timertui=timertui, reply_timeout=REPLY_TIMEOUT_S, start_timeout=START_TIMEOUT_S
+    )
     remote.connection.open()
     return RemoteSource(remote)
 
@@ -99,13 +105,24 @@ class RemoteSource:
                     kept.append(self._request(functools.partial(self.remote.read_process, pid)))
                 except NoSuchProcess:
                     notes.append(f"pid {pid}: gone before the snapshot")
+            if deep:
+                try:
+                    notes += self._request(
+                        functools.partial(attach_deep, kept, self.remote.capture_values)
+                    )
+                except AgentRefused as exc:  # no timertui there: saved without values
+                    notes.append(f"no deep values: {exc}")
             host, times = self._request(self.remote.host_facts)
-        if deep:
-            notes.append(
-                f"no deep values over ssh: they need timertui on {self.remote.label} itself"
-            )
         snap = Snapshot(host=host, times=times, processes=tuple(kept), source=self.remote.source)
         return Captured(snap, tuple(sorted([*notes, *unreadable_notes(kept)])))
+
+    def capture_values(self, pid: int, ids: Sequence[int]) -> DeepCapture:
+        """By the timertui there, over the kept connection."""
+        with self._lock:
+            capture: DeepCapture = self._request(
+                functools.partial(self.remote.capture_values, pid, ids)
+            )
+        return capture
 
     def _request(self, call: Callable[[], Any]) -> Any:
         """`call` on the connection, connecting again first if it was lost."""
@@ -114,6 +131,8 @@ class RemoteSource:
             self.lost = None
         try:
             return call()
+        except AgentRefused:
+            raise  # an answer (no timertui there, say): the connection is fine
         except RemoteError as exc:
             self._went(exc)
             raise

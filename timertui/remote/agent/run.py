@@ -9,6 +9,7 @@ should the agent be killed outright. Python 3.9, standard library only.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import selectors
 import shutil
@@ -22,23 +23,25 @@ _PR_SET_PDEATHSIG = 1
 _INSTALL = "pip install timertui (needs Python 3.11+, gcc), or give --remote-timertui PATH"
 
 
-def find_timertui(given: Any) -> tuple[str | None, str]:
-    """(path, "") of the timertui to run, or (None, why not)."""
+def find_timertui(given: Any, runs: str) -> tuple[str | None, str]:
+    """(path, "") of the timertui to run, or (None, why not); `runs` names what it is run for
+    (a native restore, deep capture)."""
     if given:
         if not isinstance(given, str) or not os.path.isfile(given) or not os.access(given, os.X_OK):
             return None, f"--remote-timertui {given}: not an executable file there"
         return given, ""
     found = shutil.which("timertui")
     if found is None:
-        return None, f"no timertui on the remote PATH (native restore runs it there): {_INSTALL}"
+        return None, f"no timertui on the remote PATH ({runs} runs it there): {_INSTALL}"
     return found, ""
 
 
-def _die_with_agent() -> None:  # pragma: no cover - runs in the child before exec
+def die_with_agent(signo: int) -> None:  # pragma: no cover - runs in the child before exec
+    """Have `signo` sent to this process when the agent dies (PR_SET_PDEATHSIG)."""
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signo, 0, 0, 0)
     except (ImportError, OSError, AttributeError):
         pass
 
@@ -46,7 +49,7 @@ def _die_with_agent() -> None:  # pragma: no cover - runs in the child before ex
 def restore(request: dict[str, Any], send: Callable[[Any], None], stdin: BinaryIO) -> Any:
     """Run the restore; every frame but the last goes through `send`, the last is returned.
     Returns None when the connection closed meanwhile (the restore killed)."""
-    exe, why = find_timertui(request.get("timertui"))
+    exe, why = find_timertui(request.get("timertui"), "native restore")
     if exe is None:
         return {"error": why, "kind": "no-timertui"}
     data, name, argv = request.get("data"), request.get("name"), request.get("argv")
@@ -74,7 +77,7 @@ def _run(argv: list[str], send: Callable[[Any], None], stdin: BinaryIO) -> Any:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        preexec_fn=_die_with_agent,  # noqa: PLW1509 - the agent runs no threads
+        preexec_fn=functools.partial(die_with_agent, signal.SIGKILL),  # noqa: PLW1509 - the agent runs no threads
     )
     assert child.stdout is not None and child.stderr is not None
     streams = {child.stdout.fileno(): "out", child.stderr.fileno(): "err"}

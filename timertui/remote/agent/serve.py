@@ -17,24 +17,6 @@ from . import proc, wire
 VERSION = 1
 
 
-def _read_exact(stream: BinaryIO, size: int) -> bytes:
-    chunks = []
-    while size:
-        chunk = stream.read(size)
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def read_request(stream: BinaryIO) -> Any:
-    (size,) = wire.HEADER.unpack(_read_exact(stream, wire.HEADER.size))
-    if size > wire.MAX_FRAME:
-        raise wire.WireError(f"a frame of {size} bytes")
-    return wire.unpackb(_read_exact(stream, size))
-
-
 def answer(request: Any) -> dict[str, Any]:
     if not isinstance(request, dict):
         return {"error": "a request must be a map", "kind": "bad-request"}
@@ -67,6 +49,10 @@ def answer(request: Any) -> dict[str, Any]:
         if type(pid) is not int or pid <= 0:
             return {"error": "pid must be a positive integer", "kind": "bad-request"}
         return {"ok": proc.read_process(pid)}
+    if op == "deep":
+        from . import deep  # subprocess and the rest load only for deep capture
+
+        return deep.capture(request)
     return {"error": f"unknown request {op!r}", "kind": "bad-request"}
 
 
@@ -82,7 +68,7 @@ def main() -> None:
     stdout.flush()
     while True:
         try:
-            request = read_request(stdin)
+            request = wire.read_frame(stdin)
         except EOFError:
             return
         except wire.WireError as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 MAX_FRAME = 256 << 20  # a length beyond this is a broken stream, not a frame
 HEADER = struct.Struct(">I")
@@ -36,6 +36,25 @@ def packb(value: Any) -> bytes:
 def frame(value: Any) -> bytes:
     body = packb(value)
     return HEADER.pack(len(body)) + body
+
+
+def read_frame(stream: IO[bytes]) -> Any:
+    """The value of the next frame on `stream`; EOFError at its end (even mid-frame)."""
+    (size,) = HEADER.unpack(_read_exact(stream, HEADER.size))
+    if size > MAX_FRAME:
+        raise WireError(f"a frame of {size} bytes")
+    return unpackb(_read_exact(stream, size))
+
+
+def _read_exact(stream: IO[bytes], size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = stream.read(size)
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 def _pack(value: Any, write: Callable[[bytes], None]) -> None:  # noqa: PLR0915

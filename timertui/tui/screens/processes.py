@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from timertui import locations
+from timertui.errors import InputError
 from timertui.model import Access, HostFacts, ProcessTimers
 from timertui.tui.messages import HostRead, ScanDone, ValuesRead
 from timertui.tui.process_sources import ProcessSource
@@ -272,9 +273,11 @@ class ProcessesScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="values", exit_on_error=False, name="deep capture")
     def _read_values(self, pid: int, ids: tuple[int, ...]) -> None:
-        from timertui.capture.inject import capture_values
-
-        capture = capture_values(pid, ids)
+        try:
+            capture = self.source.capture_values(pid, ids)
+        except InputError as exc:  # another host's connection or timertui: said as a refusal
+            self.post_message(ValuesRead(pid, None, str(exc)))
+            return
         live = None if capture.refused else LiveValues(capture.values, capture.read_ns)
         self.post_message(ValuesRead(pid, live, capture.reason))
 
