@@ -1,6 +1,6 @@
 """How long ago a checkpoint was taken, from what it carries: CLOCK_MONOTONIC at capture (a
 snapshot of this boot), its wall-clock time (a snapshot, an archive's checkpoint time), or,
-for a CRIU image directory, which records neither, the time its pstree.img was written."""
+for a CRIU image directory, which records neither, when its images were written."""
 
 from __future__ import annotations
 
@@ -31,9 +31,12 @@ def checkpoint_age(snapshot: Snapshot) -> Age:
         return Age(max(time.time_ns() - times.realtime_ns, 0), "the checkpoint's wall-clock time")
     where = snapshot.source.removeprefix("criu:")
     if where != snapshot.source:
+        # The first image written: the dump read the timers after it, so this age is not
+        # shorter than the timers' (a shorter one would call a timer that ran down wrong).
         try:
-            written = os.stat(os.path.join(where, "pstree.img")).st_mtime_ns  # noqa: PTH116, PTH118
-        except OSError:
+            with os.scandir(where) as entries:
+                written = min(e.stat().st_mtime_ns for e in entries if e.name.endswith(".img"))
+        except (OSError, ValueError):
             return UNKNOWN_AGE
-        return Age(max(time.time_ns() - written, 0), "when pstree.img was written")
+        return Age(max(time.time_ns() - written, 0), "when its first image was written")
     return UNKNOWN_AGE
