@@ -107,6 +107,7 @@ def test_a_timerfd_restored_as_criu_does_is_dead_once_its_tick_is_read(
     status, report = verified(str(stalled_checkpoint), pid, "--watch", "0.3")
     fd = by_label(report)["fd 17"]
     assert (status, fd["status"], fd["liveness"]) == (0, "equal", "stalled"), report
+    assert "verify again once the process has read it" in fd["notes"]
     assert criu_restored.stdin is not None and criu_restored.stdout is not None
     criu_restored.stdin.write("go\n")
     criu_restored.stdin.flush()

@@ -153,16 +153,23 @@ class _Process:
             samples.append(now.get(f.key))
             state, why = liveness.timerfd_liveness(samples, watched, finished)
             issue = f.criu_issue
+            was_stalled = isinstance(f.checkpoint, TimerFd) and f.checkpoint.stalled_periodic
             if state is Liveness.DEAD:
                 blocked = liveness.blocked_reading(self.pid, f.key)
                 why = f"{why}; {blocked}" if blocked else why
-                stalled = isinstance(f.checkpoint, TimerFd) and f.checkpoint.stalled_periodic
-                if stalled:
+                if was_stalled:
                     issue = "#3162"
                     why += (
                         "; it had a pending tick at the checkpoint: restored disarmed with its "
                         "ticks, it stopped once they were read"
                     )
+            elif state is Liveness.STALLED and was_stalled:
+                # Alike until the read: the kernel re-arms a timerfd that fired, not one that
+                # was set disarmed with ticks, as CRIU restores it.
+                why += (
+                    "; as at the checkpoint: restored by CRIU, it stops after that read "
+                    "(criu #3162): verify again once the process has read it"
+                )
             self.findings[i] = dataclasses.replace(
                 f, liveness=state, watch_note=why, criu_issue=issue
             )
