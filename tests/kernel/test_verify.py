@@ -224,7 +224,13 @@ def test_the_engine_reports_as_the_watch_goes_and_says_when_the_process_exits(
 ) -> None:
     snapshot = open_source(stalled_checkpoint)
     pid = criu_restored.pid
-    reports = verify(pair_processes(snapshot, [pid]), checkpoint_age(snapshot))
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        time.sleep(seconds)
+
+    reports = verify(pair_processes(snapshot, [pid]), checkpoint_age(snapshot), sleep=nap)
     first = next(reports)
     assert not first.done and first.watch_ns == 2 * PERIOD_NS
     (finding,) = first.processes[0].findings
@@ -235,3 +241,5 @@ def test_the_engine_reports_as_the_watch_goes_and_says_when_the_process_exits(
     (verdict,) = last.processes
     assert verdict.problems == (f"process {pid} exited during the watch",)
     assert verdict.findings[0].liveness is Liveness.UNKNOWN
+    # It waited between looks through the sleep it was given, a quarter period at a time.
+    assert naps and all(0 < n <= PERIOD_NS / 4e9 for n in naps)

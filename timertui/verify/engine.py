@@ -36,13 +36,13 @@ def verify(
     age: Age = UNKNOWN_AGE,
     watch_ns: int | None = None,
     *,
-    clock: Callable[[], int] = time.monotonic_ns,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> Iterator[Report]:
     """Reports on `pairings` (verify.pairing.pair_processes), the checkpoint `age`
     (verify.age.checkpoint_age), watching periodic timers `watch_ns` (None: two periods of
     the slowest, at most 3 s; 0: no watch). The first Report comes before any watch; stop
-    iterating (or close the generator) to stop watching."""
+    iterating (or close the generator) to stop watching. `sleep(seconds)` waits between looks:
+    a thread worker may pass its cancel event's `wait`, so a cancel ends the wait at once."""
     watches = [_Process(p, age) for p in pairings]
     ids = id_map(pairings, {w.pid: w.live for w in watches})
     for w in watches:
@@ -50,7 +50,7 @@ def verify(
     intervals = [i for w in watches for i in w.intervals()]
     length = liveness.watch_length(intervals, watch_ns)
     step = liveness.step_length(intervals)
-    start = clock()
+    start = time.monotonic_ns()
     if length == 0:
         for w in watches:
             w.unwatched()
@@ -59,7 +59,7 @@ def verify(
     yield Report(tuple(w.verdict() for w in watches), 0, length, False, age.source)
     resampled = False
     while True:
-        watched = clock() - start
+        watched = time.monotonic_ns() - start
         for w in watches:
             w.look(watched, finished=False)
         if not resampled and watched >= min(RESAMPLE_NS, length):
