@@ -18,6 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 from command_line import ROOT, timertui
+from kinds import build_kinds_target, running_kinds_target
 
 from bench import loopback_sshd
 from bench.loopback_sshd import LoopbackSshd
@@ -35,6 +36,7 @@ pytestmark = [
     ),
 ]
 IDS = (0, 1000, 1000000)
+SPREAD_NS = 2_000_000_000  # two reads of one timer, one over ssh: how far apart they may be
 PYTHON36 = "/root/.pyenv/versions/3.6.15/bin/python3"
 
 
@@ -112,12 +114,32 @@ def test_show_host_matches_local_show(sshd: LoopbackSshd, workload: int) -> None
     assert remote.returncode == local.returncode == 0, remote.stderr
     there, here = json.loads(remote.stdout), json.loads(local.stdout)
     assert there.pop("host") == sshd.host
-    for key in ("timerfds", "itimers", "problems"):  # not read over ssh yet, where listed
-        there.pop(key, None)
-        here.pop(key, None)
     assert there == here
     text = cli(sshd, "show", str(workload), "--host", sshd.host)
     assert text.stdout.startswith(f"host {sshd.host}\n")
+
+
+def test_timerfds_there_are_read_as_here(sshd: LoopbackSshd, tmp_path: Path, wrapped: None) -> None:
+    """Every fd kind of the target: the same timerfds as a local read, an absolute one's
+    deadline by the clock there (the same clock on loopback: within the reads' spread)."""
+    with (
+        running_kinds_target(build_kinds_target(tmp_path / "kinds")) as pid,
+        RemoteHost(sshd.host) as there,
+    ):
+        remote = there.read_process(pid)
+        local = processes.read_process(pid)
+        (listed,) = [p for p in there.scan() if p.pid == pid]
+    assert remote.problems == local.problems == ()
+    assert [t.fd for t in remote.timerfds] == [t.fd for t in listed.timerfds] == [17, 42, 43]
+    for far, near in zip(remote.timerfds, local.timerfds, strict=True):
+        assert (far.clock, far.settime_flags, far.interval_ns, far.flags) == (
+            near.clock, near.settime_flags, near.interval_ns, near.flags,
+        )  # fmt: skip
+        assert abs(far.deadline_ns - near.deadline_ns) < SPREAD_NS
+        if not near.interval_ns:  # a periodic one may have moved on to its next period
+            assert abs(far.remaining_ns - near.remaining_ns) < SPREAD_NS
+    assert remote.timerfds[1].absolute and remote.timerfds[1].deadline_ns > 0
+    assert remote.itimers is None  # they take a deep capture (test_remote_deep.py)
 
 
 def test_snapshot_host_is_saved_here_and_records_the_host(

@@ -17,6 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 from command_line import ROOT, remote_timertui, timertui
+from kinds import build_kinds_target, running_kinds_target
 
 from bench import loopback_sshd
 from bench.loopback_sshd import LoopbackSshd
@@ -24,7 +25,7 @@ from timertui import snapshot_file
 from timertui.capture.inject import attach_values, capture_values
 from timertui.capture.processes import read_process
 from timertui.demo import read_ready_pid, spawn_workload, stop_workload
-from timertui.model import TimerValues
+from timertui.model import ITIMER_REAL, TimerValues
 from timertui.remote.reading import RemoteHost
 from timertui.remote.ssh import RemoteError
 
@@ -88,6 +89,29 @@ def test_deep_values_over_ssh_are_a_local_capture_s(
             )
             < TOLERANCE_NS
         )
+
+
+def test_interval_timers_there_are_a_local_capture_s(
+    sshd: LoopbackSshd, there: str, tmp_path: Path
+) -> None:
+    with (
+        running_kinds_target(build_kinds_target(tmp_path / "kinds")) as pid,
+        sshd.ssh_here(),
+        RemoteHost(sshd.host, timertui=there) as host,
+    ):
+        remote = host.capture_values(pid, [], itimers=True)
+        local = capture_values(pid, [], itimers=True)
+    assert remote.itimers is not None and local.itimers is not None
+    assert len(remote.itimers) == len(local.itimers) == 3
+    for far, near in zip(remote.itimers, local.itimers, strict=True):
+        assert (far.which, far.interval_s, far.interval_us) == (
+            near.which, near.interval_s, near.interval_us,
+        )  # fmt: skip
+        if far.which == ITIMER_REAL:  # wall time, periodic: within its period, read apart
+            period = near.interval_total_us
+            assert apart(far.value_total_us, near.value_total_us, period) < period // 5
+        else:  # the target's CPU time: it sleeps meanwhile
+            assert abs(far.value_total_us - near.value_total_us) < TOLERANCE_NS // 1000
 
 
 def test_show_deep_host_reads_the_values_there(

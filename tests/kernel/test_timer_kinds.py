@@ -7,7 +7,6 @@ The target (tests/kernel/kinds_target.c, built here with gcc) holds timerfds at 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from command_line import timertui
+from kinds import build_kinds_target, running_kinds_target
 
 from timertui.capture.inject import attach_values, capture_values
 from timertui.capture.processes import read_process, scan
@@ -28,16 +28,7 @@ from timertui.model import (
     TFD_TIMER_CANCEL_ON_SET,
 )
 
-SOURCE = Path(__file__).with_name("kinds_target.c")
 S = 1_000_000_000
-
-
-def build_kinds_target(out: Path) -> Path:
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        pytest.skip("gcc not found: the target is a C program")
-    subprocess.run([gcc, "-O1", "-Wall", "-o", str(out), str(SOURCE)], check=True)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +38,8 @@ def kinds_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def kinds_pid(kinds_bin: Path) -> Iterator[int]:
-    proc = subprocess.Popen([str(kinds_bin)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-        yield proc.pid
-    finally:
-        proc.kill()
-        proc.wait()
+    with running_kinds_target(kinds_bin) as pid:
+        yield pid
 
 
 def test_timerfds_are_read_at_their_fd_numbers_with_clock_and_flags(kinds_pid: int) -> None:
@@ -158,7 +144,6 @@ def test_a_held_restore_of_the_fixture_keeps_the_stalled_timerfd_periodic(
 ) -> None:
     """CRIU restores fd 3 with it_value 0: disarmed, its ticks stay at 1 (criu #3162). Ours is
     armed at its period and goes on expiring in the held process."""
-    import subprocess
     import sys
 
     from command_line import ROOT

@@ -2,7 +2,8 @@
 (ProcessTimers, HostFacts, CaptureTimes, Snapshot), built here from the agent's rows.
 
 Timer listings arrive as the kernel's text and go through proc_timers.parse_timers, so a
-remote listing is checked as strictly as a local one. Containers are named from the cgroup path
+remote listing is checked as strictly as a local one; timerfds arrive as their fdinfo text and
+go through timerfds.decode_fdinfo. Containers are named from the cgroup path
 alone (runtime and id: their names live in the remote runtime's files, which stay there).
 """
 
@@ -15,8 +16,17 @@ from timertui.capture.containers import parse_cgroup
 from timertui.capture.host import ProbeResult
 from timertui.capture.proc_timers import parse_timers
 from timertui.capture.processes import _STATUS, NoSuchProcess
+from timertui.capture.timerfds import decode_fdinfo
 from timertui.errors import errno_text
-from timertui.model import Access, CaptureTimes, HostFacts, ProcessTimers, Snapshot, Timer
+from timertui.model import (
+    Access,
+    CaptureTimes,
+    HostFacts,
+    ProcessTimers,
+    Snapshot,
+    Timer,
+    TimerFd,
+)
 from timertui.remote.agent import proc as row_fields
 from timertui.remote.ssh import Connection, RemoteError, Target, parse_target
 
@@ -164,8 +174,9 @@ class RemoteHost:
         f = row_fields
         if not (
             isinstance(row, list)
-            and len(row) >= len(_ROW_TYPES) + 2
+            and len(row) > f.TIMERFDS
             and all(isinstance(v, t) for v, t in zip(row, _ROW_TYPES, strict=False))
+            and isinstance(row[f.TIMERFDS], list)
             and row[f.ACCESS] in _ACCESS
             and all(isinstance(a, str) for a in row[f.CMDLINE])
             and _ints(row[f.TIDS], len(row[f.TIDS]))
@@ -178,6 +189,7 @@ class RemoteHost:
         cgroup = row[f.CGROUP]
         container = parse_cgroup(cgroup) if isinstance(cgroup, bytes) else None
         ns_pid = row[f.NSPID] if container is not None else None
+        timerfds, problems = self._timerfds(row[f.TIMERFDS])
         return ProcessTimers(
             pid,
             row[f.PPID],
@@ -192,7 +204,37 @@ class RemoteHost:
             None,
             container,
             ns_pid if isinstance(ns_pid, int) and ns_pid != pid else None,
+            timerfds,
+            None,
+            problems,
         )
+
+    def _timerfds(self, entries: list[Any]) -> tuple[tuple[TimerFd, ...], tuple[str, ...]]:
+        """The timerfds (and the problems) of the agent's fdinfo entries, decoded as this
+        host's are; an absolute one's deadline on the clock there."""
+        found: list[TimerFd] = []
+        problems: list[str] = []
+        for entry in entries:
+            if not (
+                isinstance(entry, list)
+                and len(entry) == 3
+                and type(entry[0]) is int
+                and isinstance(entry[1], bytes)
+                and (entry[2] is None or type(entry[2]) is int)
+            ):
+                raise self._malformed(f"a timerfd {str(entry)[:80]}")
+            fd, data, now = entry
+            got = decode_fdinfo(data, fd)
+            if isinstance(got, str):
+                problems.append(got)
+            elif got is not None and got.absolute:  # its deadline by the clock there
+                t = got
+                deadline = 0 if now is None else now + t.remaining_ns
+                fields = (t.fd, t.clock, t.ticks, t.settime_flags, t.remaining_ns, t.interval_ns)
+                found.append(TimerFd(*fields, t.flags, deadline))
+            elif got is not None:
+                found.append(got)
+        return tuple(found), tuple(problems)
 
     def _timers(self, pid: int, text: bytes, whole: bool) -> tuple[Timer, ...]:
         """The listing parsed, sorted by ID; a long one the same as at the last poll is not

@@ -39,7 +39,10 @@ _CONTAINER_MARKS = (
 
 # A process row, by position (timertui.remote.reading reads the same positions).
 PID, PPID, COMM, STATE, UID, USER, CMDLINE, TIDS, ACCESS, TIMERS, WHOLE, CGROUP, NSPID = range(13)
-SIGPENDING = 13
+TIMERFDS = 13  # [[fd, its fdinfo, its clock's now or None], ...] in fd order
+SIGPENDING = 14
+# Only a timerfd's fdinfo has both (as capture.timerfds tells them apart).
+_TIMERFD_MARKS = (b"\nclockid: ", b"\nticks: ")
 
 _users: dict[int, str] = {}
 # Multi-page listings by pid as last read, the newest last (as capture.proc_timers keeps them).
@@ -148,7 +151,7 @@ def scan(include_all: bool, include_unreadable: bool) -> list[list[Any]]:
 
 def read_row(pid: int, access: str, text: bytes | None, whole: bool) -> list[Any]:
     root = f"{PROC}/{pid}"
-    row: list[Any] = [pid, 0, "", "", -1, "", [], [], access, text, whole, None, None]
+    row: list[Any] = [pid, 0, "", "", -1, "", [], [], access, text, whole, None, None, []]
     try:
         data = _read(root + "/stat")
         close = data.rindex(b")")
@@ -181,11 +184,42 @@ def read_row(pid: int, access: str, text: bytes | None, whole: bool) -> list[Any
         row[CGROUP] = cgroup
         if any(mark in cgroup for mark in _CONTAINER_MARKS):
             row[NSPID] = _nspid(_read(root + "/status"))
+        row[TIMERFDS] = read_timerfds(root)
     except Vanished:
         row[ACCESS] = "gone"
     except Denied:
         row[ACCESS] = "no access"
     return row
+
+
+def read_timerfds(root: str) -> list[list[Any]]:
+    """The fdinfo of each timerfd of the process at `root`, with its clock's time now (an
+    absolute timerfd's deadline is that plus it_value: the clock is this host's). The
+    timertui side decodes them as it decodes its own host's (capture.timerfds)."""
+    try:
+        names = os.listdir(root + "/fd")
+    except OSError:
+        return []  # gone or hidden: the timers' reading says which
+    found = []
+    for name in names:
+        try:
+            data = _read(f"{root}/fdinfo/{name}")
+        except Vanished:
+            continue  # closed meanwhile
+        except Denied:
+            return []
+        if _TIMERFD_MARKS[0] in data and _TIMERFD_MARKS[1] in data:
+            found.append([int(name), data, _clock_now(data)])
+    return sorted(found)
+
+
+def _clock_now(fdinfo: bytes) -> int | None:
+    start = fdinfo.find(_TIMERFD_MARKS[0]) + len(_TIMERFD_MARKS[0])
+    end = fdinfo.find(b"\n", start)
+    try:
+        return time.clock_gettime_ns(int(fdinfo[start : end if end >= 0 else None]))
+    except (ValueError, OSError, OverflowError):
+        return None
 
 
 def _nspid(status: bytes) -> int | None:
