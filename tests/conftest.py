@@ -75,5 +75,8 @@ def costs_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackSshd]:
     """A throwaway sshd on 127.0.0.1 for a module's remote tests (bench/loopback_sshd.py)."""
+    why = loopback_sshd.available()
+    if why is not None:
+        pytest.skip(why)
     with loopback_sshd.running(tmp_path_factory.mktemp("sshd")) as server:
         yield server

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from archives import FIXTURES
 
+from bench.loopback_sshd import LoopbackSshd
 from timertui.capture import processes
+from timertui.remote.reading import RemoteHost
 
 SOURCE = FIXTURES / "podman-checkpoint" / "timers.c"
 IMAGE = "localhost/timertui-test-timers:1"
@@ -97,3 +99,18 @@ def test_ps_lists_the_container(container: tuple[str, int]) -> None:
     )
     (row,) = json.loads(done.stdout)
     assert (row["pid"], row["ns_pid"], row["container"]["name"]) == (pid, 1, name)
+
+
+def test_a_container_on_another_host_is_named_as_here(
+    container: tuple[str, int], sshd: LoopbackSshd
+) -> None:
+    """Over ssh (a loopback sshd: the same podman state), the agent reads the runtime's files
+    there for the name and image."""
+    name, pid = container
+    with sshd.ssh_here(), RemoteHost(sshd.host) as there:
+        remote = there.read_process(pid)
+        listed = [p for p in there.scan() if p.pid == pid]
+    assert remote.container == processes.read_process(pid).container
+    assert remote.container is not None and remote.container.name == name
+    assert [p.container for p in listed] == [remote.container]
+    assert remote.ns_pid == 1

@@ -18,7 +18,8 @@ storage or through runc's state.json `bundle=` label, and docker's config.v2.jso
 
 Processes of one container share their cgroup file's text, so the answer is cached by that text:
 a sweep reads one small /proc file per process and looks the runtime's state up once per
-container.
+container. The state is read through `Files`: this host's (LocalFiles), or another's through
+its agent (timertui.remote.reading).
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from timertui.model import Container
 from timertui.oci import annotation_facts, json_object
@@ -68,12 +68,54 @@ class Roots:
 DEFAULT_ROOTS = Roots()
 
 
+class Files(Protocol):
+    """The reads the runtime state takes; a file or folder that cannot be read is missing."""
+
+    def listdir(self, path: str) -> list[str]:
+        """The names in folder `path`, sorted; [] when it cannot be listed."""
+        ...
+
+    def stamp(self, path: str) -> tuple[int, int] | None:
+        """(mtime ns, size) of file `path`, None when missing."""
+        ...
+
+    def read(self, path: str, limit: int) -> bytes | None:
+        """File `path`'s bytes, None when missing, unreadable or longer than `limit`."""
+        ...
+
+
+class LocalFiles:
+    """This host's files."""
+
+    def listdir(self, path: str) -> list[str]:
+        try:
+            return sorted(os.listdir(path))  # noqa: PTH208
+        except OSError:
+            return []
+
+    def stamp(self, path: str) -> tuple[int, int] | None:
+        try:
+            info = os.stat(path)  # noqa: PTH116
+        except OSError:
+            return None
+        return info.st_mtime_ns, info.st_size
+
+    def read(self, path: str, limit: int) -> bytes | None:
+        try:
+            with open(path, "rb") as f:  # noqa: PTH123
+                data = f.read(limit + 1)
+        except OSError:
+            return None
+        return data if len(data) <= limit else None
+
+
 class ContainerNames:
     """The container of a cgroup text, looked up once per distinct text (bounded), with the
-    runtime state under `roots`."""
+    runtime state under `roots` read through `files`."""
 
-    def __init__(self, roots: Roots = DEFAULT_ROOTS) -> None:
+    def __init__(self, roots: Roots = DEFAULT_ROOTS, files: Files | None = None) -> None:
         self.roots = roots
+        self.files = files or LocalFiles()
         self._by_cgroup: dict[bytes, Container | None] = {}
         self._stores: dict[str, tuple[tuple[int, int], dict[str, dict[str, Any]]]] = {}
 
@@ -95,7 +137,8 @@ class ContainerNames:
         if bare.runtime in ("lxc", "machined"):
             return bare
         if bare.runtime == "docker":
-            found = [_docker_facts(_read_json(f"{self.roots.docker}/{bare.id}/config.v2.json"))]
+            config = self._json(f"{self.roots.docker}/{bare.id}/config.v2.json")
+            found = [_docker_facts(config)]
         else:
             found = [
                 self._storage_facts(bare.id),
@@ -117,7 +160,7 @@ class ContainerNames:
     def _storage_facts(self, cid: str) -> dict[str, str]:
         """Name, image and pod from containers/storage's containers.json (podman, CRI-O)."""
         for root in self.roots.storage:
-            for store in _store_files(root):
+            for store in self._store_files(root):
                 entry = self._store(store).get(cid)
                 if entry is None:
                     continue
@@ -133,15 +176,13 @@ class ContainerNames:
 
     def _store(self, path: str) -> dict[str, dict[str, Any]]:
         """containers.json by id, parsed again only when the file changed."""
-        try:
-            info = os.stat(path)  # noqa: PTH116
-        except OSError:
+        stamp = self.files.stamp(path)
+        if stamp is None:
             return {}
-        stamp = (info.st_mtime_ns, info.st_size)
         cached = self._stores.get(path)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        entries = _read_json(path)
+        entries = self._json(path)
         by_id = {
             e["id"]: e
             for e in (entries if isinstance(entries, list) else [])
@@ -155,7 +196,7 @@ class ContainerNames:
         bundles."""
         candidates = []
         for state_dir in self.roots.runc_state:
-            state = _read_json(f"{state_dir}/{cid}/state.json")
+            state = self._json(f"{state_dir}/{cid}/state.json")
             config = state.get("config") if isinstance(state, dict) else None
             labels = config.get("labels") if isinstance(config, dict) else None
             for label in labels if isinstance(labels, list) else []:
@@ -164,17 +205,31 @@ class ContainerNames:
         for root in self.roots.storage:
             candidates += [
                 f"{store.rsplit('/', 1)[0]}/{cid}/userdata/config.json"
-                for store in _store_files(root)
+                for store in self._store_files(root)
             ]
-        tasks = Path(self.roots.containerd_tasks)
-        if tasks.is_dir():
-            candidates += [str(ns / cid / "config.json") for ns in tasks.iterdir()]
+        tasks = self.roots.containerd_tasks
+        candidates += [f"{tasks}/{ns}/{cid}/config.json" for ns in self.files.listdir(tasks)]
         for path in candidates:
-            spec = _read_json(path)
+            spec = self._json(path)
             annotations = spec.get("annotations") if isinstance(spec, dict) else None
             if isinstance(annotations, dict):
                 return annotations
         return {}
+
+    def _store_files(self, root: str) -> list[str]:
+        """containers/storage keeps one containers.json per graph driver: overlay-containers/..."""
+        names = self.files.listdir(root)
+        return [f"{root}/{n}/containers.json" for n in names if n.endswith("-containers")]
+
+    def _json(self, path: str) -> Any:
+        """A JSON file's value, None when it is missing, unreadable, huge or not JSON."""
+        data = self.files.read(path, _JSON_LIMIT)
+        if data is None:
+            return None
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError):
+            return None
 
 
 def parse_cgroup(text: bytes) -> Container | None:
@@ -238,30 +293,6 @@ def _docker_facts(config: Any) -> dict[str, str]:
     inner = config.get("Config")
     image = inner.get("Image") if isinstance(inner, dict) else None
     return {"name": _text(config.get("Name")).lstrip("/"), "image": _text(image)}
-
-
-def _store_files(root: str) -> list[str]:
-    """containers/storage keeps one containers.json per graph driver: overlay-containers/..."""
-    try:
-        names = os.listdir(root)  # noqa: PTH208
-    except OSError:
-        return []
-    return [f"{root}/{n}/containers.json" for n in sorted(names) if n.endswith("-containers")]
-
-
-def _read_json(path: str) -> Any:
-    """A JSON file's value, None when it is missing, unreadable, huge or not JSON."""
-    try:
-        with open(path, "rb") as f:  # noqa: PTH123
-            data = f.read(_JSON_LIMIT + 1)
-    except OSError:
-        return None
-    if len(data) > _JSON_LIMIT:
-        return None
-    try:
-        return json.loads(data)
-    except (ValueError, RecursionError):
-        return None
 
 
 def _text(value: Any) -> str:

@@ -3,8 +3,9 @@
 
 Timer listings arrive as the kernel's text and go through proc_timers.parse_timers, so a
 remote listing is checked as strictly as a local one; timerfds arrive as their fdinfo text and
-go through timerfds.decode_fdinfo. Containers are named from the cgroup path
-alone (runtime and id: their names live in the remote runtime's files, which stay there).
+go through timerfds.decode_fdinfo. Containers are named as capture.containers names them here,
+from the remote runtimes' files read through the agent (once per container: by the cgroup
+text, as here).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from timertui.capture.containers import parse_cgroup
+from timertui.capture.containers import ContainerNames
 from timertui.capture.host import ProbeResult
 from timertui.capture.proc_timers import parse_timers
 from timertui.capture.processes import _STATUS, NoSuchProcess
@@ -66,6 +67,7 @@ class RemoteHost:
         self.target = parse_target(target) if isinstance(target, str) else target
         self.connection = connection or Connection(self.target, **options)
         self.timertui = timertui
+        self._containers = ContainerNames(files=_RemoteFiles(self.connection))
         self._long: dict[int, tuple[bytes, tuple[Timer, ...]]] = {}
 
     def __enter__(self) -> RemoteHost:
@@ -187,7 +189,7 @@ class RemoteHost:
         if access is Access.OK and text:
             timers = self._timers(pid, text, row[f.WHOLE])
         cgroup = row[f.CGROUP]
-        container = parse_cgroup(cgroup) if isinstance(cgroup, bytes) else None
+        container = self._containers.of_cgroup(cgroup) if isinstance(cgroup, bytes) else None
         ns_pid = row[f.NSPID] if container is not None else None
         timerfds, problems = self._timerfds(row[f.TIMERFDS])
         return ProcessTimers(
@@ -252,6 +254,25 @@ class RemoteHost:
             while len(self._long) > _KEEP_LONG:
                 del self._long[next(iter(self._long))]
         return timers
+
+
+class _RemoteFiles:
+    """capture.containers.Files on the remote host: its runtimes' state, read there."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def listdir(self, path: str) -> list[str]:
+        names = self.connection.request("file", how="listdir", path=path)
+        return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+    def stamp(self, path: str) -> tuple[int, int] | None:
+        got = self.connection.request("file", how="stamp", path=path)
+        return (got[0], got[1]) if _ints(got, 2) else None
+
+    def read(self, path: str, limit: int) -> bytes | None:
+        data = self.connection.request("file", how="read", path=path, limit=limit)
+        return data if isinstance(data, bytes) else None
 
 
 def _ints(value: Any, count: int) -> bool:

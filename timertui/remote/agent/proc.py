@@ -265,6 +265,23 @@ def _sigpending(root: str) -> list[int] | None:
     return None
 
 
+def runtime_file(how: str, path: str, limit: int) -> Any:
+    """A container runtime's state, for capture.containers.Files there: `how` "listdir"
+    (sorted names), "stamp" ([mtime ns, size]) or "read" (bytes up to `limit`); None when
+    missing or unreadable ([] for a folder)."""
+    try:
+        if how == "listdir":
+            return sorted(os.listdir(path))
+        if how == "stamp":
+            info = os.stat(path)
+            return [info.st_mtime_ns, info.st_size]
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+        return data if len(data) <= limit else None
+    except OSError:
+        return [] if how == "listdir" else None
+
+
 def _limit(text: str) -> int:
     return _RLIM_INFINITY if text == "unlimited" else int(text)
 

@@ -49,6 +49,15 @@ def answer(request: Any) -> dict[str, Any]:
         if type(pid) is not int or pid <= 0:
             return {"error": "pid must be a positive integer", "kind": "bad-request"}
         return {"ok": proc.read_process(pid)}
+    if op == "file":
+        how, path, limit = request.get("how"), request.get("path"), request.get("limit", 0)
+        if (
+            how not in ("listdir", "stamp", "read")
+            or not isinstance(path, str)
+            or type(limit) is not int
+        ):
+            return {"error": "a file request needs how, path and limit", "kind": "bad-request"}
+        return {"ok": proc.runtime_file(how, path, limit)}
     if op == "deep":
         from . import deep  # subprocess and the rest load only for deep capture
 
