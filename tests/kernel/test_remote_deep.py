@@ -169,6 +169,26 @@ def test_deep_host_without_timertui_there_says_how_to_install(
     assert not (tmp_path / "no.ttsnap").exists()
 
 
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        ("/no/such/timertui", "--remote-timertui /no/such/timertui: not an executable file there"),
+        ("/bin/false", "/bin/false deep-values ended: exit status 1"),
+    ],
+    ids=["missing", "not-timertui"],
+)
+def test_a_remote_timertui_that_cannot_capture_is_one_line(
+    sshd: LoopbackSshd, workload: int, given: str, words: str
+) -> None:
+    result = timertui(
+        "show", str(workload), "--deep", "--host", sshd.host, "--remote-timertui", given,
+        env=sshd.env(),
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    line = result.stderr.strip()
+    assert "\n" not in line and words in line
+
+
 def test_remote_timertui_without_host_is_refused(workload: int, there: str) -> None:
     result = timertui("show", str(workload), "--deep", "--remote-timertui", there)
     assert result.returncode == 2 and result.stderr.strip().endswith(

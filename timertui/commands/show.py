@@ -29,14 +29,14 @@ def run(args: argparse.Namespace) -> int:
     from timertui.model import Access
 
     refused = None
+    if args.deep:
+        from timertui.capture.inject import attach_values
     if args.host is not None:
         from timertui.commands.hosts import remote
 
         with remote(args) as there:
             proc = there.read_process(args.pid)
             if proc.access is not Access.GONE and args.deep:
-                from timertui.capture.inject import attach_values
-
                 proc, refused = attach_values(proc, there.capture_values)  # by timertui there
             if proc.access is Access.GONE or (refused and there.exited(args.pid)):
                 raise processes.NoSuchProcess(
@@ -48,8 +48,6 @@ def run(args: argparse.Namespace) -> int:
         refuse_stray_options(args)
         proc = processes.read_process(args.pid)
         if args.deep:
-            from timertui.capture.inject import attach_values
-
             proc, refused = attach_values(proc)
         if proc.access is Access.GONE or (refused and processes.exited(args.pid)):
             raise processes.exited_meanwhile(args.pid)
