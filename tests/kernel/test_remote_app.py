@@ -1,7 +1,8 @@
 """The app on another host (RemoteSource, `timertui --host`) against a throwaway sshd on
 127.0.0.1: the header names the host, the demo workload is listed with its timers, a killed
 sshd is a notification (the last listing stays, the app answers), and the app connects again
-once sshd is back."""
+once sshd is back; `v` there reads the timers in view by the timertui there (a wrapper given as
+--remote-timertui would give it), or says how to install one."""
 
 from __future__ import annotations
 
@@ -153,6 +154,39 @@ async def test_live_values_on_a_remote_host(server: LoopbackSshd, tmp_path: Path
     finally:
         with_timertui.close()
         without.close()
+        stop_workload(workload)
+
+
+async def test_live_values_there_are_read_for_the_rows_in_view(
+    server: LoopbackSshd, tmp_path: Path
+) -> None:
+    """10,000 timers there: `v` reads those on screen, and the last once scrolled to."""
+    dense = 10000
+    workload = spawn_workload(tuple(range(dense)), zoo=False)
+    source = connect(server.host, remote_timertui(tmp_path))
+    try:
+        pid = read_ready_pid(workload)
+        app = TimerTuiApp(source, snapshot_dir=tmp_path, focus_pid=pid, interval=1.0)
+        async with app.run_test(size=(160, 50)) as pilot:
+            table = app.screen.query_one(ProcessTable)
+            await until(pilot, lambda: table.highlighted_pid == pid)
+            timers = app.screen.query_one(TimersTable)
+            await until(pilot, lambda: timers.row_count == dense)
+            await pilot.press("v")
+            await until(pilot, lambda: "values: live" in _title(app))
+            await until(pilot, lambda: timers.get_row("0")[2].plain not in ("-", ""))
+            visible = timers.visible_ids()
+            values = app.screen._values  # type: ignore[attr-defined]  # pid, read, refusal
+            assert values is not None and values[1] is not None
+            assert 0 < len(visible) < 100
+            assert set(values[1].values) <= set(range(len(visible) * 3))
+            last = str(dense - 1)
+            assert timers.get_row(last)[2].plain == "-"
+            timers.focus()
+            await pilot.press("end")
+            await until(pilot, lambda: timers.get_row(last)[2].plain != "-")
+    finally:
+        source.close()
         stop_workload(workload)
 
 
