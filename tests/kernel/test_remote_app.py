@@ -85,6 +85,7 @@ async def test_app_on_a_remote_host_loses_and_regains_it(
         (["--host", "bad host"], "bad host"),
         (["--host", f"root@127.0.0.1:{loopback_sshd.free_port()}"], "unreachable"),
         (["--host", "somewhere", "--demo"], "not with --snapshot or --demo"),
+        (["--remote-timertui", "/bin/true"], "--remote-timertui goes with --host"),
     ],
 )
 def test_app_refuses_a_host_it_cannot_use_before_starting(args: list[str], words: str) -> None:
