@@ -13,12 +13,15 @@ from pathlib import Path
 import pytest
 from command_line import remote_timertui, timertui
 from textual.pilot import Pilot
+from textual.widgets import Input, Switch
 
 from bench import loopback_sshd
 from bench.loopback_sshd import LoopbackSshd
+from timertui import snapshot_file
 from timertui.demo import read_ready_pid, spawn_workload, stop_workload
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.remote_source import connect
+from timertui.tui.screens.snapshot_dialog import SnapshotDialog
 from timertui.tui.widgets.host_bar import HostBar
 from timertui.tui.widgets.process_table import ProcessTable
 from timertui.tui.widgets.timers_table import TimersTable
@@ -143,6 +146,17 @@ async def test_live_values_on_a_remote_host(server: LoopbackSshd, tmp_path: Path
             first = timers.get_row("0")[2].plain
             assert first not in ("-", "disarmed")
             await until(pilot, lambda: timers.get_row("0")[2].plain != first)  # counting down
+            await pilot.press("s")  # a deep snapshot, saved here
+            await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
+            app.screen.query_one("#snap-name", Input).value = "there"
+            app.screen.query_one("#deep", Switch).value = True
+            await pilot.press("enter")
+            await until(pilot, (tmp_path / "there.ttsnap").exists)
+            saved = snapshot_file.load(tmp_path / "there.ttsnap")
+            assert saved.source == f"ssh:{server.host}"
+            assert [t.values.interval_ns for t in saved.processes[0].timers if t.values] == [
+                250_000_000, 500_000_000,
+            ]  # fmt: skip
             await pilot.press("h")  # the host without a timertui
             await until(pilot, lambda: app.screen.source is without)  # type: ignore[attr-defined]
             other = app.screen.query_one(ProcessTable)
