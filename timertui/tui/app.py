@@ -35,6 +35,8 @@ from timertui.tui.screens.processes import DEFAULT_INTERVAL, ProcessesScreen
 from timertui.tui.screens.race import RaceScreen
 from timertui.tui.screens.restore import RestoreScreen
 from timertui.tui.screens.snapshots import SnapshotsScreen
+from timertui.tui.screens.verify import VerifyScreen
+from timertui.tui.verifier import Verifier, engine_verifier
 from timertui.tui.widgets.keys_footer import quit_binding
 from timertui.tui.widgets.screen_help import ScreenHelp
 from timertui.words import counted
@@ -95,6 +97,7 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         interval: float = DEFAULT_INTERVAL,
         keymap_file: Path | None = None,
         hosts: tuple[ProcessSource, ...] = (),
+        verifier: Verifier = engine_verifier,
     ) -> None:
         super().__init__()
         self.source = source
@@ -103,6 +106,7 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         self.focus_pid = focus_pid
         self.interval = interval
         self.restorer: Restorer = restorer or BackendRestorer()
+        self.verifier = verifier
         self.snapshot_dir = snapshot_dir or locations.snapshot_dir()
         self.keymap_file = keymap_file  # the user's keys (timertui.tui.keymap), if any
         self._clashes: set[frozenset[str]] = set()
@@ -165,6 +169,9 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
 
     def open_race(self, process: ProcessTimers, origin: str) -> None:
         self.push_screen(RaceScreen(process, origin, self.restorer))
+
+    def open_verify(self, snapshot: Snapshot, process: ProcessTimers, origin: str) -> None:
+        self.push_screen(VerifyScreen(snapshot, process, origin, self.verifier))
 
     def open_path(self, path: str, then: str = "browse") -> None:
         """Open a snapshot file, CRIU image directory or crit JSON; then browse it, or restore or

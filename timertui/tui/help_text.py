@@ -87,6 +87,26 @@ _TOPICS: dict[str, tuple[_Entry, ...]] = {
         _STATES,
         _GAP_MAP,
     ),
+    "verify": (
+        (
+            "verify",
+            "the checkpoint's process against a live one (the same pid unless p chose another): "
+            "each timer compared, then each periodic timer watched for a few seconds without "
+            "reading it or taking its signals. g verifies again.",
+        ),
+        (
+            "status",
+            "equal; expired (a one-shot that ran out since: expected); differs; missing (not "
+            "live); extra (only live); not read.",
+        ),
+        (
+            "live",
+            "alive: it runs. stalled: a timerfd that fired and waits to be read (the kernel "
+            "re-arms it on read; one restored by CRIU stops then, #3162: verify again once "
+            "read). dead: periodic but disarmed. unknown: not told without disturbing it.",
+        ),
+        _PALETTE,
+    ),
     "snapshots": (
         (
             "folder",

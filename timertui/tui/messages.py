@@ -11,6 +11,7 @@ from textual.worker import get_current_worker
 from timertui.model import HostFacts, ProcessTimers
 from timertui.restore.events import Error, Event, Progress
 from timertui.tui.widgets.timers_table import LiveValues
+from timertui.verify.findings import Report
 
 if TYPE_CHECKING:
     from timertui.tui.restorer import RunStream
@@ -81,3 +82,22 @@ def pump(node: MessagePump, run: str, stream: RunStream) -> None:
 def cancelled(node: MessagePump, run: str, t_ns: int = 0) -> None:
     """Tell `node` that run `run` ended, cancelled (the backend did not say so itself)."""
     node.post_message(RestoreEvent(run, Error(t_ns, "cancelled", "restore cancelled")))
+
+
+class Verified(Message):
+    """A Report of the verify screen's run `generation`, or why it could not start (`refused`).
+    A Report of the watch replaces a pending one of the same run: only the latest shows."""
+
+    def __init__(self, generation: int, report: Report | None, refused: str = "") -> None:
+        super().__init__()
+        self.generation = generation
+        self.report = report
+        self.refused = refused
+
+    def can_replace(self, message: Message) -> bool:
+        return (
+            isinstance(message, Verified)
+            and message.generation == self.generation
+            and message.report is not None
+            and not message.report.done
+        )

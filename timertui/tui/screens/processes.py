@@ -22,7 +22,7 @@ from timertui import locations
 from timertui.errors import InputError
 from timertui.model import Access, HostFacts, ProcessTimers
 from timertui.tui.messages import HostRead, ScanDone, ValuesRead
-from timertui.tui.process_sources import ProcessSource
+from timertui.tui.process_sources import FrozenSource, ProcessSource
 from timertui.tui.rows import gap_report, parse_filter
 from timertui.tui.screens.base import AppScreen
 from timertui.tui.screens.snapshot_dialog import SnapshotDialog, SnapshotRequest
@@ -96,6 +96,15 @@ class ProcessesScreen(AppScreen):
             id="processes.race",
         ),
         Binding(
+            "V",
+            "verify",
+            "Verify against a live process",
+            tooltip="This process of the checkpoint against the live process restored from it: "
+            "every timer compared, the periodic ones watched",
+            show=False,
+            id="processes.verify",
+        ),
+        Binding(
             "p",
             "pause",
             "Pause",
@@ -160,6 +169,7 @@ class ProcessesScreen(AppScreen):
     shown: var[int] = var(0)
     # What the keys offered depend on: the footer follows them (bindings=True).
     can_restore: var[bool] = var(False, bindings=True)
+    can_verify: var[bool] = var(False, bindings=True)
     # The filter box shows while -filtering is set (app.tcss).
     filtering: var[bool] = var(False, bindings=True, toggle_class="-filtering")
     filtered: var[bool] = var(False, bindings=True)  # a filter applies
@@ -255,6 +265,7 @@ class ProcessesScreen(AppScreen):
         self._show_timers(message.pid)
         self._request_values(message.pid)
         self.can_restore = self._highlighted_process() is not None  # some rows only
+        self.can_verify = self._checkpoint_process() is not None
 
     @on(TimersTable.Scrolled)
     def _timers_scrolled(self) -> None:
@@ -351,6 +362,8 @@ class ProcessesScreen(AppScreen):
             return self.filtered or self.filtering
         if action in ("restore", "race"):
             return self.can_restore
+        if action == "verify":
+            return self.can_verify
         if action == "unmark":
             return self.marks > 0
         return True
@@ -360,6 +373,15 @@ class ProcessesScreen(AppScreen):
         pid = table.highlighted_pid
         process = table.processes.get(pid) if pid is not None else None
         return process if process is not None and process.timers else None
+
+    def _checkpoint_process(self) -> ProcessTimers | None:
+        """The highlighted process of an opened checkpoint, when it holds a timer of any kind."""
+        if not isinstance(self.source, FrozenSource):
+            return None
+        table = self.query_one(ProcessTable)
+        pid = table.highlighted_pid
+        p = table.processes.get(pid) if pid is not None else None
+        return p if p is not None and (p.timers or p.timerfds or p.itimers) else None
 
     def action_filter(self) -> None:
         self.filtering = True
@@ -505,6 +527,11 @@ class ProcessesScreen(AppScreen):
         process = self._highlighted_process()
         if process is not None:
             self.timer_app.open_race(process, self._origin(process))
+
+    def action_verify(self) -> None:
+        process = self._checkpoint_process()
+        if process is not None and isinstance(self.source, FrozenSource):
+            self.timer_app.open_verify(self.source.snapshot, process, self._origin(process))
 
     def _origin(self, process: ProcessTimers) -> str:
         where = "live" if self.source.live else self.source.label
