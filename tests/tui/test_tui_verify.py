@@ -5,17 +5,21 @@ its look at 80x24."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
-from builders import DEMO_PID
+from builders import DEMO_PID, scene_processes, snapshot_of
 from scenes import MakeApp, RunApp, Snap, settle, until
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
+from timertui import snapshot_file
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.screens.processes import ProcessesScreen
+from timertui.tui.screens.snapshots import SnapshotsScreen
 from timertui.tui.screens.verify import PidDialog, VerifyScreen
 from timertui.tui.widgets.findings_table import FindingsTable
 from timertui.verify.findings import FieldDiff, Finding, Liveness, ProcessVerdict, Report, Status
@@ -156,6 +160,35 @@ async def test_the_palette_offers_verify_on_a_checkpoint(
         await pilot.pause(0.3)  # the palette searches in a worker of its own
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, VerifyScreen))
+
+
+async def test_the_snapshots_screen_verifies_a_one_process_file(
+    tmp_path: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
+    folder = tmp_path / "snaps"
+    folder.mkdir()
+    demo_only = [p for p in scene_processes() if p.pid == DEMO_PID]
+    snapshot_file.save(snapshot_of(demo_only), folder / "demo.ttsnap")
+    snapshot_file.save(snapshot_of(), folder / "all.ttsnap")
+    os.utime(folder / "all.ttsnap", (1_700_000_000, 1_700_000_000))  # listed second
+    verifier = ScriptedVerifier()
+    verifier.release.set()
+    app = make_app(snapshot_dir=folder, verifier=verifier)
+    async with run_app(app) as pilot:
+        await pilot.press("S")
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 2)
+        await pilot.press("V")
+        await until(pilot, lambda: isinstance(app.screen, VerifyScreen))
+        screen = app.screen
+        assert isinstance(screen, VerifyScreen) and "demo.ttsnap" in screen.origin
+        assert screen.process.pid == DEMO_PID
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen))
+        table.move_cursor(row=1)  # all.ttsnap: several processes to pick from
+        await pilot.press("V")
+        await until(pilot, lambda: isinstance(app.screen, ProcessesScreen))
+        assert verifier.calls == [DEMO_PID]
 
 
 def test_verify_screen(snap: Snap, make_app: MakeApp) -> None:

@@ -174,8 +174,8 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
         self.push_screen(VerifyScreen(snapshot, process, origin, self.verifier))
 
     def open_path(self, path: str, then: str = "browse") -> None:
-        """Open a snapshot file, CRIU image directory or crit JSON; then browse it, or restore or
-        race its process."""
+        """Open a snapshot file, CRIU image directory or crit JSON; then browse it, or restore,
+        race or verify its process."""
         self._load(path, then)
 
     @work(thread=True, group="open", exit_on_error=False, name="opening a snapshot")
@@ -193,16 +193,20 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
 
     def _opened(self, snap: Snapshot, path: str, then: str) -> None:
         name = Path(path).name
-        with_timers = [p for p in snap.processes if p.timers]
+        # A timerfd alone is worth verifying (criu #3162); a restore replays POSIX timers.
+        with_timers = [p for p in snap.processes if p.timers or (then == "verify" and p.timerfds)]
         if then != "browse" and len(with_timers) == 1:
             process = with_timers[0]
             origin = f"pid {process.pid} ({process.comm}) · {name}"
-            (self.open_restore if then == "restore" else self.open_race)(process, origin)
+            if then == "verify":
+                self.open_verify(snap, process, origin)
+            else:
+                (self.open_restore if then == "restore" else self.open_race)(process, origin)
             return
         if then != "browse":
             self.notify(
                 f"{name} holds {counted(len(with_timers), 'process')} with timers: "
-                "pick one, press r",
+                f"pick one, press {'V' if then == 'verify' else 'r'}",
                 markup=False,
             )
         self.push_screen(ProcessesScreen(FrozenSource(snap, name)))

@@ -111,7 +111,8 @@ _TOPICS: dict[str, tuple[_Entry, ...]] = {
         (
             "folder",
             "snapshot files and CRIU image directories (holding pstree.img), newest first. "
-            "Enter browses one offline; r restores its process, R races it.",
+            "Enter browses one offline; r restores its process, R races it, V verifies it against "
+            "the live process restored from it.",
         ),
         ("files", "rename keeps the extension and refuses a name in use; delete asks first."),
         _PALETTE,

@@ -88,6 +88,14 @@ class SnapshotsScreen(AppScreen):
             id="snapshots.race",
         ),
         Binding(
+            "V",
+            "verify",
+            "Verify against a live process",
+            tooltip="The snapshot's process against the live process restored from it",
+            show=False,
+            id="snapshots.verify",
+        ),
+        Binding(
             "n",
             "rename",
             "Rename",
@@ -211,6 +219,9 @@ class SnapshotsScreen(AppScreen):
     def action_race(self) -> None:
         self._open("race")
 
+    def action_verify(self) -> None:
+        self._open("verify")
+
     def action_back(self) -> None:
         self.dismiss()
 
@@ -254,6 +265,6 @@ class SnapshotsScreen(AppScreen):
         return None if path is None else self.entries.get(str(path))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("browse", "restore", "race", "rename", "delete"):
+        if action in ("browse", "restore", "race", "verify", "rename", "delete"):
             return self.listed > 0  # the cursor is on one of them
         return True
