@@ -11,13 +11,15 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
-from builders import DEMO_PID, scene_processes, snapshot_of
+from builders import DEMO_PID, host_process, plain_timers, scene_processes, snapshot_of
+from command_line import NO_PID
 from scenes import MakeApp, RunApp, Snap, settle, until
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from timertui import snapshot_file
 from timertui.tui.app import TimerTuiApp
+from timertui.tui.process_sources import FrozenSource
 from timertui.tui.screens.processes import ProcessesScreen
 from timertui.tui.screens.snapshots import SnapshotsScreen
 from timertui.tui.screens.verify import PidDialog, VerifyScreen
@@ -106,10 +108,11 @@ async def test_findings_update_as_the_watch_goes_on(make_app: MakeApp, run_app: 
             "fired and not read (1 tick(s) pending)",
         ]
         assert table.get_row("posix:1")[4].plain == "differs: interval_ns"
-        assert summary(app) == "… · 3 timers: 2 equal, 1 differ, 0 dead · watching 0.0 of 0.6 s"
-        assert "again" not in {b.binding.action for b in screen.active_bindings.values()} or (
-            not screen.check_action("again", ())
+        assert (
+            summary(app)
+            == "verifying · 3 timers: 2 equal, 1 differ, 0 dead · watching 0.0 of 0.6 s"
         )
+        assert not screen.check_action("again", ())  # g once the watch is done
         verifier.release.set()
         await until(pilot, lambda: screen.done)
         assert summary(app) == "FAILED · 3 timers: 2 equal, 1 differ, 1 dead · watched 0.6 s"
@@ -189,6 +192,22 @@ async def test_the_snapshots_screen_verifies_a_one_process_file(
         await pilot.press("V")
         await until(pilot, lambda: isinstance(app.screen, ProcessesScreen))
         assert verifier.calls == [DEMO_PID]
+
+
+async def test_a_checkpoint_pid_not_running_here_is_said(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
+    """The engine itself: the checkpoint's pid is no process here, nor is the one given."""
+    gone = host_process(int(NO_PID), "bob", "gone", "gone", plain_timers(int(NO_PID), [0]))
+    app = make_app(FrozenSource(snapshot_of([gone]), "gone.ttsnap"), focus_pid=int(NO_PID))
+    async with run_app(app) as pilot:
+        await settle(pilot)
+        await pilot.press("V")
+        await until(pilot, lambda: isinstance(app.screen, VerifyScreen))
+        screen = app.screen
+        assert isinstance(screen, VerifyScreen)
+        await until(pilot, lambda: screen.done)
+        assert summary(app) == f"cannot verify: no such process: {NO_PID}"
 
 
 def test_verify_screen(snap: Snap, make_app: MakeApp) -> None:

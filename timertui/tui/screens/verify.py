@@ -13,12 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import var
 from textual.widgets import Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from timertui.errors import InputError
 from timertui.model import ProcessTimers, Snapshot
 from timertui.tui.messages import Verified
-from timertui.tui.screens.base import AppScreen
+from timertui.tui.screens.base import AppScreen, failure_text
 from timertui.tui.screens.input_dialog import InputDialog
 from timertui.tui.verifier import Verifier
 from timertui.tui.widgets.findings_table import FindingsTable
@@ -111,6 +111,13 @@ class VerifyScreen(AppScreen):
         summary.update(summary_text(message.report))
         self._show_detail()
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        super().on_worker_state_changed(event)  # the notification
+        if event.state is WorkerState.ERROR and event.worker.group == "verify":
+            self.done = True
+            summary = f"cannot verify: {failure_text(event.worker.error)}"
+            self.query_one("#verify-summary", Static).update(summary)
+
     @on(FindingsTable.Highlighted)
     def _show_detail(self) -> None:
         finding = self.query_one(FindingsTable).highlighted
@@ -154,8 +161,8 @@ class PidDialog(InputDialog[int]):
 
 
 def summary_text(report: Report) -> str:
-    """'3 timers: 2 equal, 1 differs, 1 dead · watching 0.3 of 0.6 s' and the verdict when
-    done; a process's problems after it."""
+    """'verifying · 3 timers: 2 equal, 1 differ, 1 dead · watching 0.3 of 0.6 s', the verdict
+    (OK, FAILED) once done; a process's problems after it. Equal counts the expired too."""
     findings = [f for p in report.processes for f in p.findings]
     equal = sum(f.status in OK_STATUSES for f in findings)
     dead = sum(f.liveness is Liveness.DEAD for f in findings)
@@ -167,7 +174,7 @@ def summary_text(report: Report) -> str:
         watch = f"watched {report.watched_ns / 1e9:.1f} s"
     else:
         watch = f"watching {report.watched_ns / 1e9:.1f} of {report.watch_ns / 1e9:.1f} s"
-    verdict = ("OK" if report.ok else "FAILED") if report.done else "…"
+    verdict = ("OK" if report.ok else "FAILED") if report.done else "verifying"
     problems = [p for v in report.processes for p in v.problems]
     return " · ".join([verdict, counts, watch, *problems])
 
