@@ -117,6 +117,10 @@ async def test_findings_update_as_the_watch_goes_on(make_app: MakeApp, run_app: 
         await until(pilot, lambda: screen.done)
         assert summary(app) == "FAILED · 3 timers: 2 equal, 1 differ, 1 dead · watched 0.6 s"
         assert [c.plain for c in table.get_row("timerfd:17")][1:4] == ["equal", "dead", "#3162"]
+        table.move_to("posix:1")
+        await pilot.pause()
+        detail = str(screen.query_one("#verify-detail", Static).render())
+        assert "  interval 10.0 ms -> 0 ns" in detail.splitlines()  # the command's words
         table.move_to("timerfd:17")
         await pilot.pause()
         detail = str(screen.query_one("#verify-detail", Static).render())

@@ -10,7 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from timertui.verify.findings import FieldDiff, Finding, ProcessVerdict, Report
+    from timertui.verify.findings import Finding, ProcessVerdict, Report
 
 
 def register(sub: Any) -> None:
@@ -140,7 +140,7 @@ def verdict_lines(verdict: ProcessVerdict) -> list[str]:
                 f.label,
                 f.status.value,
                 f.liveness.value or "-",
-                ", ".join(diff_text(d) for d in f.diffs) or "-",
+                ", ".join(d.text() for d in f.diffs) or "-",
                 f"criu {f.criu_issue}" if f.criu_issue else "",
                 f.notes,
             ]
@@ -149,28 +149,6 @@ def verdict_lines(verdict: ProcessVerdict) -> list[str]:
         lines.append(format_table(("TIMER", "STATUS", "LIVE", "DIFFERENCES", "CRIU", "NOTE"), rows))
     lines += [f"problem: {p}" for p in verdict.problems]
     return lines
-
-
-def diff_text(d: FieldDiff) -> str:
-    """'interval 100.0 ms -> 0 ns', 'clock MONOTONIC -> REALTIME'."""
-    from timertui.clocks import decode_clock
-    from timertui.words import duration_text
-
-    def shown(value: int) -> str:
-        if d.name.endswith("_ns"):
-            return duration_text(value)
-        if d.name.endswith("_us"):
-            return duration_text(value * 1000)
-        if d.name == "clock":
-            return decode_clock(value).name
-        if d.name in ("flags", "settime_flags"):
-            return f"0{value:o}"
-        if d.name == "sigval":
-            return f"0x{value:x}"
-        return str(value)
-
-    name = d.name.removesuffix("_ns").removesuffix("_us")
-    return f"{name} {shown(d.checkpoint)} -> {shown(d.live)}"
 
 
 def as_json(report: Report, checkpoint: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ tests give the app a script of Reports instead."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Generator
 from typing import Protocol
 
@@ -31,8 +30,7 @@ def engine_verifier(
 ) -> Generator[Report, None, None]:
     from timertui.verify.age import checkpoint_age
     from timertui.verify.engine import verify
-    from timertui.verify.pairing import pair_processes
+    from timertui.verify.pairing import pair_one
 
-    # The chosen process alone: the pairing takes the checkpoint's processes in order.
-    pairings = pair_processes(dataclasses.replace(snapshot, processes=(process,)), [live_pid])
-    yield from verify(pairings, checkpoint_age(snapshot), sleep=sleep)
+    pairing = pair_one(process, live_pid)
+    yield from verify((pairing,), checkpoint_age(snapshot), sleep=sleep)

@@ -47,6 +47,28 @@ class FieldDiff:
     checkpoint: int
     live: int
 
+    def text(self) -> str:
+        """'interval 100.0 ms -> 0 ns', 'clock MONOTONIC -> REALTIME': for the command and
+        the app alike."""
+        from timertui.clocks import decode_clock
+        from timertui.words import duration_text
+
+        def shown(value: int) -> str:
+            if self.name.endswith("_ns"):
+                return duration_text(value)
+            if self.name.endswith("_us"):
+                return duration_text(value * 1000)
+            if self.name == "clock":
+                return decode_clock(value).name
+            if self.name in ("flags", "settime_flags"):
+                return f"0{value:o}"
+            if self.name == "sigval":
+                return f"0x{value:x}"
+            return str(value)
+
+        name = self.name.removesuffix("_ns").removesuffix("_us")
+        return f"{name} {shown(self.checkpoint)} -> {shown(self.live)}"
+
 
 @record
 class Finding:

@@ -44,9 +44,7 @@ def pair_processes(
                 f"{len(pids)} PIDs given, the checkpoint holds {len(procs)} process(es): "
                 f"pids {', '.join(str(p.pid) for p in procs)}"
             )
-        for pid in pids:
-            _require_process(pid)
-        return tuple(Pairing(p, pid) for p, pid in zip(procs, pids, strict=False))
+        return tuple(pair_one(p, pid) for p, pid in zip(procs, pids, strict=False))
     wanted = container or next((_container_key(p.container) for p in procs if p.container), None)
     if wanted is not None:
         return _in_container(procs, wanted, named=container is not None)
@@ -57,6 +55,13 @@ def pair_processes(
                 "restored processes"
             )
     return tuple(Pairing(p, p.pid) for p in procs)
+
+
+def pair_one(checkpoint: ProcessTimers, live_pid: int) -> Pairing:
+    """One checkpoint process and the live pid chosen for it (the app's choice); PairingError
+    when that pid is no process."""
+    _require_process(live_pid)
+    return Pairing(checkpoint, live_pid)
 
 
 def id_map(pairings: Sequence[Pairing], live: Mapping[int, ProcessTimers]) -> dict[int, int]:

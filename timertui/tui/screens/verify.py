@@ -183,6 +183,6 @@ def detail_text(f: Finding) -> str:
     """Everything about one finding: its words, each field that differs, the CRIU issue."""
     head = f"{f.label}: {f.status.value}" + (f", {f.liveness.value}" if f.liveness.value else "")
     lines = [head + (f" (criu {f.criu_issue})" if f.criu_issue else "")]
-    lines += [f"  {d.name}: checkpoint {d.checkpoint:,}, live {d.live:,}" for d in f.diffs]
+    lines += [f"  {d.text()}" for d in f.diffs]
     lines += [f"  {note}" for note in f.notes.split("; ") if note]
     return "\n".join(lines)
