@@ -66,6 +66,11 @@ def stress_ng_dir() -> Path:
 
 
 @pytest.fixture
+def timerfd_itimer_dir() -> Path:
+    return recorded.timerfd_itimer()
+
+
+@pytest.fixture
 def costs_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The simulator's calibrations go under tmp_path: the folder they are stored in."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -11,6 +11,7 @@ import pytest
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 STRESS_NG = SHARED_FIXTURES / "criu-stress-ng"
+TIMERFD_ITIMER = SHARED_FIXTURES / "criu-timerfd-itimer"
 
 
 def under_ci() -> bool:
@@ -30,3 +31,11 @@ def stress_ng() -> Path:
     if not (STRESS_NG / "pstree.img").is_file():
         missing("CRIU fixture", STRESS_NG)
     return STRESS_NG
+
+
+def timerfd_itimer() -> Path:
+    """CRIU 4.2's images of one process holding every timer kind, with its /proc text before
+    the dump and after the restore."""
+    if not (TIMERFD_ITIMER / "images" / "pstree.img").is_file():
+        missing("CRIU fixture", TIMERFD_ITIMER)
+    return TIMERFD_ITIMER

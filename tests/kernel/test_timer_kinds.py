@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from command_line import timertui
 from kinds import build_kinds_target, running_kinds_target
+from recorded import TIMERFD_ITIMER
 
 from timertui.capture.inject import attach_values, capture_values
 from timertui.capture.processes import read_process, scan
@@ -104,7 +105,7 @@ def test_show_and_ps_list_every_kind(kinds_pid: int, needs_ptrace: None) -> None
 
 # --- restore: the one driver, native ------------------------------------------------------------
 
-FIXTURE = Path("/work/shared/fixtures/criu-timerfd-itimer")
+FIXTURE = TIMERFD_ITIMER
 
 
 def _events(out: str) -> list[dict[str, object]]:
@@ -138,7 +139,7 @@ def _fdinfo(pid: int, fd: int) -> dict[str, str]:
     return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
 
 
-@pytest.mark.skipif(not FIXTURE.is_dir(), reason="the CRIU fixture is not here")
+@pytest.mark.usefixtures("timerfd_itimer_dir")
 def test_a_held_restore_of_the_fixture_keeps_the_stalled_timerfd_periodic(
     needs_proc_timers: None,
 ) -> None:

@@ -9,13 +9,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from recorded import TIMERFD_ITIMER
 
 from timertui import snapshot_file
 from timertui.criu import import_criu
 from timertui.model import O_CLOEXEC, O_NONBLOCK, IntervalTimer
 
-FIXTURE = Path("/work/shared/fixtures/criu-timerfd-itimer")
-pytestmark = pytest.mark.skipif(not FIXTURE.is_dir(), reason="the CRIU fixture is not here")
+FIXTURE = TIMERFD_ITIMER
+pytestmark = pytest.mark.usefixtures("timerfd_itimer_dir")
 
 
 @pytest.mark.parametrize("kind", ["images", "crit-json"])

@@ -3,15 +3,13 @@ other shapes, each a problem with its field path, never an exception."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from recorded import TIMERFD_ITIMER
 
 from timertui.capture.timerfds import _USUAL, _usual_row, parse_timerfd, read_timerfds
 from timertui.model import O_CLOEXEC, O_NONBLOCK, Access, TimerFd
 
-FIXTURE = Path("/work/shared/fixtures/criu-timerfd-itimer")
-LIVE = FIXTURE / "live-fdinfo"
+LIVE = TIMERFD_ITIMER / "live-fdinfo"
 MONO = "pos:\t0\nflags:\t02000002\nmnt_id:\t17\nino:\t1039\nclockid: 1\nticks: 1\n"
 MONO += "settime flags: 00\nit_value: (0, 0)\nit_interval: (0, 100000000)\n"
 
@@ -22,7 +20,7 @@ def test_the_kernels_text_of_a_stalled_periodic_timerfd() -> None:
     assert isinstance(t, TimerFd) and t.stalled_periodic and t.cloexec and not t.nonblock
 
 
-@pytest.mark.skipif(not LIVE.is_dir(), reason="the CRIU fixture is not here")
+@pytest.mark.usefixtures("timerfd_itimer_dir")
 def test_the_fixtures_live_fdinfo() -> None:
     mono = parse_timerfd((LIVE / "3.txt").read_text(), 3)
     real = parse_timerfd((LIVE / "4.txt").read_text(), 4)

@@ -19,7 +19,7 @@ from timertui.verify.compare import compare_process
 from timertui.verify.findings import Liveness, Status
 
 MS = 1_000_000
-FIXTURE = recorded.SHARED_FIXTURES / "criu-timerfd-itimer"
+FIXTURE = recorded.TIMERFD_ITIMER
 RUNNING = TimerFd(3, 1, 0, 0, 60 * MS, 100 * MS, 0)
 
 
@@ -70,10 +70,8 @@ def restored_process(checkpoint: ProcessTimers) -> ProcessTimers:
 
 
 @pytest.fixture
-def criu_images() -> Path:
-    if not (FIXTURE / "images" / "pstree.img").is_file():
-        recorded.missing("CRIU fixture", FIXTURE)
-    return FIXTURE / "images"
+def criu_images(timerfd_itimer_dir: Path) -> Path:
+    return timerfd_itimer_dir / "images"
 
 
 def test_criu_s_restore_of_the_fixture_compares_equal_and_its_stalled_timerfd_is_watched(
