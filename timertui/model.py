@@ -222,6 +222,12 @@ class ProcessTimers:
     def command(self) -> str:
         return " ".join(self.cmdline) if self.cmdline else f"[{self.comm}]"
 
+    @property
+    def holds_timers(self) -> bool:
+        """Any kind: POSIX timers, timerfds, or an interval timer that is armed (a timerfd
+        alone is worth restoring and verifying: criu #3162)."""
+        return bool(self.timers or self.timerfds or any(t.armed for t in self.itimers or ()))
+
 
 @record
 class HostFacts:

@@ -4,19 +4,21 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from builders import scene_processes, snapshot_of
+from builders import process, scene_processes, snapshot_of
 from scenes import MakeApp, RunApp, ScriptedSource, until
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from timertui import snapshot_file
-from timertui.model import HostFacts
+from timertui.model import O_CLOEXEC, HostFacts, TimerFd
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.palette import BACK_TO_LIVE, TimerCommands
+from timertui.tui.process_sources import FrozenSource
 from timertui.tui.screens.processes import ProcessesScreen
 from timertui.tui.screens.snapshots import SnapshotsScreen
 from timertui.tui.widgets.host_bar import host_text
@@ -102,3 +104,14 @@ def test_criu_host_bar_says_what_is_unknown() -> None:
     assert text.startswith("x86_64 · no host facts recorded")
     assert "0/0" not in text and "Linux" not in text
     assert "RLIMIT_SIGPENDING 63,432/63,432" in host_text(snapshot_of().host)
+
+
+def test_a_checkpoint_lists_a_process_whose_only_timer_is_a_timerfd() -> None:
+    """criu #3162's case: a timerfd alone is worth restoring and verifying, so a checkpoint's
+    process that holds only one is listed without `a`; one that holds no timer is not."""
+    stalled = TimerFd(3, 1, 1, 0, 0, 100_000_000, O_CLOEXEC)
+    fd_only = replace(process([]), pid=77, timerfds=(stalled,))
+    idle = replace(process([]), pid=78)
+    source = FrozenSource(snapshot_of([idle, fd_only]), "checkpoint")
+    assert [p.pid for p in source.scan(False)] == [77]
+    assert [p.pid for p in source.scan(True)] == [77, 78]

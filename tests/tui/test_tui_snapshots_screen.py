@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from builders import DEMO_PID, scene_processes, snapshot_of, walk_events
 from rich.text import Text
-from scenes import MakeApp, RunApp, ScriptedRestorer, settle, until
+from scenes import MakeApp, RunApp, ScriptedRestorer, on_process, settle, until
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
@@ -107,7 +107,16 @@ async def test_criu_image_directory_opens_and_restores(
 ) -> None:
     app = make_app()
     async with run_app(app) as pilot:
+        home = app.screen
         app.open_path(str(stress_ng_dir), "restore")
+        # Two processes hold timers: stress-ng's parent its alarm() (ITIMER_REAL), which a
+        # restore replays too, and the worker a POSIX timer: the app asks which.
+        await until(pilot, lambda: isinstance(app.screen, ProcessesScreen) and app.screen != home)
+        table = app.screen.query_one(ProcessTable)
+        await until(pilot, lambda: set(table.processes) == {19874, 19876})
+        table.move_to("19876")
+        await on_process(pilot, 19876)
+        await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
         await pilot.pause()  # mounted
         restore = app.screen

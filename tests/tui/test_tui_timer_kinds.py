@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from scenes import MakeApp, RunApp, until
 
 from timertui.criu import import_criu
@@ -13,12 +12,11 @@ from timertui.tui.process_sources import FrozenSource
 from timertui.tui.screens.processes import ProcessesScreen
 from timertui.tui.widgets.timers_table import TimersTable
 
-FIXTURE = Path("/work/shared/fixtures/criu-timerfd-itimer")
 
-
-@pytest.mark.skipif(not FIXTURE.is_dir(), reason="the CRIU fixture is not here")
-async def test_the_timers_pane_shows_every_kind(make_app: MakeApp, run_app: RunApp) -> None:
-    source = FrozenSource(import_criu(FIXTURE / "images"), "criu-timerfd-itimer")
+async def test_the_timers_pane_shows_every_kind(
+    timerfd_itimer_dir: Path, make_app: MakeApp, run_app: RunApp
+) -> None:
+    source = FrozenSource(import_criu(timerfd_itimer_dir / "images"), "criu-timerfd-itimer")
     app = make_app(source, focus_pid=2216)
     async with run_app(app) as pilot:
         screen = app.screen
@@ -30,4 +28,5 @@ async def test_the_timers_pane_shows_every_kind(make_app: MakeApp, run_app: RunA
         assert table.visible_ids() == (0,)
         fd3 = [str(cell) for cell in table.row_cells("fd:3")]
         assert fd3[0] == "fd 3" and any("CRIU #3162" in c for c in fd3)
+        assert fd3[2] == "unread"  # it fired and waits for a read: not "disarmed"
         assert str(table.row_cells("it:2")[0]) == "ITIMER_PROF"

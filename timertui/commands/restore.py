@@ -287,18 +287,13 @@ def _select(
         chosen = [p for p in processes if p.pid == pid]
         if not chosen:
             raise PlanError(f"{source}: no process {pid} in it")
-        if not _has_timers(chosen[0]):
+        if not chosen[0].holds_timers:
             raise PlanError(f"{source}: process {pid} has no timers to restore")
         return chosen
-    chosen = [p for p in processes if _has_timers(p)]
+    chosen = [p for p in processes if p.holds_timers]
     if not chosen:
         raise PlanError(f"{source}: no process with timers in it")
     return chosen
-
-
-def _has_timers(p: ProcessTimers) -> bool:
-    """Any kind: POSIX timers, timerfds, interval timers that are armed."""
-    return bool(p.timers or p.timerfds or any(t.armed for t in p.itimers or ()))
 
 
 def _restore(plan: RestorePlan, args: Arguments, backend_options: dict[str, Any]) -> bool:

@@ -193,8 +193,7 @@ class TimerTuiApp(ReportsWorkerErrors, App[None]):
 
     def _opened(self, snap: Snapshot, path: str, then: str) -> None:
         name = Path(path).name
-        # A timerfd alone is worth verifying (criu #3162); a restore replays POSIX timers.
-        with_timers = [p for p in snap.processes if p.timers or (then == "verify" and p.timerfds)]
+        with_timers = [p for p in snap.processes if p.holds_timers]
         if then != "browse" and len(with_timers) == 1:
             process = with_timers[0]
             origin = f"pid {process.pid} ({process.comm}) · {name}"

@@ -141,7 +141,7 @@ class FrozenSource:
 
     def scan(self, include_all: bool) -> list[ProcessTimers]:
         procs = sorted(self.snapshot.processes, key=lambda p: p.pid)
-        return [p for p in procs if include_all or p.timers or p.access is not Access.OK]
+        return [p for p in procs if include_all or p.holds_timers or p.access is not Access.OK]
 
     def capture(self, pids: Sequence[int], deep: bool = False) -> Captured:
         # A frozen source has only the values it was saved with; `deep` adds none.

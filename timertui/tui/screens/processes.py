@@ -98,10 +98,9 @@ class ProcessesScreen(AppScreen):
         Binding(
             "V",
             "verify",
-            "Verify against a live process",
+            "Verify",
             tooltip="This process of the checkpoint against the live process restored from it: "
             "every timer compared, the periodic ones watched",
-            show=False,
             id="processes.verify",
         ),
         Binding(
@@ -324,7 +323,9 @@ class ProcessesScreen(AppScreen):
         self._set_title(note + values_note)
         timers_table.show(process.timers, live, process.timerfds, process.itimers)
         readable = process.access is Access.OK
-        empty = "no timers" if readable else f"timers unknown: {process.access.value}"
+        # The map is of POSIX timer IDs: a process with timerfds only has none of those.
+        empty = "no timers" if not process.holds_timers else "no POSIX timers (no IDs)"
+        empty = empty if readable else f"timers unknown: {process.access.value}"
         gap_map.show(gap_report(process), empty=empty)
 
     def _set_title(self, text: str) -> None:
@@ -349,7 +350,13 @@ class ProcessesScreen(AppScreen):
     def _access_note(process: ProcessTimers) -> str:
         if process.access is not Access.OK:
             return str(process.access.value)
-        return counted(len(process.timers), "timer")
+        parts = [counted(len(process.timers), "timer")]
+        if process.timerfds:
+            parts.append(counted(len(process.timerfds), "timerfd"))
+        armed = sum(t.armed for t in process.itimers or ())
+        if armed:
+            parts.append(counted(armed, "interval timer"))
+        return ", ".join(parts)
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -372,7 +379,7 @@ class ProcessesScreen(AppScreen):
         table = self.query_one(ProcessTable)
         pid = table.highlighted_pid
         process = table.processes.get(pid) if pid is not None else None
-        return process if process is not None and process.timers else None
+        return process if process is not None and process.holds_timers else None
 
     def _checkpoint_process(self) -> ProcessTimers | None:
         """The highlighted process of an opened checkpoint, when it holds a timer of any kind."""
@@ -381,7 +388,7 @@ class ProcessesScreen(AppScreen):
         table = self.query_one(ProcessTable)
         pid = table.highlighted_pid
         p = table.processes.get(pid) if pid is not None else None
-        return p if p is not None and (p.timers or p.timerfds or p.itimers) else None
+        return p if p is not None and p.holds_timers else None
 
     def action_filter(self) -> None:
         self.filtering = True

@@ -167,7 +167,12 @@ _Cells = tuple[tuple[Text, ...], tuple[Text, ...], tuple[Text, ...]]
 def _timerfd_cells(t: TimerFd) -> _Cells:
     from timertui.capture.describe import timerfd_flags_text
 
-    remaining = "disarmed" if t.remaining_ns == 0 else formats.duration(t.remaining_ns)
+    # A periodic timerfd that fired and waits to be read shows it_value 0 as a disarmed one
+    # does: told apart by its ticks (CRIU restores it disarmed: #3162).
+    if t.stalled_periodic:
+        remaining = "unread"
+    else:
+        remaining = "disarmed" if t.remaining_ns == 0 else formats.duration(t.remaining_ns)
     note = f"ticks {t.ticks:,}" + (" · stalled (CRIU #3162)" if t.stalled_periodic else "")
     return (
         (Text(f"fd {t.fd}"), Text(decode_clock(t.clock).name)),
