@@ -16,7 +16,6 @@ import errno
 import os
 import re
 import time
-from dataclasses import dataclass
 
 from timertui.errors import InputError
 from timertui.model import (
@@ -182,7 +181,7 @@ def read_timers(pid: int, *, duty: float = 0.0) -> TimersReading:
     return reading
 
 
-@dataclass(frozen=True)
+@record
 class _Long:
     """A multi-page listing as read: its bytes, the reading, when and at what cost."""
 
