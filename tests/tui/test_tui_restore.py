@@ -67,6 +67,35 @@ async def test_scripted_walk_fills_states_decisions_and_verification(
         assert any("verified" in n.message for n in app._notifications)
 
 
+def with_other_kinds(process: ProcessTimers, request: RunRequest) -> list[ev.Event]:
+    """The exact restore, its verification also holding a timerfd that came back disarmed and
+    an interval timer that is equal."""
+    events = exact_events(process)
+    at = next(i for i, e in enumerate(events) if isinstance(e, ev.Verify))
+    verify = events[at]
+    assert isinstance(verify, ev.Verify)
+    disarmed = ev.TimerCheck(3, (ev.FieldDiff("remaining_ns", 100 * MS, 0),), "timerfd")
+    events[at] = replace(verify, checks=(disarmed, ev.TimerCheck(0, (), "itimer")))
+    return events
+
+
+async def test_the_verification_lists_timerfds_and_interval_timers_after_the_ids(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
+    app = make_app(restorer=ScriptedRestorer(with_other_kinds), focus_pid=DEMO_PID)
+    async with run_app(app) as pilot:
+        screen = await open_restore(pilot)
+        await pilot.press("s")
+        await until(pilot, lambda: screen.view.finished)
+        await pilot.pause()
+        verify = screen.query_one(VerifyTable)
+        assert verify.row_count == 14  # the 12 POSIX timers, then fd 3 and ITIMER_REAL
+        rows = [[c.plain for c in verify.row_cells(key)] for key in ("fd:3", "it:0")]
+        assert rows[0][0] == "fd 3" and rows[0][1].endswith("differs")
+        assert "remaining" in rows[0][2]
+        assert rows[1] == ["ITIMER_REAL", "✓ verified", "all equal"]
+
+
 async def test_escape_cancels_a_running_walk_then_goes_back(
     make_app: MakeApp, run_app: RunApp
 ) -> None:

@@ -12,8 +12,10 @@ def _plain(cells: tuple[tuple[object, ...], ...]) -> list[str]:
 
 def test_a_stalled_timerfd_row() -> None:
     row = _plain(_timerfd_cells(TimerFd(3, 1, 1, 0, 0, 100_000_000, O_CLOEXEC)))
-    assert row[:3] == ["fd 3", "MONOTONIC", "disarmed"]
+    assert row[:3] == ["fd 3", "MONOTONIC", "unread"]  # fired, waiting for a read
     assert row[5] == "timerfd CLOEXEC" and "stalled (CRIU #3162)" in row[6]
+    disarmed = _plain(_timerfd_cells(TimerFd(4, 1, 0, 0, 0, 0, O_CLOEXEC)))
+    assert disarmed[2] == "disarmed"
 
 
 def test_an_interval_timer_row() -> None:

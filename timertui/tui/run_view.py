@@ -21,6 +21,8 @@ class RunView:
     # The verification: POSIX timer IDs equal, and the checks of those that differ.
     equal_ids: tuple[int, ...] = ()
     differing: dict[int, ev.TimerCheck] = field(default_factory=dict)
+    # and the checks of the timerfds and interval timers, equal or not
+    other_checks: tuple[ev.TimerCheck, ...] = ()
     expirations: dict[int, int] = field(default_factory=dict)
     start: ev.Start | None = None
     probe: ev.Probe | None = None
@@ -55,6 +57,7 @@ class RunView:
                 self.phases[event.name] = event.ns
             case ev.Verify():
                 self.equal_ids = event.equal_ids
+                self.other_checks = tuple(c for c in event.checks if c.timer_kind != "posix")
                 self.differing = {
                     c.timer_id: c for c in event.checks if c.timer_kind == "posix" and not c.equal
                 }

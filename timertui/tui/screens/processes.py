@@ -21,6 +21,7 @@ from textual.widgets import Input, Static
 from timertui import locations
 from timertui.errors import InputError
 from timertui.model import Access, HostFacts, ProcessTimers
+from timertui.tui import formats
 from timertui.tui.messages import HostRead, ScanDone, ValuesRead
 from timertui.tui.process_sources import FrozenSource, ProcessSource
 from timertui.tui.rows import gap_report, parse_filter
@@ -350,13 +351,7 @@ class ProcessesScreen(AppScreen):
     def _access_note(process: ProcessTimers) -> str:
         if process.access is not Access.OK:
             return str(process.access.value)
-        parts = [counted(len(process.timers), "timer")]
-        if process.timerfds:
-            parts.append(counted(len(process.timerfds), "timerfd"))
-        armed = sum(t.armed for t in process.itimers or ())
-        if armed:
-            parts.append(counted(armed, "interval timer"))
-        return ", ".join(parts)
+        return formats.timers_text(process)
 
     # -- actions --------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from timertui.choices import NATIVE, SIM
 from timertui.gaps import GapReport
 from timertui.model import ProcessTimers
+from timertui.tui import formats
 from timertui.tui.messages import RestoreEvent
 from timertui.tui.restorer import REAL_PACE, WALK_KERNEL, Restorer, RunRequest
 from timertui.tui.rows import gap_report
@@ -23,7 +24,6 @@ from timertui.tui.screens.runs import RunsScreen
 from timertui.tui.widgets.gap_map import GapMap
 from timertui.tui.widgets.keys_footer import KeysFooter
 from timertui.tui.widgets.run_panels import RunProgress, TimingPanel, since_start
-from timertui.words import counted
 
 _LANE_DECISIONS = 40
 
@@ -98,10 +98,8 @@ class RaceScreen(RunsScreen):
         self._round = 0
 
     def compose(self) -> ComposeResult:
-        top = max((t.id for t in self.process.timers), default=0)
         yield Static(
-            f"race · {self.origin} · {counted(len(self.process.timers), 'timer')} · "
-            f"IDs up to {top:,}",
+            f"race · {self.origin} · {formats.timers_text(self.process, with_ids=True)}",
             id="race-head",
             markup=False,
         )

@@ -28,6 +28,7 @@ from textual.widgets import (
 from timertui.choices import MODES, NATIVE, SIM, Mode
 from timertui.model import ProcessTimers
 from timertui.restore import events as ev
+from timertui.tui import formats
 from timertui.tui.messages import RestoreEvent
 from timertui.tui.restorer import REAL_PACE, WALK_KERNEL, Restorer, RunRequest
 from timertui.tui.rows import gap_report
@@ -42,7 +43,6 @@ from timertui.tui.widgets.run_panels import (
     TimingPanel,
     VerifyTable,
 )
-from timertui.words import counted
 
 
 def _choice(
@@ -113,10 +113,8 @@ class RestoreScreen(RunsScreen):
     # -- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        p = self.process
-        top = max((t.id for t in p.timers), default=0)
         yield Static(
-            f"restore {self.origin} · {counted(len(p.timers), 'timer')} · IDs up to {top:,}",
+            f"restore {self.origin} · {formats.timers_text(self.process, with_ids=True)}",
             id="restore-head",
             markup=False,
         )

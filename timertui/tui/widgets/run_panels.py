@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
 from timertui.capture.describe import clock_text
-from timertui.model import Timer
+from timertui.model import ITIMER_NAMES, Timer
 from timertui.restore import events as ev
 from timertui.restore.sim.costs import BUILT_IN
 from timertui.tui import formats
@@ -239,20 +239,36 @@ class VerifyTable(VirtualTable):
             id=id,
         )
         self._differing: dict[int, ev.TimerCheck] = {}
+        self._others: dict[str, ev.TimerCheck] = {}
 
     def show(self, view: RunView) -> None:
         self._differing = view.differing
+        # The POSIX timers by ID, then the timerfds ("fd:N") and interval timers ("it:N").
+        self._others = {_other_key(c): c for c in view.other_checks}
         self.refresh_all_rows()
-        self.set_rows(map(str, sorted((*view.equal_ids, *view.differing))))
+        self.set_rows([*map(str, sorted((*view.equal_ids, *view.differing))), *self._others])
 
     def clear(self) -> None:
         self.show(RunView(()))
 
     def row_cells(self, key: str) -> Sequence[Text]:
-        timer_id = int(key)
-        check = self._differing.get(timer_id)
+        other = self._others.get(key)
+        if other is not None:
+            name = f"fd {other.timer_id}" if other.timer_kind == "timerfd" else _itimer(other)
+            check: ev.TimerCheck | None = None if other.equal else other
+        else:
+            name, check = f"{int(key):,}", self._differing.get(int(key))
         return (
-            Text(f"{timer_id:,}"),
+            Text(name),
             state_text(self, "verified" if check is None else "differs"),
             Text("all equal" if check is None else diff_text(check)),
         )
+
+
+def _other_key(check: ev.TimerCheck) -> str:
+    return f"{'fd' if check.timer_kind == 'timerfd' else 'it'}:{check.timer_id}"
+
+
+def _itimer(check: ev.TimerCheck) -> str:
+    which = check.timer_id
+    return ITIMER_NAMES[which] if 0 <= which < len(ITIMER_NAMES) else f"itimer {which}"
