@@ -5,9 +5,11 @@ vacuously (the probes are session fixtures: module fixtures may need them too)."
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import criu_runs
 import pytest
 import recorded
 
@@ -68,6 +70,31 @@ def stress_ng_dir() -> Path:
 @pytest.fixture
 def timerfd_itimer_dir() -> Path:
     return recorded.timerfd_itimer()
+
+
+@pytest.fixture(scope="session")
+def criu() -> str:
+    """A CRIU that works here (tests/criu_runs.py), or a skip (a failure under CI)."""
+    return criu_runs.find_criu()
+
+
+@pytest.fixture(scope="session")
+def criu_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return criu_runs.build_target(tmp_path_factory.mktemp("criu"))
+
+
+@pytest.fixture
+def criu_workload(
+    criu_target: Path, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    yield from criu_runs.workload(criu_target, tmp_path)
+
+
+@pytest.fixture
+def criu_restored(
+    criu: str, criu_workload: tuple[subprocess.Popen[bytes], Path], tmp_path: Path
+) -> Iterator[tuple[int, Path, Path]]:
+    yield from criu_runs.restored(criu, criu_workload, tmp_path)
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ tests/kernel/verify_target.c) is dead once its tick is read, chosen with p as th
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -12,10 +14,12 @@ from pathlib import Path
 import c_programs
 import pytest
 from command_line import timertui
+from criu_runs import FD, wait_for
 from scenes import MakeApp, RunApp, until
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from timertui.criu import import_criu
 from timertui.sources import open_source
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.process_sources import FrozenSource
@@ -119,3 +123,30 @@ async def test_a_timerfd_restored_as_criu_does_is_dead_once_read(
 
 def head(screen: VerifyScreen) -> str:
     return str(screen.query_one("#verify-head", Static).render())
+
+
+async def test_the_app_on_real_criu_images_shows_the_timerfd_dead_once_read(
+    criu_restored: tuple[int, Path, Path], make_app: MakeApp, run_app: RunApp
+) -> None:
+    """Issue #17's case with a real CRIU 4.2 (tests/criu_runs.py): the image directory opened
+    in the app, V on its process against the same pid, restored in place: fd 3 stalled (OK)
+    while its tick waits; once the process read it, FAILED and fd 3 dead, criu #3162, the
+    process blocked reading it."""
+    pid, images, out = criu_restored
+    app = make_app(FrozenSource(import_criu(images), images.name), focus_pid=pid)
+    async with run_app(app) as pilot:
+        screen = await open_verify(pilot, pid)
+        await until(pilot, lambda: screen.done)
+        assert summary(screen).startswith("OK"), summary(screen)
+        fd = screen.query_one(FindingsTable).findings[f"timerfd:{FD}"]
+        assert fd.liveness.value == "stalled"
+        os.kill(pid, signal.SIGUSR1)
+        wait_for("the restored tick's read", lambda: out.read_text() == "ready\nread 1\n")
+        await pilot.press("g")  # again
+        await until(pilot, lambda: not screen.done)
+        await until(pilot, lambda: screen.done)
+        assert summary(screen).startswith("FAILED · 1 timer: 1 equal, 0 differ, 1 dead")
+        fd = screen.query_one(FindingsTable).findings[f"timerfd:{FD}"]
+        assert (fd.liveness.value, fd.criu_issue) == ("dead", "#3162")
+        detail = str(screen.query_one("#verify-detail", Static).render())
+        assert "blocked reading it" in detail
