@@ -23,6 +23,7 @@ from timertui.capture import processes
 from timertui.remote.reading import RemoteHost
 
 SOURCE = FIXTURES / "podman-checkpoint" / "timers.c"
+ARCHIVE = FIXTURES / "podman-checkpoint" / "ck-gzip.tar.gz"
 IMAGE = "localhost/timertui-test-timers:1"
 RUN_OPTIONS = (
     "--network", "none", "--runtime", "runc",
@@ -114,3 +115,28 @@ def test_a_container_on_another_host_is_named_as_here(
     assert remote.container is not None and remote.container.name == name
     assert [p.container for p in listed] == [remote.container]
     assert remote.ns_pid == 1
+
+
+def test_verify_pairs_a_checkpoint_archive_with_a_live_container_by_its_namespace_pid(
+    container: tuple[str, int],
+) -> None:
+    """`verify ARCHIVE --container NAME`: the archive's process (pid 1 in its container, the
+    same program) is paired with the live container's pid 1 through NSpid, and every kind is
+    compared (the live one was never checkpointed: what differs is allowed, a crash is not)."""
+    name, pid = container
+    done = subprocess.run(
+        [sys.executable, "-m", "timertui", "verify", str(ARCHIVE), "--container", name,
+         "--watch", "0.3", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    (process,) = json.loads(done.stdout)["processes"]
+    assert (process["checkpoint_pid"], process["live_pid"]) == (1, pid), process
+    kinds = {f["kind"] for f in process["findings"]}
+    assert kinds == {"posix", "timerfd", "itimer"}, process["findings"]
+    missing = [f["label"] for f in process["findings"] if f["status"] == "missing"]
+    assert missing == [], process["findings"]
