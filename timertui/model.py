@@ -27,6 +27,7 @@ TFD_TIMER_CANCEL_ON_SET = 2
 # TFD_CLOEXEC are these.
 O_NONBLOCK = 0o4000
 O_CLOEXEC = 0o2000000
+TIMERFD_FD_FLAGS = O_NONBLOCK | O_CLOEXEC  # the fd flags a timerfd keeps (timerfd_create's)
 # The interval timers of setitimer(2), by `which`, and the signal each sends.
 ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF = 0, 1, 2
 ITIMER_NAMES = ("ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF")

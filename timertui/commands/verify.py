@@ -101,8 +101,9 @@ class _Progress:
 
     def show(self, report: Report) -> None:
         if report.watch_ns:
-            findings = [f for p in report.processes for f in p.findings]
-            watching = sum(f.liveness.value == "watching" for f in findings)
+            from timertui.verify.findings import Liveness
+
+            watching = sum(f.liveness is Liveness.WATCHING for f in report.findings)
             sys.stderr.write(
                 f"\r\x1b[Kwatching {watching} timer(s): "
                 f"{report.watched_ns / 1e9:.1f} of {report.watch_ns / 1e9:.1f} s"
@@ -117,20 +118,19 @@ class _Progress:
 def verdict_lines(verdict: ProcessVerdict) -> list[str]:
     """One process: a headline, then a table of its findings."""
     from timertui.commands.output import format_table
+    from timertui.verify.findings import Liveness
     from timertui.words import counted
 
-    differing = sum(f.status.value not in ("equal", "expired") for f in verdict.findings)
-    dead = sum(f.liveness.value == "dead" for f in verdict.findings)
     who = f"pid {verdict.live_pid} ({verdict.live_comm or verdict.comm})"
     if (verdict.live_pid, verdict.live_comm) != (verdict.checkpoint_pid, verdict.comm):
         who += f" as checkpoint pid {verdict.checkpoint_pid} ({verdict.comm})"
     if verdict.ok:
-        stalled = sum(f.liveness.value == "stalled" for f in verdict.findings)
+        stalled = sum(f.liveness is Liveness.STALLED for f in verdict.findings)
         waiting = f" ({stalled} stalled: fired, waiting to be read)" if stalled else ""
         head = f"{who}: {counted(len(verdict.findings), 'timer')}, all equal and alive{waiting}"
     else:
-        parts = [counted(differing, "difference")] if differing else []
-        parts += [f"{dead} dead"] if dead else []
+        parts = [counted(verdict.differing, "difference")] if verdict.differing else []
+        parts += [f"{verdict.dead} dead"] if verdict.dead else []
         parts += [counted(len(verdict.problems), "problem")] if verdict.problems else []
         head = f"{who}: " + ", ".join(parts)
     lines = [head]

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from timertui.model import (
     ITIMER_NAMES,
-    O_CLOEXEC,
-    O_NONBLOCK,
     TFD_TIMER_ABSTIME,
+    TIMERFD_FD_FLAGS,
     USEC_PER_SEC,
     IntervalTimer,
     TimerFd,
@@ -33,7 +32,6 @@ SLACK_NS = 2_000_000
 # ITIMER_VIRTUAL and ITIMER_PROF count in the kernel's ticks: a value set reads back up to one
 # tick longer (HZ 100 at the coarsest).
 CPU_TICK_US = 10_000
-FD_FLAGS = O_NONBLOCK | O_CLOEXEC  # TFD_NONBLOCK and TFD_CLOEXEC are these
 _ALARM_CLOCKS = frozenset({8, 9})  # CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM
 
 
@@ -87,7 +85,7 @@ def plan_timerfds(
             PlannedTimerFd(
                 t.fd,
                 t.clock,
-                t.flags & FD_FLAGS,
+                t.flags & TIMERFD_FD_FLAGS,
                 t.settime_flags,
                 value,
                 t.interval_ns if value else 0,
@@ -155,7 +153,7 @@ def check_timerfd(
         for name, want, have in (
             ("clock", planned.clock, got.clock),
             ("settime_flags", planned.settime_flags if planned.value_ns else 0, got.settime_flags),
-            ("flags", planned.create_flags, got.flags & FD_FLAGS),
+            ("flags", planned.create_flags, got.flags & TIMERFD_FD_FLAGS),
             ("interval_ns", planned.interval_ns, got.interval_ns),
         )
         if want != have

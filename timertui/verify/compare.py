@@ -17,10 +17,9 @@ from typing import TypeVar
 from timertui.clocks import ALARM_CLOCKS, decode_clock, make_cpu_clock
 from timertui.model import (
     ITIMER_REAL,
-    O_CLOEXEC,
-    O_NONBLOCK,
     SIGEV_NONE,
     SIGEV_THREAD_ID,
+    TIMERFD_FD_FLAGS,
     IntervalTimer,
     ProcessTimers,
     Timer,
@@ -33,7 +32,6 @@ from timertui.words import duration_text
 SLACK_NS = 50_000_000
 # Interval timers on CPU time read back up to one of the kernel's ticks long (HZ 100).
 CPU_TICK_NS = 10_000_000
-FD_FLAGS = O_NONBLOCK | O_CLOEXEC  # the fd flags a timerfd keeps (TFD_NONBLOCK, TFD_CLOEXEC)
 _T = TypeVar("_T", Timer, TimerFd)
 
 
@@ -166,7 +164,7 @@ def _timerfd(c: TimerFd, lv: TimerFd, elapsed: int | None) -> Finding:
         FieldDiff(name, want, have)
         for name, want, have in (
             ("clock", c.clock, lv.clock),
-            ("flags", c.flags & FD_FLAGS, lv.flags & FD_FLAGS),
+            ("flags", c.flags & TIMERFD_FD_FLAGS, lv.flags & TIMERFD_FD_FLAGS),
             ("interval_ns", c.interval_ns, lv.interval_ns),
             ("settime_flags", c.settime_flags if armed else lv.settime_flags, lv.settime_flags),
         )

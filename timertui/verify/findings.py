@@ -123,6 +123,15 @@ class ProcessVerdict:
     def ok(self) -> bool:
         return not self.problems and all(f.ok for f in self.findings)
 
+    @property
+    def differing(self) -> int:
+        """Findings whose comparison failed (an expired one-shot is not one)."""
+        return sum(f.status not in OK_STATUSES for f in self.findings)
+
+    @property
+    def dead(self) -> int:
+        return sum(f.liveness is Liveness.DEAD for f in self.findings)
+
 
 @record
 class Report:
@@ -138,3 +147,7 @@ class Report:
     @property
     def ok(self) -> bool:
         return all(p.ok for p in self.processes)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for p in self.processes for f in p.findings)

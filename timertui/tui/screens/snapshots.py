@@ -90,7 +90,7 @@ class SnapshotsScreen(AppScreen):
         Binding(
             "V",
             "verify",
-            "Verify against a live process",
+            "Verify",
             tooltip="The snapshot's process against the live process restored from it",
             show=False,
             id="snapshots.verify",

@@ -23,7 +23,7 @@ from timertui.tui.screens.input_dialog import InputDialog
 from timertui.tui.verifier import Verifier
 from timertui.tui.widgets.findings_table import FindingsTable
 from timertui.tui.widgets.keys_footer import KeysFooter
-from timertui.verify.findings import OK_STATUSES, Finding, Liveness, Report
+from timertui.verify.findings import Finding, Report
 from timertui.words import counted
 
 
@@ -106,8 +106,7 @@ class VerifyScreen(AppScreen):
             return
         self.report = message.report
         self.done = message.report.done
-        findings = [f for p in message.report.processes for f in p.findings]
-        self.query_one(FindingsTable).show(findings)
+        self.query_one(FindingsTable).show(message.report.findings)
         summary.update(summary_text(message.report))
         self._show_detail()
 
@@ -163,11 +162,10 @@ class PidDialog(InputDialog[int]):
 def summary_text(report: Report) -> str:
     """'verifying · 3 timers: 2 equal, 1 differ, 1 dead · watching 0.3 of 0.6 s', the verdict
     (OK, FAILED) once done; a process's problems after it. Equal counts the expired too."""
-    findings = [f for p in report.processes for f in p.findings]
-    equal = sum(f.status in OK_STATUSES for f in findings)
-    dead = sum(f.liveness is Liveness.DEAD for f in findings)
-    counts = f"{counted(len(findings), 'timer')}: {equal} equal, {len(findings) - equal} differ"
-    counts += f", {dead} dead"
+    total = len(report.findings)
+    differ = sum(p.differing for p in report.processes)
+    counts = f"{counted(total, 'timer')}: {total - differ} equal, {differ} differ"
+    counts += f", {sum(p.dead for p in report.processes)} dead"
     if not report.watch_ns:
         watch = "not watched"
     elif report.done:
