@@ -44,6 +44,25 @@ def test_specs_ids_and_values_follow_the_plan() -> None:
     assert arrays.signal_mask == plan.signal_mask
 
 
+def test_timers_all_armed_read_back_as_armed_and_main_thread_targets_are_the_workers() -> None:
+    plan = build_plan(
+        process(
+            [timer(i, values=armed(1000 + i, 7)) for i in range(1, 5)]
+            + [timer(5, notify=SIGEV_THREAD_ID, target=PID, values=armed(9))]
+        )
+    )
+    arrays = timer_arrays(plan)
+    # One set of arrays serves both (every captured timer is armed).
+    assert arrays.armed is arrays.valued
+    assert list(array("i", arrays.valued.indices)) == [0, 1, 2, 3, 4]
+    assert list(array("q", arrays.valued.values)) == [t.value_ns for t in plan.timers]
+    assert list(array("q", arrays.valued.intervals)) == [7 * 10**6] * 4 + [0]
+    # The SIGEV_THREAD_ID timer notifies thread 0 (the main thread): the worker fills its tid.
+    assert plan.timers[4].thread == 0 and list(array("i", arrays.own)) == [4]
+    # Cached in the plan before a fork, so a forked worker does not walk the timers for them.
+    assert {"ids", "valued"} <= plan.__dict__.keys() and plan.valued == 5
+
+
 def test_subset_keeps_the_chosen_timers_columns_together() -> None:
     armed_ = timer_arrays(_plan()).armed
     kept = subset(armed_, lambda i: i != 2)

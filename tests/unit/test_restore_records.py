@@ -17,7 +17,7 @@ from timertui import snapshot_file
 from timertui.capture.host import capture_times, host_facts
 from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import Snapshot, Timer, TimerValues
-from timertui.records import record
+from timertui.records import columns, record
 from timertui.restore import events as ev
 from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
 from timertui.restore.wire import from_wire, to_wire
@@ -76,6 +76,23 @@ def test_dataclasses_functions_work_on_records() -> None:
     assert dataclasses.replace(decision, t_ns=9) == ev.Decision(9, "walk-mode", "why", "info")
     t = Timer(1, 2, 3, 4, 5, 6, TimerValues(7, 8, 9))
     assert dataclasses.asdict(t)["values"] == {"remaining_ns": 7, "interval_ns": 8, "overrun": 9}
+
+
+def test_columns_are_the_fields_in_order_however_the_records_were_made() -> None:
+    made = [
+        Timer(1, 2, 3, 4, 5, 6),  # a default filled in
+        Timer(values=None, sigval=6, target=5, signo=4, notify=3, clock=2, id=7),  # keywords
+        pickle.loads(pickle.dumps(Timer(8, 2, 3, 4, 5, 6, TimerValues(1, 2, 3)))),
+        dataclasses.replace(Timer(9, 2, 3, 4, 5, 6), sigval=0),
+    ]
+    plan = build_plan(process([timer(1, values=armed(5000)), timer(9)]))
+    assert plan.ids == (1, 9)  # a derived value stored after the fields is not a column
+    got = columns(Timer, made)
+    assert got == [tuple(getattr(t, f.name) for t in made) for f in dataclasses.fields(Timer)]
+    assert columns(RestorePlan, [plan]) == [(getattr(plan, n),) for n in plan.__match_args__]
+    assert columns(Timer, []) == [()] * len(dataclasses.fields(Timer))
+    with pytest.raises(TypeError, match="another class"):
+        columns(Timer, [made[0], TimerValues(1, 2, 3)])  # type: ignore[list-item]
 
 
 def test_match_pickle_and_the_events_kind() -> None:

@@ -5,6 +5,7 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -230,31 +231,81 @@ long tt_format_listing(const struct tt_spec *specs, int n, int pid, char *buf, l
     return at;
 }
 
-int tt_file_equals(const char *path, const char *text, long len)
+struct tt_read {
+    pthread_t thread;
+    int threaded;
+    char *path;
+    char *buf;
+    long cap;
+    long len; /* bytes read, cap + 1 when the file holds more, or -errno */
+};
+
+static void *read_whole(void *arg)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    char buf[1 << 16];
+    struct tt_read *r = arg;
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        r->len = -errno;
+        return NULL;
+    }
     long at = 0;
-    int equal = 1;
     for (;;) {
-        ssize_t got = read(fd, buf, sizeof(buf));
+        char more;
+        /* The kernel fills a big read with as many records as fit: a few reads in all. */
+        ssize_t got = at < r->cap ? read(fd, r->buf + at, (size_t)(r->cap - at)) : read(fd, &more, 1);
+        if (got < 0 && errno == EINTR)
+            continue;
         if (got < 0) {
-            int err = errno;
-            close(fd);
-            return -err;
+            at = -errno;
+            break;
         }
         if (got == 0)
             break;
-        if (got > len - at || memcmp(buf, text + at, (size_t)got)) {
-            equal = 0;
+        if (at == r->cap) {
+            at = r->cap + 1;
             break;
         }
         at += got;
     }
     close(fd);
-    return equal && at == len;
+    r->len = at;
+    return NULL;
+}
+
+void *tt_read_start(const char *path, long cap)
+{
+    struct tt_read *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->path = strdup(path);
+    r->buf = malloc((size_t)(cap > 0 ? cap : 1));
+    r->cap = cap;
+    if (!r->path || !r->buf) {
+        free(r->path);
+        free(r->buf);
+        free(r);
+        return NULL;
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    r->threaded = pthread_create(&r->thread, &attr, read_whole, r) == 0;
+    pthread_attr_destroy(&attr);
+    if (!r->threaded)
+        read_whole(r); /* no thread to be had: read it now */
+    return r;
+}
+
+int tt_read_equals(void *reading, const char *text, long len)
+{
+    struct tt_read *r = reading;
+    if (r->threaded)
+        pthread_join(r->thread, NULL);
+    int result = r->len < 0 ? (int)r->len : r->len == len && !memcmp(r->buf, text, (size_t)len);
+    free(r->path);
+    free(r->buf);
+    free(r);
+    return result;
 }
 
 int tt_check_armed(int n, const long long *want_values, const long long *want_intervals,

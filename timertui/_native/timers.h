@@ -69,9 +69,12 @@ int tt_gettime_many(const int *ids, int n, long long *values, long long *interva
  * spec's tid, any other the process, pid. Returns the length, or -ENOSPC if cap is too small. */
 long tt_format_listing(const struct tt_spec *specs, int n, int pid, char *buf, long cap);
 
-/* 1 when the file at path holds exactly text[0..len), 0 when it does not, -errno when it cannot
- * be read. Reads as the kernel serves it (a page per read), without keeping the whole. */
-int tt_file_equals(const char *path, const char *text, long len);
+/* Read the file at path whole (at most cap bytes) on a thread of its own, while the caller goes
+ * on (a verify reads its timers' values meanwhile); NULL when out of memory. Every reading is
+ * ended by tt_read_equals: it waits for the read, frees it, and returns 1 when the file held
+ * exactly text[0..len), 0 when it did not (or len < 0), -errno when it could not be read. */
+void *tt_read_start(const char *path, long cap);
+int tt_read_equals(void *reading, const char *text, long len);
 
 /* Of timers [0..n), read back by tt_gettime_many (errs, values, intervals), those not as armed
  * (want_values, want_intervals): an error, another interval, or a remaining time outside

@@ -119,6 +119,12 @@ class RestorePlan:
         """The wanted IDs in order (computed once: a restore slices it per chunk)."""
         return tuple(map(attrgetter("id"), self.timers))
 
+    @cached
+    def valued(self) -> int:
+        """How many timers have captured values, which a verify reads back (computed once,
+        where the plan is made: a forked worker's pass over the timers would copy their pages)."""
+        return sum(t.source.values is not None for t in self.timers)
+
     @property
     def max_id(self) -> int:
         return self.timers[-1].id if self.timers else -1

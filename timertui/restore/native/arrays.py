@@ -12,12 +12,12 @@ import struct
 from array import array
 from operator import attrgetter
 
-from timertui.records import record
+from timertui.records import columns, record
 from timertui.restore.plan import PlannedTimer, RestorePlan
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
 SPEC = struct.Struct("=5i4xQ")  # struct tt_spec, timertui/_native/timers.h
 
@@ -54,40 +54,60 @@ class TimerArrays:
 
 
 def timer_arrays(plan: RestorePlan) -> TimerArrays:
-    """The arrays of `plan`; its cached `ids`, which the worker slices, are made here too."""
-    timers = plan.timers
-    ids = list(plan.ids)
-    clocks, notify, signo, sigval = (list(map(attrgetter(f), timers)) for f in _FIELDS)
-    specs = b"".join(map(SPEC.pack, ids, clocks, notify, signo, _zeros(len(timers)), sigval))
-    own = [i for i, t in enumerate(timers) if t.clock_remap is not None or t.thread is not None]
+    """The arrays of `plan`, from its timers' columns (records.columns); its cached `ids`
+    (which the worker slices) and `valued` are made here too."""
+    timers, n = plan.timers, len(plan.timers)
+    ids, clocks, notify, signo, sigval, thread, remap, value, interval, arm, source = columns(
+        PlannedTimer, timers
+    )
+    specs = b"".join(map(SPEC.pack, ids, clocks, notify, signo, _zeros(n), sigval))
+    own: list[int] = []
+    if thread.count(None) != n or remap.count(None) != n:
+        own = _where(th is not None or re is not None for th, re in zip(thread, remap, strict=True))
+    # What each timer should read back: its value if armed, else 0 and 0.
+    if arm.count(True) != n:
+        value = tuple(v if a else 0 for v, a in zip(value, arm, strict=True))
+        interval = tuple(v if a else 0 for v, a in zip(interval, arm, strict=True))
+    captured = list(map(attrgetter("values"), source))
+    # By type: `None in captured` would call each record's __eq__.
+    every_valued = _NONE not in set(map(type, captured))
+    valued = range(n) if every_valued else _where(v is not None for v in captured)
+    armed = range(n) if arm.count(True) == n else _where(arm)
+    plan.ids, plan.valued  # noqa: B018 - cached now, before a fork
+    valued_arrays = _value_arrays(valued, ids, value, interval)
     return TimerArrays(
         specs,
         array("i", own).tobytes(),
         array("i", ids).tobytes(),
-        value_arrays(timers, lambda t: t.source.values is not None),
-        value_arrays(timers, attrgetter("arm")),
+        valued_arrays,
+        # Mostly every valued timer is armed: the same arrays.
+        valued_arrays if armed == valued else _value_arrays(armed, ids, value, interval),
         plan.signal_mask,
     )
 
 
-_FIELDS = ("clock", "notify", "signo", "sigval")
+_NONE = type(None)
 
 
 def _zeros(n: int) -> list[int]:
     return [0] * n
 
 
-def value_arrays(
-    timers: Sequence[PlannedTimer], which: Callable[[PlannedTimer], object]
-) -> ValueArrays:
-    """The arrays of the timers `which` picks."""
-    indices = [i for i, t in enumerate(timers) if which(t)]
-    chosen = timers if len(indices) == len(timers) else [timers[i] for i in indices]
+def _where(flags: Iterable[object]) -> list[int]:
+    return [i for i, flag in enumerate(flags) if flag]
+
+
+def _value_arrays(indices: range | list[int], *column_values: Sequence[int]) -> ValueArrays:
+    """The arrays of the timers at `indices`, from the IDs, values and intervals columns."""
+    ids, values, intervals = (
+        column if len(indices) == len(column) else [column[i] for i in indices]
+        for column in column_values
+    )
     return ValueArrays(
         array("i", indices).tobytes(),
-        array("i", map(attrgetter("id"), chosen)).tobytes(),
-        array("q", [t.value_ns if t.arm else 0 for t in chosen]).tobytes(),
-        array("q", [t.interval_ns if t.arm else 0 for t in chosen]).tobytes(),
+        array("i", ids).tobytes(),
+        array("q", values).tobytes(),
+        array("q", intervals).tobytes(),
     )
 
 

@@ -339,18 +339,27 @@ class NativeTarget(Target):
         armed ones in C; only the timers found different there are looked at field by field."""
         timers, valued = self.plan.timers, self.arrays.valued
         n, k = len(timers), valued.count
-        listed = _listed_as_planned(self.specs, n, self.pid)
-        got_values = ffi.new("long long[]", k)
-        got_intervals = ffi.new("long long[]", k)
-        errs = ffi.new("int[]", k)
-        ids, want_values, want_intervals = _c_arrays(valued)
-        lib.tt_gettime_many(ids, k, got_values, got_intervals, errs)
-        elapsed = time.monotonic_ns() - self.armed_at if self.armed_at else 0
-        slack = elapsed + VERIFY_SLACK_NS
-        bad = ffi.new("int[]", k)
-        found = lib.tt_check_armed(
-            k, want_values, want_intervals, errs, got_values, got_intervals, slack, bad
-        )
+        # The kernel's listing is read on a thread of its own meanwhile (the longest part of a
+        # verify: ~13 ms for 10,000 timers), and compared last.
+        reading = lib.tt_read_start(_OWN_TIMERS_PATH, _LISTING_LINE_MAX * n + 1)
+        text, length = ffi.NULL, -1
+        try:
+            text, length = _format_listing(self.specs, n, self.pid)
+            got_values = ffi.new("long long[]", k)
+            got_intervals = ffi.new("long long[]", k)
+            errs = ffi.new("int[]", k)
+            ids, want_values, want_intervals = _c_arrays(valued)
+            lib.tt_gettime_many(ids, k, got_values, got_intervals, errs)
+            elapsed = time.monotonic_ns() - self.armed_at if self.armed_at else 0
+            slack = elapsed + VERIFY_SLACK_NS
+            bad = ffi.new("int[]", k)
+            found = lib.tt_check_armed(
+                k, want_values, want_intervals, errs, got_values, got_intervals, slack, bad
+            )
+        finally:
+            # Whatever happened meanwhile: this waits for the read and frees it. Without memory
+            # for it (NULL), the listing is parsed and compared below instead.
+            listed = reading != ffi.NULL and int(lib.tt_read_equals(reading, text, length)) == 1
         indices = array("i", valued.indices)
         suspects = [indices[j] for j in ffi.unpack(bad, found)]
         at = {i: j for j, i in enumerate(indices)} if suspects or not listed else {}
@@ -360,8 +369,8 @@ class NativeTarget(Target):
             # Loaded only here, on the rare path: the parser's module is not light.
             from timertui.capture.proc_timers import parse_timers
 
-            text = _own_timers_text()
-            actual = {t.id: t for t in parse_timers(text, _OWN_TIMERS, skip_repeats=True)}
+            own = _own_timers_text()
+            actual = {t.id: t for t in parse_timers(own, _OWN_TIMERS, skip_repeats=True)}
             expected = expected_timers(timers, self.pid, self.tids)
             suspects = list(range(n))
         differing = []
@@ -473,6 +482,7 @@ _WALK_RESULTS: dict[int, WalkResult] = {0: "done", 1: "budget", 2: "above"}  # t
 
 
 _OWN_TIMERS = "/proc/self/timers"
+_OWN_TIMERS_PATH = _OWN_TIMERS.encode()
 
 
 def _own_timers_text() -> str:
@@ -532,12 +542,11 @@ def _c_arrays(arrays: ValueArrays) -> tuple[Any, Any, Any]:
     )
 
 
-def _listed_as_planned(specs: Any, n: int, pid: int) -> bool:
-    """Whether /proc/self/timers lists exactly the plan's timers, as planned (newest first)."""
+def _format_listing(specs: Any, n: int, pid: int) -> tuple[Any, int]:
+    """/proc/self/timers as the plan expects it (newest first), and its length (-ENOSPC)."""
     cap = _LISTING_LINE_MAX * n + 1
     text = ffi.new("char[]", cap)
-    length = int(lib.tt_format_listing(specs, n, pid, text, cap))
-    return length >= 0 and int(lib.tt_file_equals(_OWN_TIMERS.encode(), text, length)) == 1
+    return text, int(lib.tt_format_listing(specs, n, pid, text, cap))
 
 
 # The longest a timer's four lines can be: numbers at their widest, sigval in 16 hex digits.
