@@ -210,25 +210,58 @@ int tt_gettime_many(const int *ids, int n, long long *values, long long *interva
     return read;
 }
 
+/* The listing's pieces, written by hand: snprintf per timer was most of a verify's formatting
+ * (~2 ms for 10,000 timers). Each returns the position after what it wrote. */
+static char *put_str(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    return p;
+}
+
+static char *put_int(char *p, long long v)
+{
+    char digits[24];
+    int k = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        digits[k++] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *p++ = '-';
+    while (k)
+        *p++ = digits[--k];
+    return p;
+}
+
+static char *put_hex16(char *p, unsigned long long v)
+{
+    for (int shift = 60; shift >= 0; shift -= 4)
+        *p++ = "0123456789abcdef"[(v >> shift) & 15];
+    return p;
+}
+
 long tt_format_listing(const struct tt_spec *specs, int n, int pid, char *buf, long cap)
 {
     static const char *const words[] = {"signal", "none", "thread"};
-    long at = 0;
+    /* A timer's four lines at their longest: the words, four ints, 16 hex digits. */
+    const long most = 64 + 4 * 11 + 16;
+    char *p = buf;
     for (int i = n - 1; i >= 0; i--) {
         const struct tt_spec *s = &specs[i];
         int how = s->notify & ~4; /* SIGEV_THREAD_ID */
-        const char *word = how >= 0 && how < 3 ? words[how] : "?";
         int thread = (s->notify & 4) != 0;
-        long left = cap - at;
-        int k = snprintf(buf + at, left > 0 ? (size_t)left : 0,
-                         "ID: %d\nsignal: %d/%016llx\nnotify: %s/%s.%d\nClockID: %d\n", s->id,
-                         s->signo, s->sigval, word, thread ? "tid" : "pid", thread ? s->tid : pid,
-                         s->clock);
-        if (k < 0 || k >= left)
+        if (cap - (p - buf) <= most)
             return -ENOSPC;
-        at += k;
+        p = put_int(put_str(p, "ID: "), s->id);
+        p = put_int(put_str(p, "\nsignal: "), s->signo);
+        p = put_hex16(put_str(p, "/"), s->sigval);
+        p = put_str(put_str(p, "\nnotify: "), how >= 0 && how < 3 ? words[how] : "?");
+        p = put_int(put_str(p, thread ? "/tid." : "/pid."), thread ? s->tid : pid);
+        p = put_int(put_str(p, "\nClockID: "), s->clock);
+        *p++ = '\n';
     }
-    return at;
+    return p - buf;
 }
 
 struct tt_read {

@@ -202,8 +202,10 @@ class RestoreRun(EventStream):
                 if forked:
                     plan, options, t0_ns = self.plan, self.options, self.t0_ns
                     # Before the fork: after it, a pass over the plan's objects copies their
-                    # pages, in the worker and here alike (arrays.py).
+                    # pages, in the worker and here alike (arrays.py). The worker's modules
+                    # too: imported after a fork of a big heap they take ~2x as long.
                     arrays = timer_arrays(plan)
+                    from timertui.restore.native import worker  # noqa: F401
                     self.pid = _fork_worker(
                         (ctrl_w, ev_r),
                         lambda worker: worker.serve(plan, arrays, options, t0_ns, ctrl_r, ev_w),
