@@ -121,12 +121,13 @@ import sys
 import timertui.commands.restore, timertui.restore.native.runner
 from timertui import sources
 from timertui.restore import events as ev
+from timertui.restore.native.handover import encode_plan
 from timertui.restore.plan import build_plan
 snap = sources.open_source(sys.argv[1])
-build_plan(snap.processes[0])
+encode_plan(build_plan(snap.processes[0]))  # as it goes to the prestarted worker
 ev.decode(ev.encode(ev.Verify(1, (), (0, 1))))  # the event decoders, built
 heavy = ("pathlib", "_hashlib", "tempfile", "threading", "timertui.capture.host",
-         "dataclasses", "inspect", "typing", "re", "enum", "contextlib")
+         "dataclasses", "inspect", "typing", "re", "enum", "contextlib", "_pickle", "functools")
 found = sorted(m for m in heavy if m in sys.modules)
 import json  # only now: it loads re
 print(json.dumps(found))
@@ -135,9 +136,9 @@ print(json.dumps(found))
 
 def test_the_restore_start_path_loads_none_of_the_heavy_modules(tmp_path: Path) -> None:
     """What `timertui restore FILE` imports before its worker runs: loading a snapshot,
-    planning and reading events need no pathlib, OpenSSL, tempfile, threading or capture.host,
-    and no typing, re, enum or contextlib (mypy sees the annotations through TYPE_CHECKING
-    blocks; the records' Choice stands in for enum)."""
+    planning, handing a small plan over and reading events need no pathlib, OpenSSL, tempfile,
+    threading or capture.host, no typing, re, enum or contextlib (mypy sees the annotations
+    through TYPE_CHECKING blocks; the records' Choice stands in for enum), and no pickle."""
     path = tmp_path / "two.ttsnap"
     proc = process([timer(1, values=armed(5000)), timer(2)])
     snapshot_file.save(Snapshot(host_facts(probe=False), capture_times(), (proc,)), path)

@@ -125,7 +125,7 @@ def _field_annotation(cls: type, name: str) -> tuple[str, str]:
 
 
 _ANNOTATION_DECODERS: dict[tuple[str, str], Callable[[Any], Any]] = {}
-_SCALARS: dict[str, Any] = {"int": int, "str": str, "bool": bool}
+_SCALARS: dict[str, Any] = {"int": int, "str": str, "bool": bool, "bytes": bytes}
 
 
 def _annotation_decoder(text: str, module: str) -> Callable[[Any], Any]:
@@ -165,7 +165,7 @@ def _read_annotation(text: str, module: str) -> Callable[[Any], Any]:
     if text == "float":
         return lambda v: float(_expect(v, int | float, text))
     found: Any = _SCALARS.get(text) or _resolve(text, module)
-    if found in (int, str, bool):
+    if found in (int, str, bool, bytes):
         return lambda v: _expect(v, found, text)
     if isinstance(found, type) and _is_enum(found):
         return found

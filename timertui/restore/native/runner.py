@@ -205,7 +205,7 @@ class RestoreRun(EventStream):
                     # pages, in the worker and here alike (arrays.py). The worker's modules
                     # too: imported after a fork of a big heap they take ~2x as long.
                     arrays = timer_arrays(plan)
-                    from timertui.restore.native import worker  # noqa: F401
+                    __import__("timertui.restore.native.worker")
                     self.pid = _fork_worker(
                         (ctrl_w, ev_r),
                         lambda worker: worker.serve(plan, arrays, options, t0_ns, ctrl_r, ev_w),
@@ -305,12 +305,9 @@ def start(plan: RestorePlan, options: RunOptions, server: WorkerServer | None = 
     return RestoreRun(plan, options, server)
 
 
-def _fork_worker(
-    parent_fds: tuple[int, int], body: Callable[[ModuleType], int], leave_cpu: int = -1
-) -> int:
+def _fork_worker(parent_fds: tuple[int, int], body: Callable[[ModuleType], int]) -> int:
     """Fork a worker child that closes the parent's pipe ends and exits with what
-    `body(timertui.restore.native.worker)` returns; first it leaves CPU `leave_cpu` if given (the
-    caller's, to run beside it). Returns its pid."""
+    `body(timertui.restore.native.worker)` returns. Returns its pid."""
     # Frozen across the fork: the child's collector never walks the parent's heap (a copy-on-
     # write fault per page), and thawed again in the parent.
     gc.freeze()
@@ -318,8 +315,6 @@ def _fork_worker(
     if pid == 0:  # pragma: no cover - the worker (coverage does not follow the fork)
         status = os.EX_SOFTWARE  # worker.EXIT_CRASHED, should the import itself fail
         try:
-            if leave_cpu >= 0:
-                _leave_cpu(leave_cpu)
             for fd in parent_fds:
                 os.close(fd)
             from timertui.restore.native import worker
@@ -345,30 +340,36 @@ def prestart() -> None:
         return
     ctrl_r, ctrl_w = os.pipe2(os.O_CLOEXEC)
     ev_r, ev_w = os.pipe2(os.O_CLOEXEC)
+    allowed = os.sched_getaffinity(0)
     try:
         pid = _fork_worker(
-            (ctrl_w, ev_r), lambda worker: worker.serve_message(ctrl_r, ev_w), _current_cpu()
+            (ctrl_w, ev_r), lambda worker: worker.serve_message(ctrl_r, ev_w, allowed)
         )
     finally:
         os.close(ctrl_r)
         os.close(ev_w)
+    _move_off_our_cpu(pid, allowed)
     _prestarted.append((pid, ctrl_w, ev_r))
     atexit.register(discard_prestarted)
+
+
+def _move_off_our_cpu(pid: int, allowed: set[int]) -> None:
+    """Move a worker just forked off the CPU we run on, if it may run elsewhere. Linux often
+    starts a child on its parent's CPU, where a prestarted worker and its caller take turns
+    (measured: up to ~2.5 ms before it first ran) until the balancer moves one, and the overlap
+    is the point of it. Done from here, at once: the worker gets its whole affinity back when
+    its plan comes (worker.serve_message), which is after this."""
+    others = allowed - {_current_cpu()}
+    if others:
+        try:  # noqa: SIM105 - not contextlib (see _ignore_gone)
+            os.sched_setaffinity(pid, others)
+        except ProcessLookupError:
+            pass  # it died already: the run that takes it will say so
 
 
 def _current_cpu() -> int:
     stat = _read("/proc/thread-self/stat")
     return int(stat[stat.rindex(")") + 2 :].split()[36])  # field 39, `processor`
-
-
-def _leave_cpu(cpu: int) -> None:
-    """Move to another CPU we may run on, if there is one, and let the scheduler place us freely
-    again. Linux often starts a forked child on its parent's CPU, where a prestarted worker and
-    its caller would take turns until the balancer moved one: the overlap is the point of it."""
-    allowed = os.sched_getaffinity(0)
-    if allowed - {cpu}:
-        os.sched_setaffinity(0, allowed - {cpu})
-        os.sched_setaffinity(0, allowed)
 
 
 def _read(path: str) -> str:

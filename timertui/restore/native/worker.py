@@ -629,9 +629,10 @@ def serve(
         return EXIT_CRASHED
 
 
-def serve_message(ctrl_fd: int, ev_fd: int) -> int:
+def serve_message(ctrl_fd: int, ev_fd: int, cpus: set[int] | None = None) -> int:
     """A worker started before its plan: get ready, then read the plan from ctrl_fd
-    (handover.py) and serve it. Returns the exit status (EXIT_FAILED if the caller left first)."""
+    (handover.py) and serve it. Returns the exit status (EXIT_FAILED if the caller left first).
+    `cpus`: the affinity to take back then (the caller kept us off its CPU meanwhile)."""
     # What the restore will need, loaded while the caller still loads and plans.
     from timertui.capture import host  # noqa: F401 - check_headroom, errno texts
 
@@ -639,6 +640,8 @@ def serve_message(ctrl_fd: int, ev_fd: int) -> int:
         plan, arrays, opts, t0_ns = handover.receive_plan(ctrl_fd)
     except handover.CallerGone:
         return EXIT_FAILED
+    if cpus:
+        os.sched_setaffinity(0, cpus)  # the restore target keeps no affinity of ours
     return serve(plan, arrays, opts, t0_ns, ctrl_fd, ev_fd)
 
 
