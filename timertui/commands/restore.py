@@ -12,7 +12,6 @@ a plain command line is parsed without argparse (quick_args).
 from __future__ import annotations
 
 import sys
-from types import SimpleNamespace
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -24,9 +23,6 @@ if TYPE_CHECKING:
     from timertui.restore import events as ev
     from timertui.restore.events import Event
     from timertui.restore.plan import RestorePlan
-
-    # Parsed by argparse or by quick_args.
-    Arguments = argparse.Namespace | SimpleNamespace
 
 _PLAIN_PROGRESS_NS = 1_000_000_000
 
@@ -126,7 +122,23 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def quick_args(argv: list[str]) -> SimpleNamespace | None:
+class QuickArguments:
+    """quick_args' answer, with argparse.Namespace's attributes (types.SimpleNamespace would
+    load the types module, ~0.2 ms of the start)."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:  # for mypy: the attributes are the options'
+        raise AttributeError(name)
+
+
+if TYPE_CHECKING:
+    # Parsed by argparse or by quick_args.
+    Arguments = argparse.Namespace | QuickArguments
+
+
+def quick_args(argv: list[str]) -> QuickArguments | None:
     """The arguments of a plain command line — one source, long options spelled out, valid
     values — as argparse would give them, without argparse; None for any other (help, a short,
     abbreviated or unknown option, a bad value), which argparse then parses or refuses."""
@@ -158,7 +170,7 @@ def quick_args(argv: list[str]) -> SimpleNamespace | None:
         values[word[2:].replace("-", "_")] = value
     if len(sources) != 1:
         return None
-    return SimpleNamespace(command="restore", func=run, source=sources[0], **values)
+    return QuickArguments(command="restore", func=run, source=sources[0], **values)
 
 
 def start_early() -> None:
