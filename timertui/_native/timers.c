@@ -285,7 +285,8 @@ static void *read_whole(void *arg)
     for (;;) {
         char more;
         /* The kernel fills a big read with as many records as fit: a few reads in all. */
-        ssize_t got = at < r->cap ? read(fd, r->buf + at, (size_t)(r->cap - at)) : read(fd, &more, 1);
+        ssize_t got = at < r->cap ? read(fd, r->buf + at, (size_t)(r->cap - at))
+                                  : read(fd, &more, 1);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
