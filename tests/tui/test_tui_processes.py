@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import DEMO_PID, HOST, scene_processes, snapshot_of
+from builders import DEMO_PID, HOST, PID, armed, process, scene_processes, snapshot_of, timer
 from scenes import MakeApp, RunApp, ScriptedSource, keys_listed, settle
 from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
 from timertui import snapshot_file
+from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import Access, ProcessTimers
 from timertui.tui.app import TimerTuiApp
 from timertui.tui.process_sources import FrozenSource
@@ -376,3 +377,31 @@ async def test_restore_keys_come_back_after_a_no_access_row(
         # What the footer shows, not only what the keys would do.
         footer_keys = {k.key for k in app.screen.query(FooterKey)}
         assert {"r", "R"} <= footer_keys
+
+
+async def test_at_80_columns_the_timers_pane_shows_the_values_after_id_and_clock(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
+    """Under 100 columns the gap map narrows (keeping its ID axis) and the timers pane is
+    compact: its words take fewer cells, so REMAINING and INTERVAL are in view unpanned; wide,
+    a CPU clock's whole name is."""
+    cpu = make_cpu_clock(PID, CpuClockType.SCHED)
+    proc = process([timer(7, values=armed(1500, 250)), timer(2_000_000, clock=cpu)])
+    for small, shown, hidden in (
+        (True, ("ID", "CLOCK", "REMAINING", "INTERVAL"), ("NOTIFY",)),
+        (False, ("REMAINING", "INTERVAL", "OVERRUN", "NOTIFY"), ()),
+    ):
+        app = make_app(FrozenSource(snapshot_of([proc]), "two.ttsnap"), focus_pid=PID)
+        async with run_app(app, small=small) as pilot:
+            await settle(pilot)
+            timers = app.screen.query_one(TimersTable)
+            header = timers.render_line(0).text
+            row = timers.render_line(2).text  # the CPU clock's row
+            words = header.split()
+            assert all(w in words for w in shown), header
+            assert not any(w in words for w in hidden), header
+            assert ("CPU SCHED of pid" in row) is not small, row
+            gap_map = app.screen.query_one(GapMap)
+            lines = [gap_map.render_line(y).text for y in range(gap_map.size.height)]
+            axis = [line.split("│")[0].strip() for line in lines if "│" in line]
+            assert axis and all(a.replace(",", "").isdigit() for a in axis), lines

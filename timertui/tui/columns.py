@@ -18,6 +18,8 @@ class Column:
     width: int  # cells, fixed: a change of data never measures a whole column again
     justify: Literal["left", "right"] = "left"
     fill: bool = False  # takes what the other columns leave of the table's width (`width` at least)
+    # Its width in a compact table (VirtualTable.COMPACT_BELOW; 0: `width` there too).
+    least: int = 0
 
 
 def fit(text: str, width: int, justify: str = "left") -> str:

@@ -42,6 +42,11 @@ _FILTER_DELAY = 0.15
 
 
 class ProcessesScreen(AppScreen):
+    # Under 100 columns the gap map gives the timers pane room for the values (app.tcss).
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 - Screen types it as no ClassVar
+        (0, "-narrow"),
+        (100, "-wide"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "slash",

@@ -22,7 +22,9 @@ from timertui.tui import formats
 from timertui.tui.columns import Column
 from timertui.tui.widgets.virtual_table import VirtualTable
 
-_HEAD = (Column("id", "ID", 13, "right"), Column("clock", "CLOCK", 22))
+# In a narrow pane (80 columns) the clock, notify and signal words take fewer cells, so the
+# values come into view (an ID never does: a cut number would read as another).
+_HEAD = (Column("id", "ID", 13, "right"), Column("clock", "CLOCK", 22, least=12))
 # The values come right after the clock: they are what changes, and the pane is narrow.
 _DEEP = (
     Column("remaining", "REMAINING", 10, "right"),
@@ -30,8 +32,8 @@ _DEEP = (
     Column("overrun", "OVERRUN", 7, "right"),
 )
 _TAIL = (
-    Column("notify", "NOTIFY", 22),
-    Column("signal", "SIGNAL", 20),  # "(SIGRTMIN+2, unused)"
+    Column("notify", "NOTIFY", 22, least=12),
+    Column("signal", "SIGNAL", 20, least=12),  # "(SIGRTMIN+2, unused)"
     Column("sigval", "SIGVAL", 18, fill=True),
 )
 
@@ -67,6 +69,8 @@ def remaining_text(values: TimerValues | None, elapsed_ns: int = 0) -> str:
 
 class TimersTable(VirtualTable):
     """One row per timer, in the order given; values from the snapshot or a live capture."""
+
+    COMPACT_BELOW = 60
 
     class Scrolled(Message):
         """Other rows came into view (the screen reads their live values)."""

@@ -50,6 +50,9 @@ class VirtualTable(StyleCache, ScrollView, can_focus=True):
         Binding("right", "pan(4)", "Scroll right", show=False, id="table.right"),
     ]
 
+    # Narrower than this many cells, the table is compact: its columns take their `least`.
+    COMPACT_BELOW: ClassVar[int] = 0
+
     cursor_row: reactive[int] = reactive(0, always_update=True, repaint=False)
 
     class Highlighted(Message):
@@ -244,11 +247,17 @@ class VirtualTable(StyleCache, ScrollView, can_focus=True):
         super().notify_style_update()
 
     def _layout(self) -> None:
-        """Column widths for the table's width: fixed ones as given, the fill column gets the
-        rest. Rows are drawn again only when a width changes."""
-        fixed = sum(c.width + _GAP for c in self._columns if not c.fill) + _GAP
-        spare = self.scrollable_content_region.width - fixed
-        widths = tuple(max(c.width, spare) if c.fill else c.width for c in self._columns)
+        """Column widths for the table's width: fixed ones as given (their `least` in a table
+        narrower than COMPACT_BELOW), the fill column gets the rest. Rows are drawn again only
+        when a width changes."""
+        room = self.scrollable_content_region.width
+        compact = room < self.COMPACT_BELOW
+        given = [c.least if compact and c.least else c.width for c in self._columns]
+        fixed = sum(w + _GAP for w, c in zip(given, self._columns, strict=True) if not c.fill)
+        spare = room - fixed - _GAP
+        widths = tuple(
+            max(w, spare) if c.fill else w for w, c in zip(given, self._columns, strict=True)
+        )
         if widths != self._widths:
             self._widths = widths
             self._strips.clear()
