@@ -20,7 +20,7 @@ from timertui.model import Snapshot, Timer, TimerValues
 from timertui.records import columns, record
 from timertui.restore import events as ev
 from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
-from timertui.restore.wire import from_wire, to_wire
+from timertui.restore.wire import WireError, from_wire, to_wire
 
 
 def test_construction_defaults_and_the_errors_a_call_gives() -> None:
@@ -227,3 +227,14 @@ def test_choice_is_what_enum_is_to_its_callers() -> None:
     assert f"{CpuClockType.VIRT}|{CpuClockType.VIRT:>3}" == "1|  1"
     with pytest.raises(ValueError):
         CpuClockType(3)
+
+
+def test_a_tuple_of_scalars_decodes_in_one_pass_and_names_a_wrong_item() -> None:
+    state = ev.TimerState(1, "created", tuple(range(10_000)))
+    wire = json.loads(json.dumps(to_wire(state)))  # lists, as msgpack and JSON give them
+    decoded = from_wire(ev.TimerState, wire)
+    assert decoded == state and type(decoded.ids) is tuple
+    with pytest.raises(WireError, match="expected int, got 'x'"):
+        from_wire(ev.TimerState, {**wire, "ids": [1, "x"]})
+    with pytest.raises(WireError, match="expected tuple"):
+        from_wire(ev.TimerState, {**wire, "ids": 5})
