@@ -28,6 +28,9 @@ CASES: list[tuple[str, str]] = [
     ("--snapshot {dir}", "not a CRIU image directory"),
     ("--snapshot {damaged}", "fails its SHA-256 check"),
     ("--snapshot /dev/zero", "/dev/zero: not a regular file or directory"),
+    # The app with no terminal to read keys from (stdin is /dev/null here): Textual's driver
+    # would spin a core at its end of file. Refused before the demo workload starts.
+    ("--demo", "reads its keys from a terminal, and standard input is not one"),
     ("--snapshot {fifo}", "fifo: not a regular file or directory"),
     ("--snapshot {socket}", "sock: not a regular file or directory"),
     ("--snapshot {fifo-dir}", "pstree.img: not a regular file or directory"),

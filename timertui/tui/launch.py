@@ -115,6 +115,7 @@ def run_app(args: argparse.Namespace) -> int:
     app: TimerTuiApp | None = None
     with _ExitOnSignal() as on_signal:
         try:
+            _need_a_terminal()
             if args.demo:
                 workload = demo.spawn_workload(DEMO_IDS, zoo=True)
             focus = demo.read_ready_pid(workload) if workload is not None else None
@@ -144,6 +145,17 @@ def run_app(args: argparse.Namespace) -> int:
                 remote.close()
             _end_new_descendants(before)
     return app.return_code or 0
+
+
+def _need_a_terminal() -> None:
+    """Refuse to start where keys cannot come: Textual's terminal driver reads standard input,
+    and at its end (/dev/null, a closed pipe) spins a core forever. Under textual-serve (its
+    driver in TEXTUAL_DRIVER) the keys come over a pipe, and that is fine."""
+    if "TEXTUAL_DRIVER" not in os.environ and not os.isatty(0):
+        raise InputError(
+            "the app reads its keys from a terminal, and standard input is not one: run it in "
+            "a terminal, or use a subcommand (timertui ps, show, snapshot, restore …)"
+        )
 
 
 class _ExitOnSignal:
