@@ -395,15 +395,14 @@ def _unpack_snapshot(tree: Any) -> Snapshot:
     )
 
 
-_ACCESS = {a.value: a for a in Access}
-
-
 def _unpack_process(proc: Any, path: str) -> ProcessTimers:
     if type(proc) is not dict:
         raise _Bad(path, f"expected a map, got {_describe(proc)}")
     access = _str(proc, "access", path)
-    if access not in _ACCESS:
-        raise _Bad(f"{path}.access", f"unknown access state {access!r}")
+    try:
+        state = Access(access)
+    except ValueError:
+        raise _Bad(f"{path}.access", f"unknown access state {access!r}") from None
     sigpending = proc.get("sigpending")
     if sigpending is not None:
         pair = _items(_list(proc, "sigpending", path), int, f"{path}.sigpending")
@@ -420,7 +419,7 @@ def _unpack_process(proc: Any, path: str) -> ProcessTimers:
         status=_str(proc, "status", path),
         tids=tuple(_items(_list(proc, "tids", path), int, f"{path}.tids")),
         timers=_unpack_timers(_map(proc, "timers", path), f"{path}.timers"),
-        access=_ACCESS[access],
+        access=state,
         sigpending=sigpending,
         container=_unpack_container(proc.get("container"), f"{path}.container"),
         ns_pid=_int_or_nil(proc, "ns_pid", path) if "ns_pid" in proc else None,

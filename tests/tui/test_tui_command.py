@@ -17,6 +17,13 @@ from timertui.tui.app import TimerTuiApp
 from timertui.tui.process_sources import FrozenSource, LiveSource
 
 
+@pytest.fixture
+def no_terminal_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's run is replaced in these tests: it needs no terminal (pytest's stdin may be
+    none), so run_app's refusal without one is lifted (tests/unit/test_cli_errors.py has it)."""
+    monkeypatch.setattr(app_command, "_need_a_terminal", lambda: None)
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     app_command.add_arguments(parser)
@@ -34,7 +41,9 @@ def test_bad_snapshot_is_one_line_before_any_app(tmp_path: Path) -> None:
         app_command.run_app(parse(["--snapshot", str(tmp_path / "nope.ttsnap")]))
 
 
-def test_snapshot_option_browses_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_snapshot_option_browses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_terminal_check: None
+) -> None:
     from builders import snapshot_of
 
     from timertui import snapshot_file
@@ -55,7 +64,7 @@ def test_snapshot_option_browses_it(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.kernel
 def test_demo_child_lives_for_the_session_only(
-    needs_proc_timers: None, monkeypatch: pytest.MonkeyPatch
+    needs_proc_timers: None, monkeypatch: pytest.MonkeyPatch, no_terminal_check: None
 ) -> None:
     seen: dict[str, Any] = {}
 

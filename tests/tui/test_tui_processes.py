@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from builders import DEMO_PID, HOST, PID, armed, process, scene_processes, snapshot_of, timer
-from scenes import MakeApp, RunApp, ScriptedSource, keys_listed, settle
+from scenes import MakeApp, RunApp, ScriptedSource, keys_listed, settle, until
 from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.widgets._footer import FooterKey
@@ -164,6 +164,28 @@ async def test_pause_stops_polling_and_shows_the_banner(make_app: MakeApp, run_a
         await settle(pilot)
         assert source.calls == calls + 1
         assert not banner.display
+
+
+async def test_no_polls_while_another_screen_is_on_top(make_app: MakeApp, run_app: RunApp) -> None:
+    """A restore (or any screen) on top: the processes under it are not scanned meanwhile (a
+    restore target's own timers would cost the kernel seconds a scan); back, a scan at once."""
+    source = ScriptedSource([scene_processes()])
+    app = make_app(source, interval=0.25)
+    async with run_app(app) as pilot:
+        await pilot.pause(0.6)
+        assert source.calls >= 2  # it polls on its own
+        processes = app.screen
+        await pilot.press("S")
+        await until(pilot, lambda: app.screen is not processes)
+        await pilot.pause(0.3)  # a scan begun just before may still count
+        calls = source.calls
+        await pilot.pause(0.8)
+        assert source.calls == calls
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is processes)
+        await until(pilot, lambda: source.calls > calls, timeout=0.2)  # at once, not in 0.25 s
+        await pilot.pause(0.6)
+        assert source.calls >= calls + 3  # polling again
 
 
 async def test_plus_minus_change_the_refresh_rate(make_app: MakeApp, run_app: RunApp) -> None:

@@ -199,6 +199,7 @@ class ProcessesScreen(AppScreen):
         self._values: tuple[int, LiveValues | None, str | None] | None = None  # pid, read, refusal
         self._ticker: Timer | None = None
         self._title = ""
+        self._suspended = False  # another screen is on top: no polls
 
     def compose(self) -> ComposeResult:
         yield HostBar(self.source.label, self.source.live, id="host-bar").data_bind(
@@ -232,6 +233,24 @@ class ProcessesScreen(AppScreen):
     def _read_host(self) -> None:
         self.post_message(HostRead(self.source.host()))
 
+    def on_screen_suspend(self) -> None:
+        """Another screen on top (a restore, the snapshots, a dialog): no polls meanwhile. A
+        scan reads every process's /proc/PID/timers, and the kernel lists a page per read, each
+        restarting at the first timer: a restore target with 90,000 timers costs it seconds a
+        scan, which the restore's own verify would wait behind."""
+        self._suspended = True
+        self._generation += 1  # a scan under way lands nowhere
+        if self._next_poll is not None:
+            self._next_poll.stop()
+            self._next_poll = None
+
+    def on_screen_resume(self) -> None:
+        """Back on top: a scan at once, then the usual polls."""
+        if self._suspended:
+            self._suspended = False
+            if self.source.live and not self.paused:
+                self._poll()
+
     def _poll(self) -> None:
         if self._next_poll is not None:
             self._next_poll.stop()
@@ -260,7 +279,7 @@ class ProcessesScreen(AppScreen):
         self.marks = len(table.marked)  # a marked process may have gone
         self._show_timers(table.highlighted_pid)
         self._request_values(table.highlighted_pid)
-        if self.source.live and not self.paused:
+        if self.source.live and not self.paused and not self._suspended:
             self._next_poll = self.set_timer(self.interval, self._poll)
 
     # -- the timers pane ------------------------------------------------------------------------
