@@ -122,9 +122,21 @@ async def test_several_hosts_one_key_apart(server: LoopbackSshd, tmp_path: Path)
         second.close()
 
 
+def _deep_values_running() -> bool:
+    """A `timertui deep-values` runs (the loopback host's processes are this machine's)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"deep-values" in (entry / "cmdline").read_bytes().split(b"\0"):
+                    return True
+            except OSError:
+                continue  # it ended meanwhile
+    return False
+
+
 async def test_live_values_on_a_remote_host(server: LoopbackSshd, tmp_path: Path) -> None:
     """`v` on another host: the timertui there reads the rows in view over the kept
-    connection, and they count down here; without a timertui there, the title says how to
+    connection, and they count down here; `v` off ends it there; without a timertui there, the title says how to
     install one and the connection stays up."""
     workload = spawn_workload((0, 1000000), zoo=False)
     with_timertui = connect(server.host, remote_timertui(tmp_path))
@@ -146,6 +158,12 @@ async def test_live_values_on_a_remote_host(server: LoopbackSshd, tmp_path: Path
             first = timers.get_row("0")[2].plain
             assert first not in ("-", "disarmed")
             await until(pilot, lambda: timers.get_row("0")[2].plain != first)  # counting down
+            assert _deep_values_running()  # the timertui there that reads them, kept
+            await pilot.press("v")  # off: it ends there, not when the connection closes
+            await until(pilot, lambda: not _deep_values_running())
+            assert with_timertui.lost is None
+            await pilot.press("v")
+            await until(pilot, lambda: timers.get_row("0")[3].plain == "250.0 ms")
             await pilot.press("s")  # a deep snapshot, saved here
             await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
             app.screen.query_one("#snap-name", Input).value = "there"

@@ -53,6 +53,9 @@ class ScriptedSource:
         last = self.scans[min(self.calls, len(self.scans)) - 1]
         return Captured(snapshot_of([p for p in last if p.pid in set(pids)]))
 
+    def values_off(self) -> None:
+        """Nothing to let go of."""
+
 
 async def until(pilot: Pilot[Any], done: Callable[[], object], timeout: float = 15.0) -> None:
     """Let the app run until `done()` holds. pause(delay), never a bare pause(): that one waits

@@ -135,6 +135,11 @@ class RemoteHost:
         except (KeyError, TypeError, ValueError) as exc:
             raise self._malformed(f"a deep capture ({exc})") from None
 
+    def end_values(self) -> None:
+        """End the timertui there that answers capture_values (the app's `v` went off): no
+        process of ours idles there until the connection closes."""
+        self.connection.request("deep-end")
+
     def host_facts(self, probe: bool = True) -> tuple[HostFacts, CaptureTimes]:
         reply = self.connection.request("host", probe=probe)
         try:

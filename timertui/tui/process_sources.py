@@ -54,6 +54,10 @@ class ProcessSource(Protocol):
         source only). InputError (one line) when they cannot be asked for at all."""
         ...
 
+    def values_off(self) -> None:
+        """The app's `v` went off: let go of what reads values (another host's reader)."""
+        ...
+
 
 def unreadable_notes(processes: Sequence[ProcessTimers]) -> tuple[str, ...]:
     """A line for each process saved without its timers (the command line says the same)."""
@@ -126,6 +130,9 @@ class LiveSource:
 
         return capture_values(pid, ids)
 
+    def values_off(self) -> None:
+        """Nothing is kept: each capture is its own ptrace window."""
+
 
 class FrozenSource:
     """A snapshot (a file, a CRIU image, or data built by a test) browsed offline."""
@@ -153,3 +160,6 @@ class FrozenSource:
         from timertui.errors import InputError
 
         raise InputError(f"{self.label}: a snapshot holds the values it was saved with only")
+
+    def values_off(self) -> None:
+        """No values are read from a snapshot."""

@@ -124,6 +124,20 @@ class RemoteSource:
             )
         return capture
 
+    def values_off(self) -> None:
+        """End the timertui there that reads values; with the connection lost there is none
+        (the agent's end ended it), and an older agent that does not know the request keeps
+        it until the connection closes."""
+        with self._lock:
+            if self.lost is not None:
+                return
+            try:
+                self.remote.end_values()
+            except AgentRefused:
+                pass
+            except RemoteError as exc:
+                self._went(exc)
+
     def _request(self, call: Callable[[], Any]) -> Any:
         """`call` on the connection, connecting again first if it was lost."""
         if self.lost is not None:

@@ -1,7 +1,7 @@
 """Deep capture on the remote host, by the timertui installed there (the ptrace injection is its
 compiled code): `TIMERTUI deep-values`, started at the first "deep" request and kept for the
 next ones (the app's `v` asks at every refresh), each request relayed to it as one frame and its
-one reply frame relayed back as it is.
+one reply frame relayed back as it is; "deep-end" (the app's `v` off) ends it.
 
 It is never killed: a capture in its ptrace window finishes and puts the target back first. The
 connection closing ends the agent, which closes the child's input (it exits there); should the
@@ -46,6 +46,15 @@ def capture(request: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(reply, dict):
         return {"error": f"{exe} deep-values answered {str(reply)[:60]!r}", "kind": "failed"}
     return reply
+
+
+def end() -> dict[str, Any]:
+    """End the kept children (the app's `v` went off): each reads end of file and exits,
+    after a capture under way, so none idles here until the connection closes."""
+    kept = len(_kept)
+    for exe in list(_kept):
+        _ended(exe)
+    return {"ok": kept}
 
 
 def _child(exe: str) -> subprocess.Popen[bytes]:

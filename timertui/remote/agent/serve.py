@@ -62,6 +62,10 @@ def answer(request: Any) -> dict[str, Any]:
         from . import deep  # subprocess and the rest load only for deep capture
 
         return deep.capture(request)
+    if op == "deep-end":
+        from . import deep
+
+        return deep.end()
     return {"error": f"unknown request {op!r}", "kind": "bad-request"}
 
 

@@ -306,6 +306,10 @@ class ProcessesScreen(AppScreen):
             if ids:
                 self._read_values(pid, ids)
 
+    @work(thread=True, group="values-off", exit_on_error=False, name="ending live values")
+    def _values_off(self) -> None:
+        self.source.values_off()  # another host's reader: a request over ssh
+
     @work(thread=True, exclusive=True, group="values", exit_on_error=False, name="deep capture")
     def _read_values(self, pid: int, ids: tuple[int, ...]) -> None:
         try:
@@ -466,6 +470,8 @@ class ProcessesScreen(AppScreen):
             self._ticker.resume()
         else:
             self._ticker.pause()
+        if not self.deep_values:
+            self._values_off()
         pid = self.query_one(ProcessTable).highlighted_pid
         self._show_timers(pid)
         self._request_values(pid)
