@@ -136,8 +136,8 @@ def _deep_values_running() -> bool:
 
 async def test_live_values_on_a_remote_host(server: LoopbackSshd, tmp_path: Path) -> None:
     """`v` on another host: the timertui there reads the rows in view over the kept
-    connection, and they count down here; `v` off ends it there; without a timertui there, the title says how to
-    install one and the connection stays up."""
+    connection, and they count down here; `v` off ends it there; without a timertui there, the
+    title says how to install one and the connection stays up."""
     workload = spawn_workload((0, 1000000), zoo=False)
     with_timertui = connect(server.host, remote_timertui(tmp_path))
     without = connect(server.host)
