@@ -35,7 +35,6 @@ import os
 import stat
 import struct
 import zlib
-from itertools import repeat
 from operator import itemgetter
 
 import msgpack
@@ -57,7 +56,7 @@ from timertui.model import (
     TimerFd,
     TimerValues,
 )
-from timertui.records import build_records, record
+from timertui.records import build_records, record, record_tuple
 from timertui.signals import SIGRTMAX, valid_timer_signal
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -491,14 +490,15 @@ def _unpack_timers(columns: dict[str, Any], path: str) -> tuple[Timer, ...]:
             raise _Bad(f"{path}.{key}", f"{len(values)} values for {count} timers")
         return _items(values, int, path, f".{key}", nullable)
 
+    # As tuples that keep their columns (records.record_tuple): a restore plans from them.
     base = [column(key) for key in _TIMER_COLUMNS]
     if "remaining_ns" not in columns:
-        return tuple(build_records(Timer, *base, repeat(None, count)))
+        return record_tuple(Timer, *base, (None,) * count)
     remaining, interval, overrun = (column(key, nullable=True) for key in _VALUE_COLUMNS)
     if None not in remaining and None not in interval and None not in overrun:
         # The usual deep capture: every timer has values, so no per-timer checks.
-        every = build_records(TimerValues, remaining, interval, overrun)
-        return tuple(build_records(Timer, *base, every))
+        every = record_tuple(TimerValues, remaining, interval, overrun)
+        return record_tuple(Timer, *base, every)
     values: list[TimerValues | None] = []
     for index, (rem, ival, over) in enumerate(zip(remaining, interval, overrun, strict=True)):
         if rem is not None and ival is not None and over is not None:
@@ -509,7 +509,7 @@ def _unpack_timers(columns: dict[str, Any], path: str) -> tuple[Timer, ...]:
             raise _Bad(
                 f"{path}[{index}]", "remaining_ns, interval_ns and overrun must be all set or nil"
             )
-    return tuple(build_records(Timer, *base, values))
+    return record_tuple(Timer, *base, values)
 
 
 # ---------------------------------------------------------------------------------------------

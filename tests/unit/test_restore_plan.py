@@ -8,10 +8,14 @@ from builders import HELPER, MS, PID, armed, process, timer
 from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import (
     SIGEV_NONE,
+    SIGEV_SIGNAL,
     SIGEV_THREAD_ID,
+    Timer,
     TimerValues,
 )
+from timertui.records import RecordTuple
 from timertui.restore.events import DECISION_CODES
+from timertui.restore.native.arrays import timer_arrays
 from timertui.restore.plan import (
     PlanError,
     RestorePlan,
@@ -189,3 +193,34 @@ def test_plan_survives_the_wire() -> None:
         facts=TargetFacts(10, 0),
     )
     assert from_wire(RestorePlan, to_wire(plan)) == plan
+
+
+def _bulk_cases() -> dict[str, tuple[list[Timer], bool]]:
+    """Timers, and whether a plan of them in ID order is made in bulk (no decision needed)."""
+    simple = [timer(i, values=armed(100 + i, 7)) for i in (1, 5, 9)]
+    return {
+        "armed": (simple, True),
+        "no values": ([timer(i, values=None) for i in (1, 5, 9)], True),
+        "a thread target": ([*simple, timer(12, notify=SIGEV_SIGNAL | SIGEV_THREAD_ID)], False),
+        "an alarm clock": ([*simple, timer(12, clock=9)], False),
+        "SIGKILL": ([*simple, timer(12, signo=9)], False),
+        "expired, periodic": ([*simple, timer(12, values=TimerValues(0, 5 * MS, 0))], False),
+        "some without values": ([*simple, timer(12, values=None)], False),
+        "a CPU clock": ([*simple, timer(12, clock=make_cpu_clock(PID, CpuClockType.PROF))], False),
+    }
+
+
+@pytest.mark.parametrize("case", list(_bulk_cases()))
+def test_a_plan_made_in_bulk_is_the_plan_made_timer_by_timer(case: str) -> None:
+    """Timers in ID order that need no decision are planned from their columns in bulk
+    (a RecordTuple, whose columns the native arrays take); in reverse order they are planned one
+    by one: both plans, and their native arrays, are the same."""
+    timers, bulk = _bulk_cases()[case]
+    in_order = build_plan(process(timers))
+    reversed_ = build_plan(process(reversed(timers)))
+    assert (type(in_order.timers) is RecordTuple) is bulk
+    assert type(reversed_.timers) is not RecordTuple
+    assert in_order == reversed_
+    assert [t.id for t in in_order.timers] == sorted(t.id for t in timers)
+    assert timer_arrays(in_order) == timer_arrays(reversed_)
+    assert in_order.valued == reversed_.valued == sum(t.values is not None for t in timers)

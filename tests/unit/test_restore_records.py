@@ -17,7 +17,7 @@ from timertui import snapshot_file
 from timertui.capture.host import capture_times, host_facts
 from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import Snapshot, Timer, TimerValues
-from timertui.records import columns, record
+from timertui.records import columns, record, record_tuple
 from timertui.restore import events as ev
 from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
 from timertui.restore.wire import WireError, from_wire, to_wire
@@ -238,3 +238,16 @@ def test_a_tuple_of_scalars_decodes_in_one_pass_and_names_a_wrong_item() -> None
         from_wire(ev.TimerState, {**wire, "ids": [1, "x"]})
     with pytest.raises(WireError, match="expected tuple"):
         from_wire(ev.TimerState, {**wire, "ids": 5})
+
+
+def test_a_record_tuple_is_a_tuple_that_keeps_its_columns() -> None:
+    ids, remaining = [3, 1], (5, 6)
+    values = record_tuple(TimerValues, remaining, [0, 0], [0, 0])
+    made = record_tuple(Timer, ids, [1, 1], [0, 0], [9, 9], [34, 34], [0, 0], values)
+    assert made == (Timer(3, 1, 0, 9, 34, 0, values[0]), Timer(1, 1, 0, 9, 34, 0, values[1]))
+    assert hash(made) == hash(tuple(made)) and made[:1] == (made[0],)
+    assert columns(Timer, made)[0] == (3, 1) and columns(Timer, made)[6] is values
+    assert columns(TimerValues, values)[0] is remaining  # kept, not made again
+    assert type(pickle.loads(pickle.dumps(made))) is tuple  # the columns stay behind
+    assert pickle.loads(pickle.dumps(made)) == made
+    assert to_wire(made) == to_wire(tuple(made))

@@ -9,14 +9,21 @@ knows them, and which verification compares against.
 from __future__ import annotations
 
 from _signal import SIGKILL, SIGSTOP  # not signal: its enums cost ~0.7 ms of `restore`'s start
-from itertools import repeat
-from operator import attrgetter
+from itertools import islice, repeat
+from operator import attrgetter, is_not, lt
 
 from timertui.choices import DeadThreads, Mode, StartMethod
 from timertui.clocks import ALARM_CLOCKS, CpuClockType, decode_clock, make_cpu_clock
 from timertui.errors import InputError
-from timertui.model import INT_MAX, SIGEV_NONE, SIGEV_THREAD_ID, ProcessTimers, Timer
-from timertui.records import build_records, cached, record, records_from_rows
+from timertui.model import (
+    INT_MAX,
+    SIGEV_NONE,
+    SIGEV_THREAD_ID,
+    ProcessTimers,
+    Timer,
+    TimerValues,
+)
+from timertui.records import build_records, cached, columns, record, record_tuple, records_from_rows
 from timertui.restore import decisions
 from timertui.restore.events import Decision, Severity
 from timertui.restore.kinds import (
@@ -123,7 +130,7 @@ class RestorePlan:
     def valued(self) -> int:
         """How many timers have captured values, which a verify reads back (computed once,
         where the plan is made: a forked worker's pass over the timers would copy their pages)."""
-        return sum(t.source.values is not None for t in self.timers)
+        return sum(map(is_not, map(attrgetter("source.values"), self.timers), repeat(None)))
 
     @property
     def max_id(self) -> int:
@@ -169,8 +176,10 @@ def build_plan(
     target = target or TargetSpec()
     _check_ids(process, target)
     builder = _Builder(process, dead_threads, facts)
-    ordered = sorted(process.timers, key=attrgetter("id"))
-    timers = tuple(records_from_rows(PlannedTimer, map(builder.plan_timer, ordered)))
+    timers = _planned_in_bulk(process.timers)
+    if timers is None:
+        ordered = sorted(process.timers, key=attrgetter("id"))
+        timers = tuple(records_from_rows(PlannedTimer, map(builder.plan_timer, ordered)))
     if timers and not any(t.values for t in process.timers):
         builder.note(
             "no-values",
@@ -193,6 +202,43 @@ def build_plan(
         timerfds=timerfds,
         itimers=itimers,
     )
+
+
+def _planned_in_bulk(timers: tuple[Timer, ...]) -> tuple[PlannedTimer, ...] | None:
+    """The plan of timers in ID order none of which needs a decision (most of a big plan: no
+    thread target, a named clock without an alarm, a signal it can block, values all captured
+    with time left or none captured), as plan_timer would make it, from their columns in a few
+    C-level passes rather than a call per timer; a RecordTuple, so the native arrays come from
+    its columns too. None for any other: plan_timer decides each then."""
+    if not timers:
+        return None
+    ids, clocks, notify, _, signo, sigval, values = columns(Timer, timers)
+    if not all(map(lt, ids, islice(ids, 1, None))):
+        return None
+    kinds = set(clocks)
+    if (
+        any(n & SIGEV_THREAD_ID for n in set(notify))
+        or min(kinds) < 0
+        or kinds & ALARM_CLOCKS
+        or set(signo) & UNBLOCKABLE
+    ):
+        return None
+    n, captured = len(ids), set(map(type, values))
+    if captured == {type(None)}:
+        value = interval = (0,) * n
+        arm = False
+    elif type(None) in captured:
+        return None
+    else:
+        value, interval, _ = columns(TimerValues, values)
+        if min(value) <= 0:
+            return None  # an expired one: plan_timer arms it from its interval, or not at all
+        arm = True
+    nothing = (None,) * n
+    return record_tuple(
+        PlannedTimer, ids, clocks, notify, signo, sigval, nothing, nothing, value, interval,
+        (arm,) * n, timers,
+    )  # fmt: skip
 
 
 def expected_timer(planned: PlannedTimer, pid: int, tids: Sequence[int]) -> Timer:
