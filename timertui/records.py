@@ -230,6 +230,14 @@ def record_tuple(cls: type[_R], *field_columns: Sequence[Any]) -> tuple[_R, ...]
     return made
 
 
+def column(cls: type[_R], records: Sequence[_R], name: str) -> Sequence[Any]:
+    """The values of field `name` of `records` (of the record class `cls`): the column a
+    RecordTuple kept, or one attrgetter pass."""
+    if type(records) is RecordTuple and records.record_class is cls:
+        return records.kept[cls.__record__.names.index(name)]  # type: ignore[attr-defined]
+    return list(map(attrgetter(name), records))
+
+
 def columns(cls: type[_R], records: Sequence[_R]) -> list[tuple[Any, ...]]:
     """The field values of `records`, all of the record class `cls`, one tuple per field in
     field order: the ones a RecordTuple kept, or made in C loops — a record's dict holds its

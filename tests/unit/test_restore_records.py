@@ -17,7 +17,7 @@ from timertui import snapshot_file
 from timertui.capture.host import capture_times, host_facts
 from timertui.clocks import CpuClockType, make_cpu_clock
 from timertui.model import Snapshot, Timer, TimerValues
-from timertui.records import columns, record, record_tuple
+from timertui.records import column, columns, record, record_tuple
 from timertui.restore import events as ev
 from timertui.restore.plan import RestorePlan, TargetSpec, build_plan
 from timertui.restore.wire import WireError, from_wire, to_wire
@@ -248,6 +248,8 @@ def test_a_record_tuple_is_a_tuple_that_keeps_its_columns() -> None:
     assert hash(made) == hash(tuple(made)) and made[:1] == (made[0],)
     assert columns(Timer, made)[0] == (3, 1) and columns(Timer, made)[6] is values
     assert columns(TimerValues, values)[0] is remaining  # kept, not made again
+    assert column(TimerValues, values, "remaining_ns") is remaining
+    assert column(TimerValues, tuple(values), "remaining_ns") == [5, 6]  # made by a pass
     assert type(pickle.loads(pickle.dumps(made))) is tuple  # the columns stay behind
     assert pickle.loads(pickle.dumps(made)) == made
     assert to_wire(made) == to_wire(tuple(made))

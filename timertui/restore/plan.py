@@ -23,7 +23,15 @@ from timertui.model import (
     Timer,
     TimerValues,
 )
-from timertui.records import build_records, cached, columns, record, record_tuple, records_from_rows
+from timertui.records import (
+    build_records,
+    cached,
+    column,
+    columns,
+    record,
+    record_tuple,
+    records_from_rows,
+)
 from timertui.restore import decisions
 from timertui.restore.events import Decision, Severity
 from timertui.restore.kinds import (
@@ -281,7 +289,7 @@ def wrap_cost(counter: int, wanted: int, taken: int = 0) -> int:
 
 
 def _check_ids(process: ProcessTimers, target: TargetSpec) -> None:
-    ids = list(map(attrgetter("id"), process.timers))
+    ids = column(Timer, process.timers, "id")
     # In C loops while all is well (10,000 timers); the first offender, in order, otherwise.
     if ids and not (min(ids) >= 0 and max(ids) <= INT_MAX and len(set(ids)) == len(ids)):
         _first_bad_id(process)

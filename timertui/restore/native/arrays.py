@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import struct
 from array import array
-from operator import attrgetter
 
-from timertui.records import columns, record
+from timertui.model import Timer
+from timertui.records import column, columns, record
 from timertui.restore.plan import PlannedTimer, RestorePlan
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -68,7 +68,7 @@ def timer_arrays(plan: RestorePlan) -> TimerArrays:
     if arm.count(True) != n:
         value = tuple(v if a else 0 for v, a in zip(value, arm, strict=True))
         interval = tuple(v if a else 0 for v, a in zip(interval, arm, strict=True))
-    captured = list(map(attrgetter("values"), source))
+    captured = column(Timer, source, "values")
     # By type: `None in captured` would call each record's __eq__.
     every_valued = _NONE not in set(map(type, captured))
     valued = range(n) if every_valued else _where(v is not None for v in captured)
