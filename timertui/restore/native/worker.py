@@ -25,11 +25,9 @@ back: handover.DIFFERING_ONLY_KEY), so 10,000 equal timers cost nothing to repor
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import os
 import resource
-import select
 import struct
 import sys
 import time
@@ -137,6 +135,8 @@ class NativeTarget(Target):
         self.arrays = arrays
         self.out = out
         self.ctrl_fd = ctrl_fd
+        # Read without waiting (check_parent): no select module to load, a start costs it.
+        os.set_blocking(ctrl_fd, False)
         self.pid = os.getpid()
         self.tids = [self.pid]
         self.record_fd = -1
@@ -156,9 +156,11 @@ class NativeTarget(Target):
         return self.out.now()
 
     def check_parent(self) -> None:
-        ready = select.select([self.ctrl_fd], [], [], 0)[0]
-        if ready and not os.read(self.ctrl_fd, 4096):
-            raise _ParentGone
+        try:  # non-blocking (__init__): nothing to read is the parent still there
+            if not os.read(self.ctrl_fd, 4096):
+                raise _ParentGone
+        except BlockingIOError:
+            pass
 
     def start(self, options: RunOptions) -> Started:
         return Started("native", self.pid, os.uname().release, self.out.t0)
@@ -209,6 +211,8 @@ class NativeTarget(Target):
         wanted = {t.fd for t in self.plan.timerfds}
         if fd < 0 or fd not in wanted:
             return fd
+        import fcntl  # only a plan with timerfds moves fds
+
         moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, max(wanted) + 1)
         os.close(fd)
         return moved
@@ -442,6 +446,8 @@ class NativeTarget(Target):
 
     def hold(self, state: bytearray) -> Iterator[ev.Event | Flush]:
         """Stay alive as the restored process, reporting expirations, until the parent leaves."""
+        import select  # only a held target waits on its fds
+
         sfd = _native.check(lib.tt_signalfd(self.arrays.signal_mask))
         poller = select.poll()
         poller.register(self.ctrl_fd, select.POLLIN)
