@@ -43,13 +43,14 @@ _CHILD = textwrap.dedent(
         theirs = f.read()
     path = b"/proc/self/timers"
 
-    def equals(text, n, cap=cap):
-        return lib.tt_read_equals(lib.tt_read_start(path, cap), text, n)
+    def equals(text, n, cap=cap, threaded=1):
+        return lib.tt_read_equals(lib.tt_read_start(path, cap, threaded), text, n)
 
     changed = ffi.new("char[]", ours[:-2] + b"9\\n")
-    print(ours == theirs, equals(buf, length), equals(changed, length), equals(buf, length - 1),
+    print(ours == theirs, equals(buf, length), equals(buf, length, threaded=0),
+          equals(changed, length), equals(buf, length - 1),
           equals(buf, length - 1, cap=length - 1), equals(buf, length, cap=length),
-          lib.tt_read_equals(lib.tt_read_start(b"/proc/self/no-such", cap), buf, length),
+          lib.tt_read_equals(lib.tt_read_start(b"/proc/self/no-such", cap, 1), buf, length),
           lib.tt_format_listing(specs, 5, pid, buf, 40))
     if ours != theirs:
         print(ours.decode(), theirs.decode(), sep="\\n---\\n")
@@ -62,8 +63,8 @@ def test_the_expected_listing_is_the_kernels_to_the_byte() -> None:
         [sys.executable, "-c", _CHILD], capture_output=True, text=True, check=True
     ).stdout
     first = out.splitlines()[0]
-    # Equal text; the file (read on a thread) equals it (1), not a changed copy (0) nor a prefix
-    # (0), also when the read stops at the prefix's length (the file holds more: 0), and equals
-    # it read to its exact length (1); a file that cannot be read is -ENOENT; a buffer too small
-    # for the listing is -ENOSPC.
-    assert first == "True 1 0 0 0 1 -2 -28", out
+    # Equal text; the file (read on a thread, and without) equals it (1), not a changed copy (0)
+    # nor a prefix (0), also when the read stops at the prefix's length (the file holds more:
+    # 0), and equals it read to its exact length (1); a file that cannot be read is -ENOENT; a
+    # buffer too small for the listing is -ENOSPC.
+    assert first == "True 1 1 0 0 0 1 -2 -28", out

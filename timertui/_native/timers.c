@@ -306,7 +306,7 @@ static void *read_whole(void *arg)
     return NULL;
 }
 
-void *tt_read_start(const char *path, long cap)
+void *tt_read_start(const char *path, long cap, int threaded)
 {
     struct tt_read *r = calloc(1, sizeof(*r));
     if (!r)
@@ -320,13 +320,15 @@ void *tt_read_start(const char *path, long cap)
         free(r);
         return NULL;
     }
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    r->threaded = pthread_create(&r->thread, &attr, read_whole, r) == 0;
-    pthread_attr_destroy(&attr);
+    if (threaded) {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 64 * 1024);
+        r->threaded = pthread_create(&r->thread, &attr, read_whole, r) == 0;
+        pthread_attr_destroy(&attr);
+    }
     if (!r->threaded)
-        read_whole(r); /* no thread to be had: read it now */
+        read_whole(r); /* not asked for, or no thread to be had: read it now */
     return r;
 }
 

@@ -69,11 +69,12 @@ int tt_gettime_many(const int *ids, int n, long long *values, long long *interva
  * spec's tid, any other the process, pid. Returns the length, or -ENOSPC if cap is too small. */
 long tt_format_listing(const struct tt_spec *specs, int n, int pid, char *buf, long cap);
 
-/* Read the file at path whole (at most cap bytes) on a thread of its own, while the caller goes
- * on (a verify reads its timers' values meanwhile); NULL when out of memory. Every reading is
- * ended by tt_read_equals: it waits for the read, frees it, and returns 1 when the file held
- * exactly text[0..len), 0 when it did not (or len < 0), -errno when it could not be read. */
-void *tt_read_start(const char *path, long cap);
+/* Read the file at path whole (at most cap bytes): on a thread of its own if `threaded`, while
+ * the caller goes on (a verify of many timers reads their values meanwhile), else now; NULL when
+ * out of memory. Every reading is ended by tt_read_equals: it waits for the read, frees it, and
+ * returns 1 when the file held exactly text[0..len), 0 when it did not (or len < 0), -errno
+ * when it could not be read. */
+void *tt_read_start(const char *path, long cap, int threaded);
 int tt_read_equals(void *reading, const char *text, long len);
 
 /* Of timers [0..n), read back by tt_gettime_many (errs, values, intervals), those not as armed

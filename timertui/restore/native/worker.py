@@ -344,8 +344,10 @@ class NativeTarget(Target):
         timers, valued = self.plan.timers, self.arrays.valued
         n, k = len(timers), valued.count
         # The kernel's listing is read on a thread of its own meanwhile (the longest part of a
-        # verify: ~13 ms for 10,000 timers), and compared last.
-        reading = lib.tt_read_start(_OWN_TIMERS_PATH, _LISTING_LINE_MAX * n + 1)
+        # verify: ~13 ms for 10,000 timers), and compared last. Not for a few timers: their
+        # listing takes microseconds, and a new thread can wait a scheduler tick to run.
+        threaded = n >= _THREADED_READ_MIN
+        reading = lib.tt_read_start(_OWN_TIMERS_PATH, _LISTING_LINE_MAX * n + 1, threaded)
         text, length = ffi.NULL, -1
         try:
             text, length = _format_listing(self.specs, n, self.pid)
@@ -489,6 +491,7 @@ _WALK_RESULTS: dict[int, WalkResult] = {0: "done", 1: "budget", 2: "above"}  # t
 
 _OWN_TIMERS = "/proc/self/timers"
 _OWN_TIMERS_PATH = _OWN_TIMERS.encode()
+_THREADED_READ_MIN = 1000  # timers from which a verify reads the listing on a thread
 
 
 def _own_timers_text() -> str:
