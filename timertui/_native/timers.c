@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/ioctl.h>
@@ -567,4 +568,23 @@ int tt_getitimer(int which, long long *value_s, long long *value_us, long long *
     *interval_s = v.it_interval.tv_sec;
     *interval_us = v.it_interval.tv_usec;
     return 0;
+}
+
+int tt_sigpending_limits(long long *soft, long long *hard)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_SIGPENDING, &r))
+        return -errno;
+    *soft = r.rlim_cur == RLIM_INFINITY ? -1 : (long long)r.rlim_cur;
+    *hard = r.rlim_max == RLIM_INFINITY ? -1 : (long long)r.rlim_max;
+    return 0;
+}
+
+int tt_set_sigpending_soft(long long soft)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_SIGPENDING, &r))
+        return -errno;
+    r.rlim_cur = soft < 0 ? RLIM_INFINITY : (rlim_t)soft;
+    return setrlimit(RLIMIT_SIGPENDING, &r) ? -errno : 0;
 }

@@ -137,3 +137,7 @@ int tt_setitimer(int which, long long value_s, long long value_us, long long int
                  long long interval_us);
 int tt_getitimer(int which, long long *value_s, long long *value_us, long long *interval_s,
                  long long *interval_us);
+/* RLIMIT_SIGPENDING's soft and hard limits (-1: unlimited), and setting the soft one (the hard
+ * one kept): the worker's, without loading Python's resource module. 0 or -errno. */
+int tt_sigpending_limits(long long *soft, long long *hard);
+int tt_set_sigpending_soft(long long soft);

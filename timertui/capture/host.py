@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import os
-import resource
 import time
 
 from timertui.errors import errno_text
@@ -50,6 +49,8 @@ def boot_id() -> str:
 
 
 def sigpending_limits() -> tuple[int, int]:
+    import resource  # here: the restore worker loads this module for sigpending_in_use only
+
     soft, hard = resource.getrlimit(resource.RLIMIT_SIGPENDING)
     return soft, hard
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Generator
-from types import TracebackType
 
 from timertui.restore.events import Event
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from types import TracebackType  # the types module costs a start ~0.2 ms
 
 
 class EventStream(Generator[Event, None, None]):

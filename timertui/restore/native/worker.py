@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import gc
 import os
-import resource
 import struct
 import sys
 import time
@@ -174,8 +173,7 @@ class NativeTarget(Target):
         _native.check(lib.tt_block_signals(self.arrays.signal_mask))
         limit = plan.target.sigpending_limit
         if limit is not None:
-            _, hard = resource.getrlimit(resource.RLIMIT_SIGPENDING)
-            resource.setrlimit(resource.RLIMIT_SIGPENDING, (limit, hard))
+            _native.check(lib.tt_set_sigpending_soft(limit))
         if plan.target.prepared:
             yield self.prepare_target()
         helpers = len(plan.threads) - 1
@@ -257,11 +255,12 @@ class NativeTarget(Target):
             return None  # the plan checked it
         from timertui.capture.host import sigpending_in_use
 
-        soft, _ = resource.getrlimit(resource.RLIMIT_SIGPENDING)
+        limits = ffi.new("long long[2]")
+        _native.check(lib.tt_sigpending_limits(limits, limits + 1))
         in_use = sigpending_in_use("self")
-        if soft == resource.RLIM_INFINITY or in_use is None:
+        if limits[0] < 0 or in_use is None:  # unlimited, or unknown
             return None
-        return soft, in_use
+        return int(limits[0]), in_use
 
     def probe(self, get_only: bool) -> int:
         return int(lib.tt_prctl(PR_RESTORE_IDS, RESTORE_IDS_GET if get_only else RESTORE_IDS_ON))
