@@ -311,17 +311,17 @@ def cli_wall(path: Path, runs: int, *options: str) -> float:
 
 def restore_row(directory: Path, label: str, ids: Sequence[int], walk: bool = False) -> Row:
     """The app's restore against the command's, in turns (one of each, RESTORE_RUNS times):
-    medians. The walk takes seconds of steady work: one turn. A restore of more than 10,000
-    timers takes seconds too, most of them the kernel listing the target's timers back for
-    the verify (a page per read, each restarting at the first timer), which swing by seconds
-    from one run to the next: medians of three turns."""
+    medians. The walk and a restore of more than 10,000 timers take seconds, which this VM's
+    stolen time swings by a fifth; the big restore's are mostly the kernel listing the target's
+    timers back for the verify (a page per read, each restarting at the first timer), which
+    swing by seconds from one run to the next."""
     path = save_snapshot(directory, label.replace(" ", "-"), ids)
     options = ("--mode", "walk") if walk else ()
     cli = "timertui restore" + (" --mode walk" if walk else "")
     measure = f"restore {label} from the app, s key to verified"
     goal = f"<= {WALK_GOAL}x" if walk else f"<= {RESTORE_GOAL}x + {RESTORE_SLACK_S:g} s"
     references, tooks = [], []
-    for _ in range(1 if walk else RESTORE_RUNS):
+    for _ in range(RESTORE_RUNS):
         references.append(cli_wall(path, 1, *options))
         bound = max(10.0, 4 * _goal_s(references[-1], walk))
         try:
