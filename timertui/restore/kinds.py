@@ -11,6 +11,7 @@ timer is set by setitimer.
 
 from __future__ import annotations
 
+from timertui.clocks import ALARM_CLOCKS
 from timertui.model import (
     ITIMER_NAMES,
     TFD_TIMER_ABSTIME,
@@ -32,7 +33,6 @@ SLACK_NS = 2_000_000
 # ITIMER_VIRTUAL and ITIMER_PROF count in the kernel's ticks: a value set reads back up to one
 # tick longer (HZ 100 at the coarsest).
 CPU_TICK_US = 10_000
-_ALARM_CLOCKS = frozenset({8, 9})  # CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM
 
 
 @record
@@ -161,7 +161,7 @@ def check_timerfd(
     if ticks_set and got.ticks < planned.ticks:
         diffs.append(ev.FieldDiff("ticks", planned.ticks, got.ticks))
     want = planned.value_ns
-    if planned.settime_flags & TFD_TIMER_ABSTIME and planned.clock in _ALARM_CLOCKS:
+    if planned.settime_flags & TFD_TIMER_ABSTIME and planned.clock in ALARM_CLOCKS:
         # fdinfo's it_value of an absolute alarm-clock timerfd is not its time left (Linux
         # 6.18 shows ~4.7e18 ns): only its other fields can be checked.
         return ev.TimerCheck(fd, tuple(diffs), "timerfd")
