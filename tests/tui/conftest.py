@@ -5,6 +5,8 @@ tests/tui/scenes.py."""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,14 @@ def steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
     """Inputs start with cursor_blink off: a blinking cursor makes what a test (or an SVG
     snapshot) sees depend on the moment it looks."""
     monkeypatch.setattr(Input.cursor_blink, "_default", False)
+
+
+@pytest.fixture(autouse=True)
+def thawed_heap() -> Iterator[None]:
+    """The app freezes what it holds out of the collector's passes (processes screen): given
+    back after each test, so no test's objects stay frozen into the next."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ end-to-end runs (restore, walk, cancel) on this kernel."""
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import replace
 
@@ -260,3 +261,22 @@ async def test_native_restore_shows_the_simulators_prediction(
         await pilot.pause(0.3)
         timing = str(screen.query_one(TimingPanel).render())
         assert "(sim " in timing and "sim 6.15+: 40,001 creates" in timing
+
+
+async def test_the_heap_stays_out_of_full_collections_before_and_after_a_restore(
+    make_app: MakeApp, run_app: RunApp
+) -> None:
+    """Once the app is up, what it holds is frozen out of the collector's full passes (they
+    stalled keys during polls of 5,000 processes); the restore screen gives its objects back as
+    it goes (thawing all), and the processes screen freezes what lives again when back."""
+    app = make_app(restorer=ScriptedRestorer(finished_walk), focus_pid=DEMO_PID)
+    async with run_app(app) as pilot:
+        await settle(pilot)
+        assert gc.get_freeze_count() > 0
+        screen = await open_restore(pilot)
+        await pilot.press("s")
+        await until(pilot, lambda: screen.view.finished)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, RestoreScreen))
+        await pilot.pause()
+        assert gc.get_freeze_count() > 0

@@ -7,6 +7,7 @@ rendered, so polls never overlap however slow a sweep gets.
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import ClassVar
 
@@ -25,7 +26,7 @@ from timertui.tui import formats
 from timertui.tui.messages import HostRead, ScanDone, ValuesRead
 from timertui.tui.process_sources import FrozenSource, ProcessSource
 from timertui.tui.rows import gap_report, parse_filter
-from timertui.tui.screens.base import AppScreen
+from timertui.tui.screens.base import AppScreen, freeze_heap
 from timertui.tui.screens.snapshot_dialog import SnapshotDialog, SnapshotRequest
 from timertui.tui.widgets.gap_map import GapMap
 from timertui.tui.widgets.host_bar import HostBar
@@ -270,6 +271,8 @@ class ProcessesScreen(AppScreen):
     def on_scan_done(self, message: ScanDone) -> None:
         if message.generation != self._generation:
             return  # a scan made stale by `a` or a pause
+        if not gc.get_freeze_count():
+            freeze_heap()  # the app is up: what it holds now lives as long as it does
         table = self.query_one(ProcessTable)
         table.update_processes(message.processes)
         if self.focus_pid is not None and table.select_pid(self.focus_pid):

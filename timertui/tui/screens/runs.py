@@ -13,7 +13,7 @@ from textual.timer import Timer
 from timertui.model import ProcessTimers
 from timertui.tui.messages import cancelled, pump
 from timertui.tui.restorer import Restorer, RunRequest, RunStream
-from timertui.tui.screens.base import AppScreen
+from timertui.tui.screens.base import AppScreen, freeze_heap
 
 REDRAW_SECONDS = 0.1
 
@@ -89,7 +89,10 @@ class RunsScreen(AppScreen):
 
     def on_unmount(self) -> None:
         self.cancel_runs()
+        # The run's objects given back (all that was frozen goes with them); once this screen
+        # is gone, what lives is frozen again.
         gc.unfreeze()
+        self.app.call_later(freeze_heap)
 
     def action_back(self) -> None:
         self.dismiss()
