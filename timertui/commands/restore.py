@@ -129,8 +129,9 @@ class QuickArguments:
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(values)
 
-    def __getattr__(self, name: str) -> Any:  # for mypy: the attributes are the options'
-        raise AttributeError(name)
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...  # its attributes are the options'
 
 
 if TYPE_CHECKING:

@@ -196,8 +196,6 @@ def _resolve(name: str, module: str) -> Any:
 
 
 def _split_outside_brackets(text: str, sep: str) -> list[str]:
-    if "[" not in text:  # most annotations: no brackets to stay out of
-        return [part.strip() for part in text.split(sep)]
     parts, depth, start = [], 0, 0
     for index, char in enumerate(text):
         if char == "[":
