@@ -280,3 +280,21 @@ async def test_the_heap_stays_out_of_full_collections_before_and_after_a_restore
         await until(pilot, lambda: not isinstance(app.screen, RestoreScreen))
         await pilot.pause()
         assert gc.get_freeze_count() > 0
+
+
+@pytest.mark.parametrize(("small", "clock_width"), [(True, 12), (False, 22)])
+async def test_at_80_columns_the_restore_screen_shows_each_timers_state(
+    make_app: MakeApp, run_app: RunApp, small: bool, clock_width: int
+) -> None:
+    """The timers pane of the restore screen is ~40 cells at 80 columns: the clock's word takes
+    fewer of them so that STATE stays in view; wide, the clock's whole name shows."""
+    app = make_app(restorer=ScriptedRestorer(finished_walk), focus_pid=DEMO_PID)
+    async with run_app(app, small=small) as pilot:
+        screen = await open_restore(pilot)
+        await pilot.press("s")
+        await until(pilot, lambda: screen.view.finished)
+        await pilot.pause()
+        timers = screen.query_one(RunTimersTable)
+        assert "STATE" in timers.render_line(0).text.split()
+        assert "verified" in timers.render_line(1).text
+        assert timers.render_line(0).text.index("STATE") == 1 + 13 + 1 + clock_width + 1

@@ -87,12 +87,15 @@ class RunTimersTable(VirtualTable):
     A state change costs a dict update; only rows on screen are drawn again."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = VirtualTable.COMPONENT_CLASSES | STATE_CLASSES
+    # Too narrow for ID, CLOCK and STATE (the pane at 80 columns, ~40 cells): the clock's word
+    # gives up cells so that the state shows.
+    COMPACT_BELOW = 50
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             (
                 Column("id", "ID", 13, "right"),
-                Column("clock", "CLOCK", 22),
+                Column("clock", "CLOCK", 22, least=12),
                 Column("state", "STATE", 10),
                 Column("detail", "DETAIL", 20, fill=True),
             ),
