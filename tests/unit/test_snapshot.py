@@ -136,6 +136,50 @@ def test_comm_with_surrogate_escapes_round_trips() -> None:
     assert snapshot_file.decode(snapshot_file.encode(snap)).processes[0].comm == odd
 
 
+# --- the two msgpack readers -------------------------------------------------------------------
+
+_trees = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False)
+    | st.text()
+    | st.binary(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(_trees, st.binary(max_size=24))
+def test_small_payloads_read_without_msgpack_give_msgpacks_values(tree: Any, junk: bytes) -> None:
+    """Payloads up to _SMALL_PAYLOAD are read by the remote agent's reader (msgpack's import is
+    most of a small restore's start): what msgpack reads, it reads the same; what it accepts,
+    msgpack accepts the same (junk included)."""
+    from timertui.remote.agent import wire
+
+    data = msgpack.packb(tree)
+    assert wire.unpackb(data, "surrogateescape", strict_map_key=True) == msgpack.unpackb(data)
+    try:
+        ours = wire.unpackb(junk, "surrogateescape", strict_map_key=True)
+    except wire.WireError:
+        return
+    theirs = msgpack.unpackb(junk, unicode_errors="surrogateescape")
+    assert msgpack.packb(theirs, unicode_errors="surrogateescape") == msgpack.packb(
+        ours, unicode_errors="surrogateescape"
+    )  # compared packed: a NaN is not equal to itself
+
+
+def test_small_and_large_payloads_decode_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    odd = b"bad\xff\xfe".decode("utf-8", "surrogateescape")
+    small = small_snapshot()
+    small = replace(small, processes=(replace(small.processes[0], comm=odd),))
+    for snap in (small, rich_snapshot()):
+        data = snapshot_file.encode(snap)
+        assert len(data) - snapshot_file.HEADER_SIZE <= snapshot_file._SMALL_PAYLOAD
+        assert snapshot_file.decode(data) == snap
+        with monkeypatch.context() as m:
+            m.setattr(snapshot_file, "_SMALL_PAYLOAD", 0)  # msgpack's reader, as for big ones
+            assert snapshot_file.decode(data) == snap
+
+
 # --- damage ------------------------------------------------------------------------------------
 
 

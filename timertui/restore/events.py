@@ -2,8 +2,8 @@
 
 Every event is a frozen record (timertui.records.record: a dataclass to every caller) with a
 `kind` and `t_ns`, nanoseconds of CLOCK_MONOTONIC since the run started. On the wire each event
-is one msgpack map (`{"kind": ..., "t_ns": ..., ...}`), written back to back on a pipe and read
-with msgpack's streaming Unpacker; `to_json` gives the same map as one JSON line.
+is one map (`{"kind": ..., "t_ns": ..., ...}`), a frame each on the native worker's pipe
+(native/frames.py); `to_json` gives the same map as one JSON line.
 
 Decision codes are stable (tools may match on them); DECISION_CODES lists them all. Reasons
 quote CRIU's own messages word for word where CRIU has one (`criu/pie/restorer.c`), so a user

@@ -1,5 +1,5 @@
-"""Frozen records and dataclasses to plain values (dicts, lists, ints, str) and back, for msgpack
-and JSON.
+"""Frozen records and dataclasses to plain values (dicts, lists, ints, str) and back, for the
+worker's pipes (marshal), msgpack and JSON.
 
 One generic converter for events and plans: nested records (timertui.records.record) and
 dataclasses become dicts, tuples lists, enums their values; decoding follows the field
@@ -224,7 +224,7 @@ def _expect(value: Any, kind: Any, what: Any) -> Any:
     return value
 
 
-def write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes | bytearray) -> None:
     """os.write until all of `data` is out (pipes take large writes in parts)."""
     view = memoryview(data)
     while view:

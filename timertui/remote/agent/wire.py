@@ -6,8 +6,11 @@ itself. Python 3.9: no match, no `X | Y` at run time."""
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
-from typing import IO, Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: snapshot_file reads with us
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import IO, Any
 
 MAX_FRAME = 256 << 20  # a length beyond this is a broken stream, not a frame
 HEADER = struct.Struct(">I")
@@ -171,9 +174,11 @@ _LENGTH = {1: ">B", 2: ">H", 4: ">I"}
 _MAX_DEPTH = 64
 
 
-def unpackb(data: bytes) -> Any:
-    """The one value `data` holds; WireError for anything else (trailing bytes included)."""
-    value, end = _unpack(data, 0, 0)
+def unpackb(data: bytes, unicode_errors: str = "strict", strict_map_key: bool = False) -> Any:
+    """The one value `data` holds; WireError for anything else (trailing bytes included).
+    As msgpack's options: `unicode_errors`, how str values that are not UTF-8 decode;
+    `strict_map_key`, map keys str or bytes only."""
+    value, end = _Reader(unicode_errors, strict_map_key).unpack(data, 0, 0)
     if end != len(data):
         raise WireError(f"{len(data) - end} bytes after the value")
     return value
@@ -186,73 +191,77 @@ def _take(data: bytes, at: int, size: int) -> int:
     return end
 
 
-def _unpack(data: bytes, at: int, depth: int) -> tuple[Any, int]:
-    if depth > _MAX_DEPTH:
-        raise WireError("values nested too deep")
-    end = _take(data, at, 1)
-    head = data[at]
-    at = end
-    if head < 0x80:
-        return head, at
-    if head >= 0xE0:
-        return head - 0x100, at
-    if head < 0x90:
-        return _unpack_map(data, at, head & 0x0F, depth)
-    if head < 0xA0:
-        return _unpack_array(data, at, head & 0x0F, depth)
-    if head < 0xC0:
-        end = _take(data, at, head & 0x1F)
-        return _text(data[at:end]), end
-    if head == 0xC0:
-        return None, at
-    if head == 0xC2:
-        return False, at
-    if head == 0xC3:
-        return True, at
-    fixed = _FIXED.get(head)
-    if fixed is not None:
-        end = _take(data, at, fixed[1])
-        return struct.unpack(fixed[0], data[at:end])[0], end
-    sized = _SIZED.get(head)
-    if sized is None:
-        raise WireError(f"unsupported msgpack type byte 0x{head:02x}")
-    kind, width = sized
-    end = _take(data, at, width)
-    n = struct.unpack(_LENGTH[width], data[at:end])[0]
-    at = end
-    if kind == "array":
-        return _unpack_array(data, at, n, depth)
-    if kind == "map":
-        return _unpack_map(data, at, n, depth)
-    end = _take(data, at, n)
-    return (_text(data[at:end]) if kind == "str" else data[at:end]), end
+class _Reader:
+    def __init__(self, unicode_errors: str, strict_map_key: bool) -> None:
+        self.unicode_errors = unicode_errors
+        self.key_types = (str, bytes) if strict_map_key else None
 
+    def unpack(self, data: bytes, at: int, depth: int) -> tuple[Any, int]:
+        if depth > _MAX_DEPTH:
+            raise WireError("values nested too deep")
+        end = _take(data, at, 1)
+        head = data[at]
+        at = end
+        if head < 0x80:
+            return head, at
+        if head >= 0xE0:
+            return head - 0x100, at
+        if head < 0x90:
+            return self.unpack_map(data, at, head & 0x0F, depth)
+        if head < 0xA0:
+            return self.unpack_array(data, at, head & 0x0F, depth)
+        if head < 0xC0:
+            end = _take(data, at, head & 0x1F)
+            return self.text(data[at:end]), end
+        if head == 0xC0:
+            return None, at
+        if head == 0xC2:
+            return False, at
+        if head == 0xC3:
+            return True, at
+        fixed = _FIXED.get(head)
+        if fixed is not None:
+            end = _take(data, at, fixed[1])
+            return struct.unpack(fixed[0], data[at:end])[0], end
+        sized = _SIZED.get(head)
+        if sized is None:
+            raise WireError(f"unsupported msgpack type byte 0x{head:02x}")
+        kind, width = sized
+        end = _take(data, at, width)
+        n = struct.unpack(_LENGTH[width], data[at:end])[0]
+        at = end
+        if kind == "array":
+            return self.unpack_array(data, at, n, depth)
+        if kind == "map":
+            return self.unpack_map(data, at, n, depth)
+        end = _take(data, at, n)
+        return (self.text(data[at:end]) if kind == "str" else data[at:end]), end
 
-def _text(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise WireError("a str that is not UTF-8") from None
+    def text(self, raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8", self.unicode_errors)
+        except UnicodeDecodeError:
+            raise WireError("a str that is not UTF-8") from None
 
+    def unpack_array(self, data: bytes, at: int, n: int, depth: int) -> tuple[Any, int]:
+        if n > len(data) - at:  # each item takes a byte at least
+            raise WireError("an array longer than the bytes left")
+        items: list[Any] = []
+        for _ in range(n):
+            item, at = self.unpack(data, at, depth + 1)
+            items.append(item)
+        return items, at
 
-def _unpack_array(data: bytes, at: int, n: int, depth: int) -> tuple[Any, int]:
-    if n > len(data) - at:  # each item takes a byte at least
-        raise WireError("an array longer than the bytes left")
-    items: list[Any] = []
-    for _ in range(n):
-        item, at = _unpack(data, at, depth + 1)
-        items.append(item)
-    return items, at
-
-
-def _unpack_map(data: bytes, at: int, n: int, depth: int) -> tuple[Any, int]:
-    if 2 * n > len(data) - at:
-        raise WireError("a map longer than the bytes left")
-    result: dict[Any, Any] = {}
-    for _ in range(n):
-        key, at = _unpack(data, at, depth + 1)
-        if isinstance(key, (list, dict)):
-            raise WireError("a map key that is an array or a map")
-        item, at = _unpack(data, at, depth + 1)
-        result[key] = item
-    return result, at
+    def unpack_map(self, data: bytes, at: int, n: int, depth: int) -> tuple[Any, int]:
+        if 2 * n > len(data) - at:
+            raise WireError("a map longer than the bytes left")
+        result: dict[Any, Any] = {}
+        for _ in range(n):
+            key, at = self.unpack(data, at, depth + 1)
+            if isinstance(key, (list, dict)):
+                raise WireError("a map key that is an array or a map")
+            if self.key_types is not None and not isinstance(key, self.key_types):
+                raise WireError(f"a map key of type {type(key).__name__}")
+            item, at = self.unpack(data, at, depth + 1)
+            result[key] = item
+        return result, at

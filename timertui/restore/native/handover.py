@@ -1,4 +1,4 @@
-"""What crosses the pipes between a caller and its restore worker besides the events themselves.
+"""What crosses the pipes between a caller and its restore worker besides the events (frames.py).
 
 A plan reaches a worker that was not forked with it in hand (spawned, prestarted, or forked by
 the worker server) as two messages on the control pipe, each after its length as 8 bytes and a
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import marshal
 import os
-import struct
 
 from timertui.restore.native.arrays import TimerArrays, timer_arrays
+from timertui.restore.native.frames import LENGTH, framed
 from timertui.restore.plan import RestorePlan, RunOptions
 from timertui.restore.wire import from_wire, to_wire, write_all
 
@@ -27,18 +27,14 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from typing import Any
 
-_LENGTH = struct.Struct("=Q")
 _PICKLED, _MARSHALLED = b"P", b"M"
 # Plans up to this many timers go in marshal: past it pickle's speed outweighs its loading.
 MARSHAL_MAX_TIMERS = 200
 
-# Keys of the events pipe that the reader, who holds the plan, resolves before decoding:
-# a Verify event with DIFFERING_ONLY_KEY lists only the timers that differ (the plan's other
-# timers are equal), so 10,000 equal timers cost the worker nothing to report;
+# A Verify event on the events pipe with this key lists only the timers that differ: the reader,
+# who holds the plan, adds the plan's other timers as equal before decoding it, so 10,000 equal
+# timers cost the worker nothing to report.
 DIFFERING_ONLY_KEY = "differing-only"
-# and {EXIT_KEY: wait status} is the worker server's word, after the worker's last event, on
-# how it ended (server.py).
-EXIT_KEY = "worker-exit"
 
 
 class CallerGone(Exception):
@@ -84,13 +80,13 @@ def _marshalled(message: tuple[object, object]) -> bytes:
 
 
 def _framed(how: bytes, data: bytes) -> bytes:
-    return _LENGTH.pack(len(data) + 1) + how + data
+    return framed(how + data)
 
 
 def _receive(fd: int, first: type, second: type) -> Any:
     """A pair of `first` and `second` (a record class or int) as _pickled or _marshalled
     framed it."""
-    (size,) = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size))
+    (size,) = LENGTH.unpack(_read_exactly(fd, LENGTH.size))
     data = _read_exactly(fd, size)
     how, body = bytes(data[:1]), memoryview(data)[1:]
     if how == _PICKLED:

@@ -19,7 +19,7 @@ The last three get the plan over the control pipe (handover.py).
 The parent keeps the control pipe's write end open for the worker's whole life: the worker
 leaves when it reads end of file there, so it never outlives its caller. Cancel and close kill
 it with SIGKILL through a pidfd and reap it: no orphan, no zombie. (A server's worker is reaped
-by the server, which then writes its wait status on the events pipe: handover.EXIT_KEY.)
+by the server, which then writes its wait status on the events pipe: frames.exit_word.)
 """
 
 from __future__ import annotations
@@ -32,13 +32,11 @@ import os
 import sys
 import time
 
-import msgpack
-
 from timertui.restore import events as ev
 from timertui.restore.native.arrays import timer_arrays
+from timertui.restore.native.frames import FrameReader
 from timertui.restore.native.handover import (
     DIFFERING_ONLY_KEY,
-    EXIT_KEY,
     encode_plan,
     send_plan,
 )
@@ -60,6 +58,7 @@ _READ_SIZE = 1 << 16
 PRESTART_MAX_TIMERS = 100
 _FIRST_CHILD_FD = 3  # where spawn_python puts the fds it passes
 _DRAIN_S = 5.0  # how long close() waits for a server's worker to be reaped
+_TORN_WAIT_S = 0.5  # how long an unreadable frame waits for its worker's death to explain it
 
 
 class RestoreRun(EventStream):
@@ -82,7 +81,7 @@ class RestoreRun(EventStream):
         self._pidfd = -1
         self._events_fd = -1
         self._ctrl_fd = -1
-        self._unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+        self._frames = FrameReader()
         self._finished = False
         self._cancelled = False
         self._saw_end = False  # a Done (without hold) or an Error from the worker
@@ -98,16 +97,18 @@ class RestoreRun(EventStream):
             self._start()
         while True:
             try:
-                message = next(self._unpacker)
+                message: Any = next(self._frames)
             except StopIteration:
                 data = os.read(self._events_fd, _READ_SIZE)
                 if data:
-                    self._unpacker.feed(data)
+                    self._frames.feed(data)
                     continue
+                self._frames.end()
+                if self.exit_status is None:
+                    self.exit_status = self._frames.exit_status
                 return self._ended()
-            if type(message) is dict and EXIT_KEY in message:
-                self.exit_status = message[EXIT_KEY]
-                continue
+            except WireError as exc:
+                return self._unreadable(exc)
             return self._seen(message)
 
     def _halt(self) -> None:
@@ -135,9 +136,7 @@ class RestoreRun(EventStream):
             if isinstance(event, ev.Verify) and message.get(DIFFERING_ONLY_KEY):
                 event = ev.with_equal_ids(event, self.plan.ids)
         except WireError as exc:
-            self._finished = True
-            self._stop()
-            return ev.Error(self._now(), "worker-died", f"unreadable event from the worker: {exc}")
+            return self._unreadable(exc)
         if isinstance(event, ev.Phase) and event.name in ev.PHASES[:-1]:
             following = ev.PHASES[ev.PHASES.index(event.name) + 1 :]
             self._phase = next(p for p in following if p != "prctl-off" or self._exact)
@@ -149,6 +148,18 @@ class RestoreRun(EventStream):
         elif isinstance(event, ev.Error):
             self._saw_end = True
         return event
+
+    def _unreadable(self, exc: WireError) -> ev.Event:
+        """A frame that is not one. A worker killed in the middle of a write tore its last
+        frame (and a served worker's server wrote its word after the tear): how it ended is the
+        news then. A live worker writing such frames is broken: it is killed."""
+        import select
+
+        if select.select([self._pidfd], [], [], _TORN_WAIT_S)[0]:
+            return self._ended()
+        self._finished = True
+        self._stop()
+        return ev.Error(self._now(), "worker-died", f"unreadable event from the worker: {exc}")
 
     def _ended(self) -> ev.Event:
         """End of the event stream: reap the worker and say how it ended if it was not normal."""
@@ -264,14 +275,19 @@ class RestoreRun(EventStream):
         import select
 
         deadline = time.monotonic() + _DRAIN_S
+        torn = False  # past a torn frame only the end counts (FrameReader.end)
         while select.select([self._events_fd], [], [], max(0, deadline - time.monotonic()))[0]:
             data = os.read(self._events_fd, _READ_SIZE)
             if not data:
-                return
-            self._unpacker.feed(data)
-            for message in self._unpacker:
-                if type(message) is dict and EXIT_KEY in message:
-                    self.exit_status = message[EXIT_KEY]
+                self._frames.end()
+                break
+            self._frames.feed(data)
+            try:
+                for _ in self._frames if not torn else ():
+                    pass
+            except WireError:
+                torn = True
+        self.exit_status = self._frames.exit_status
 
 
 # Plans encoded ahead (prepare), by identity, the plan kept alive with its bytes; a few: the app
@@ -455,7 +471,7 @@ def _import_paths() -> list[str]:
 
     import timertui
 
-    roots = [Path(timertui.__file__).parent.parent, Path(msgpack.__file__).parent.parent]
+    roots = [Path(timertui.__file__).parent.parent]
     cffi_backend = importlib.util.find_spec("_cffi_backend")
     if cffi_backend is not None and cffi_backend.origin:
         roots.append(Path(cffi_backend.origin).parent)

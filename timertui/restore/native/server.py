@@ -15,7 +15,7 @@ Every guarantee of the other workers holds:
 - a worker leaves when its caller goes: end of file on its control pipe (only the caller holds
   the write end), and PR_SET_PDEATHSIG from the server as a backstop;
 - the caller cancels through the pidfd of the reply; the server, whose child the worker is,
-  reaps it and then writes its wait status on its events pipe ({handover.EXIT_KEY: status}), so
+  reaps it and then writes its wait status on its events pipe (frames.exit_word), so
   the caller's stream ends knowing how the worker ended;
 - the server leaves with the app: at end of file on its socket (killing and reaping its workers
   first), or by PR_SET_PDEATHSIG (SIGKILL) if the app dies outright.
@@ -230,16 +230,14 @@ class _Server:
 
     def reap(self, pidfd: int) -> None:
         """A worker ended: reap it, tell its caller how it ended on its events pipe."""
-        import msgpack
-
-        from timertui.restore.native.handover import EXIT_KEY
+        from timertui.restore.native.frames import exit_word
         from timertui.restore.wire import write_all
 
         pid, ev_w = self.workers.pop(pidfd)
         self.poller.unregister(pidfd)
         _, status = os.waitpid(pid, 0)
         with suppress(OSError):  # EPIPE: the caller closed its end first
-            write_all(ev_w, msgpack.packb({EXIT_KEY: status}))
+            write_all(ev_w, exit_word(status))
         os.close(ev_w)
         os.close(pidfd)
 
@@ -266,8 +264,6 @@ def main() -> None:
     # Ctrl-C in the app's terminal is the app's business: it ends us by closing the socket.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # What a worker needs (and reap() too), loaded once here rather than after each fork.
-    import msgpack  # noqa: F401
-
     import timertui.capture.host  # the worker's headroom check
     import timertui.restore.native.worker  # noqa: F401
 

@@ -32,8 +32,6 @@ import sys
 import time
 from array import array
 
-import msgpack
-
 from timertui import _native
 from timertui._native import PR_TIMER_CREATE_RESTORE_IDS as PR_RESTORE_IDS
 from timertui._native import RESTORE_IDS_GET, RESTORE_IDS_OFF, RESTORE_IDS_ON, ffi, lib
@@ -58,6 +56,7 @@ from timertui.restore.driver import (
 from timertui.restore.kinds import check_itimer, check_timerfd
 from timertui.restore.native import handover
 from timertui.restore.native.arrays import TimerArrays, ValueArrays, subset
+from timertui.restore.native.frames import event_frame
 from timertui.restore.plan import (
     PlannedTimer,
     RestorePlan,
@@ -89,14 +88,14 @@ class _ParentGone(Exception):
 
 
 class _EventPipe:
-    """Events to the parent, msgpack maps back to back; times relative to the run's start.
-    They collect in the packer's buffer and go out when FLUSH_NS passed since the last write, or
-    at flush() (which writes nothing when nothing waits)."""
+    """Events to the parent, one frame each (frames.py); times relative to the run's start.
+    They collect in a buffer and go out when FLUSH_NS passed since the last write, or at flush()
+    (which writes nothing when nothing waits)."""
 
     def __init__(self, fd: int, t0_ns: int) -> None:
         self.fd = fd
         self.t0 = t0_ns
-        self.packer = msgpack.Packer(autoreset=False)
+        self.waiting = bytearray()
         self.flush_at = time.monotonic_ns() + FLUSH_NS
 
     def now(self) -> int:
@@ -106,16 +105,15 @@ class _EventPipe:
         data = ev.encode(event)
         if isinstance(event, ev.Verify):
             data[handover.DIFFERING_ONLY_KEY] = True
-        self.packer.pack(data)
+        self.waiting += event_frame(data)
         if time.monotonic_ns() >= self.flush_at:
             self.flush()
 
     def flush(self) -> None:
-        data = self.packer.bytes()
-        if data:
-            self.packer.reset()
+        if self.waiting:
             if self.fd >= 0:  # -1 is warm()'s throwaway output: nothing to write
-                write_all(self.fd, data)
+                write_all(self.fd, self.waiting)
+            self.waiting = bytearray()
         self.flush_at = time.monotonic_ns() + FLUSH_NS
 
 
