@@ -99,7 +99,7 @@ def _quick_args(name: str, rest: list[str]) -> Any:
     module = sys.modules[qualified]
     start = getattr(module, "start_early", None)
     if start is not None:
-        start()
+        start(rest)
     quick = getattr(module, "quick_args", None)
     return quick(rest) if quick is not None else None
 

@@ -395,6 +395,50 @@ def test_an_unused_prestarted_worker_is_reaped_when_the_command_fails() -> None:
     assert_gone(int(result["seen"][0]))
 
 
+BIG_SOURCE = """
+import json, sys
+from timertui import cli
+from timertui.restore.native import runner as native
+
+real, seen = native.prestart, []
+
+def prestart():
+    seen.append(sys.argv[1])
+    real()
+
+native.prestart = prestart
+status = cli.main(["restore", "--json", sys.argv[1]])
+print(json.dumps({"status": status, "prestarts": len(seen)}))
+"""
+
+
+def test_a_big_snapshot_file_gets_no_prestarted_worker(tmp_path: Path) -> None:
+    """A prestarted worker takes plans of up to PRESTART_MAX_TIMERS timers only, and forking it
+    costs a big restore more than the fork (its shared pages are copied as the command decodes
+    and plans): a source file past _PRESTART_MAX_BYTES gets none, and restores all the same."""
+    from timertui import snapshot_file
+    from timertui.commands import restore as restore_command
+    from timertui.model import CaptureTimes, HostFacts, Snapshot
+
+    timers = [timer(i, values=armed(60_000)) for i in range(5_000)]
+    snap = Snapshot(
+        HostFacts("6", "b", "h", "m", None, 1, 2), CaptureTimes(1, 2, 3), (process(timers),)
+    )
+    path = tmp_path / "big.ttsnap"
+    snapshot_file.save(snap, path)
+    assert path.stat().st_size > restore_command._PRESTART_MAX_BYTES
+    for source, status in ((path, 0), (tmp_path / "missing.ttsnap", 2)):
+        out = subprocess.run(
+            [sys.executable, "-c", BIG_SOURCE, str(source)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        result = json.loads(out.stdout.splitlines()[-1])
+        assert result["status"] == status, out.stderr
+        assert bool(result["prestarts"]) == (status == 2)  # a path that names no file: prestarted
+
+
 @pytest.mark.parametrize("mode", ["exact", "walk"])
 def test_thousands_of_timers_are_reported_by_id_from_spans(mode: str, request: Any) -> None:
     """The worker reports runs of the plan as spans of indices; the stream gives their IDs."""

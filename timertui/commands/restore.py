@@ -11,6 +11,8 @@ a plain command line is parsed without argparse (quick_args).
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -174,13 +176,36 @@ def quick_args(argv: list[str]) -> QuickArguments | None:
     return QuickArguments(command="restore", func=run, source=sources[0], **values)
 
 
-def start_early() -> None:
-    """Before the arguments are parsed (the CLI calls it): start the native worker, which then
-    loads on the other core while we parse, load the snapshot and plan. run() lets it go if
-    the arguments want no forked native worker."""
+def start_early(argv: list[str]) -> None:
+    """Before the arguments `argv` are parsed (the CLI calls it): start the native worker, which
+    then loads on the other core while we parse, load the snapshot and plan. run() lets it go
+    if the arguments want no forked native worker."""
     from timertui.restore.native import runner as native
 
-    native.prestart()
+    if not _big_source(argv):
+        native.prestart()
+
+
+# A source file past this size gets no prestarted worker. That worker takes plans of up to
+# runner.PRESTART_MAX_TIMERS timers (a snapshot of them is ~2.5 KB), and forking it costs a big
+# restore more than the fork: the pages it shares are copied as we go on to decode and plan
+# (measured: ~7 ms of a 10,000-timer restore's start to verified).
+_PRESTART_MAX_BYTES = 64 << 10
+
+
+def _big_source(words: list[str]) -> bool:
+    """Whether a word of the command line names a regular file past _PRESTART_MAX_BYTES (a word
+    that names nothing, an option or its value, is passed over)."""
+    for word in words:
+        if word.startswith("-"):
+            continue
+        try:
+            info = os.stat(word)  # noqa: PTH116 - pathlib is not loaded here
+        except (OSError, ValueError):
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_size > _PRESTART_MAX_BYTES:
+            return True
+    return False
 
 
 def run(args: Arguments) -> int:
@@ -200,7 +225,7 @@ def run(args: Arguments) -> int:
             from timertui.errors import InputError
 
             raise InputError("--remote-timertui goes with --host")
-        if args.backend == "native" and args.start != "spawn":
+        if args.backend == "native" and args.start != "spawn" and not _big_source([args.source]):
             native_backend.prestart()  # if start_early did not: it still overlaps load and plan
         return _run(args, native_backend)
     finally:
