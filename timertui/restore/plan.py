@@ -132,13 +132,14 @@ class RestorePlan:
     @cached
     def ids(self) -> tuple[int, ...]:
         """The wanted IDs in order (computed once: a restore slices it per chunk)."""
-        return tuple(map(attrgetter("id"), self.timers))
+        return tuple(column(PlannedTimer, self.timers, "id"))
 
     @cached
     def valued(self) -> int:
         """How many timers have captured values, which a verify reads back (computed once,
         where the plan is made: a forked worker's pass over the timers would copy their pages)."""
-        return sum(map(is_not, map(attrgetter("source.values"), self.timers), repeat(None)))
+        sources = column(PlannedTimer, self.timers, "source")
+        return sum(map(is_not, column(Timer, sources, "values"), repeat(None)))
 
     @property
     def max_id(self) -> int:
@@ -149,9 +150,11 @@ class RestorePlan:
         """Signals the timers send, as a 64-bit set (bit n-1 = signal n), without the two no
         process can block: the target blocks these so no expiry can kill it."""
         mask = 0
-        for t in self.timers:
-            if t.notify & ~SIGEV_THREAD_ID != SIGEV_NONE and 1 <= t.signo <= 64:
-                mask |= 1 << (t.signo - 1)
+        # Over the distinct (notify, signo) pairs: a few, for 10,000 timers.
+        hows, sigs = (column(PlannedTimer, self.timers, name) for name in ("notify", "signo"))
+        for how, sig in set(zip(hows, sigs, strict=True)):
+            if how & ~SIGEV_THREAD_ID != SIGEV_NONE and 1 <= sig <= 64:
+                mask |= 1 << (sig - 1)
         for signo in itimer_signals(self.itimers):
             mask |= 1 << (signo - 1)
         for sig in UNBLOCKABLE:
