@@ -1,7 +1,8 @@
 """msgpack frames in the standard library alone: a 4-byte big-endian length, then one msgpack
 value. The subset the agent needs — nil, booleans, integers up to 64 bits, float64, str, bin,
 arrays, maps — read and written as the msgpack library does, so the other end uses msgpack
-itself. Python 3.9: no match, no `X | Y` at run time."""
+itself. Python 3.9: no match, no `X | Y` at run time. timertui's snapshot_file reads small
+snapshots with it too (its start then has no msgpack to import)."""
 
 from __future__ import annotations
 
@@ -192,6 +193,8 @@ def _take(data: bytes, at: int, size: int) -> int:
 
 
 class _Reader:
+    """One unpackb call's options, for its recursive readers."""
+
     def __init__(self, unicode_errors: str, strict_map_key: bool) -> None:
         self.unicode_errors = unicode_errors
         self.key_types = (str, bytes) if strict_map_key else None

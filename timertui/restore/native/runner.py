@@ -282,11 +282,12 @@ class RestoreRun(EventStream):
                 self._frames.end()
                 break
             self._frames.feed(data)
-            try:
-                for _ in self._frames if not torn else ():
-                    pass
-            except WireError:
-                torn = True
+            if not torn:
+                try:
+                    for _ in self._frames:
+                        pass
+                except WireError:
+                    torn = True
         self.exit_status = self._frames.exit_status
 
 
