@@ -172,9 +172,11 @@ def decode_fdinfo(data: bytes, fd: int) -> TimerFd | str | None:
 def _usual_row(fd: int, m: re.Match[bytes]) -> tuple[int, ...] | None:
     """TimerFd's fields from the usual text's match; None when a value is out of range (the
     field-by-field parser then names it)."""
-    _, clock, ticks, _, vs, vns, is_, ins = map(int, m.groups())
-    flags, settime = int(m[1], 8), int(m[4], 8)
-    remaining, interval = vs * _NS + vns, is_ * _NS + ins
+    # Each group converted once, the octal ones as octal (1,000 timerfds: 1,000 calls).
+    flags_text, clock_text, ticks_text, settime_text, vs, vns, is_, ins = m.groups()
+    flags, settime = int(flags_text, 8), int(settime_text, 8)
+    clock, ticks = int(clock_text), int(ticks_text)
+    remaining, interval = int(vs) * _NS + int(vns), int(is_) * _NS + int(ins)
     if (
         flags > INT_MAX
         or settime > INT_MAX
