@@ -244,11 +244,13 @@ class ProcessesScreen(AppScreen):
         if self._next_poll is not None:
             self._next_poll.stop()
             self._next_poll = None
+        self._set_ticking()
 
     def on_screen_resume(self) -> None:
         """Back on top: a scan at once, then the usual polls."""
         if self._suspended:
             self._suspended = False
+            self._set_ticking()
             if self.source.live and not self.paused:
                 self._poll()
 
@@ -339,6 +341,13 @@ class ProcessesScreen(AppScreen):
 
     def _tick(self) -> None:
         self.query_one(TimersTable).tick()
+
+    def _set_ticking(self) -> None:
+        """The live values count down while they are on and shown: not paused (frozen means
+        frozen, the countdown stops with the table) and no other screen on top."""
+        if self._ticker is not None:
+            on = self.deep_values and not self.paused and not self._suspended
+            (self._ticker.resume if on else self._ticker.pause)()
 
     def _show_timers(self, pid: int | None) -> None:
         table = self.query_one(ProcessTable)
@@ -469,10 +478,7 @@ class ProcessesScreen(AppScreen):
         self._values = None
         if self._ticker is None:
             self._ticker = self.set_interval(_TICK_SECONDS, self._tick, pause=True)
-        if self.deep_values and not self.paused:
-            self._ticker.resume()
-        else:
-            self._ticker.pause()
+        self._set_ticking()
         if not self.deep_values:
             self._values_off()
         pid = self.query_one(ProcessTable).highlighted_pid
@@ -481,9 +487,7 @@ class ProcessesScreen(AppScreen):
 
     def action_pause(self) -> None:
         self.paused = not self.paused
-        if self._ticker is not None and self.deep_values:
-            # Frozen means frozen: the countdown stops with the table.
-            (self._ticker.pause if self.paused else self._ticker.resume)()
+        self._set_ticking()
         if self.paused:
             self._generation += 1  # a scan under way when pausing must not change the table
             if self._next_poll is not None:
