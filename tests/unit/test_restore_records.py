@@ -127,7 +127,8 @@ snap = sources.open_source(sys.argv[1])
 encode_plan(build_plan(snap.processes[0]))  # as it goes to the prestarted worker
 ev.decode(ev.encode(ev.Verify(1, (), (0, 1))))  # the event decoders, built
 heavy = ("pathlib", "_hashlib", "tempfile", "threading", "timertui.capture.host",
-         "dataclasses", "inspect", "typing", "re", "enum", "contextlib", "_pickle", "functools")
+         "dataclasses", "inspect", "typing", "re", "enum", "contextlib", "_pickle", "functools",
+         "msgpack", "datetime")
 found = sorted(m for m in heavy if m in sys.modules)
 import json  # only now: it loads re
 print(json.dumps(found))
@@ -138,7 +139,8 @@ def test_the_restore_start_path_loads_none_of_the_heavy_modules(tmp_path: Path) 
     """What `timertui restore FILE` imports before its worker runs: loading a snapshot,
     planning, handing a small plan over and reading events need no pathlib, OpenSSL, tempfile,
     threading or capture.host, no typing, re, enum or contextlib (mypy sees the annotations
-    through TYPE_CHECKING blocks; the records' Choice stands in for enum), and no pickle."""
+    through TYPE_CHECKING blocks; the records' Choice stands in for enum), no pickle, and no
+    msgpack (nor the datetime module it loads) for a small snapshot or the worker's events."""
     path = tmp_path / "two.ttsnap"
     proc = process([timer(1, values=armed(5000)), timer(2)])
     snapshot_file.save(Snapshot(host_facts(probe=False), capture_times(), (proc,)), path)
